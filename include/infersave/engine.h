@@ -1,0 +1,67 @@
+// Inference engine profiles: how efficiently an engine uses the hardware and
+// how it moves data (method.md section 4, weakness 5). Shipped profiles live in
+// data/engines.json, each value with the source of its default.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "infersave/status.h"
+
+namespace infersave {
+
+struct EngineProfile {
+  std::string name;         // "flexgen", "vllm", ...
+  std::string description;  // one line, for listings
+
+  // Fraction of the GPU's peak tensor FLOP/s that large GEMMs reach in
+  // prefill (many tokens) and decode (one token per sequence).
+  double prefill_compute_efficiency = 0.6;
+  double decode_compute_efficiency = 0.5;
+  // Fraction of peak memory bandwidth reached when streaming weights and KV.
+  double memory_efficiency = 0.8;
+  // Fraction of the host link's per-direction peak reached by bulk copies.
+  double host_link_efficiency = 0.8;
+  // Fixed time per transformer layer per forward pass (kernel launches,
+  // framework work), seconds.
+  double layer_overhead_s = 0;
+  // Fixed time per forward pass (scheduling, sampling, Python), seconds.
+  double step_overhead_s = 0;
+  // Whether KV reads from and writes to CPU memory overlap computation
+  // (FlexGen prefetches the next layer's cache while computing this one).
+  bool overlap_prefill_offload = true;
+  bool overlap_decode_offload = true;
+  // Fused attention (FlashAttention-style) never materialises the L x L
+  // score matrix and computes only the causal half.
+  bool fused_attention = false;
+  // Prefill tokens processed per forward pass (chunked prefill); 0 = the
+  // whole batch's prompts in one pass.
+  long prefill_chunk_tokens = 0;
+  // Granularity of the KV offload ratio (FlexGen places whole percents:
+  // 0.01); 0 = continuous.
+  double offload_step = 0.01;
+  // Whether the engine can keep part of the KV cache in CPU memory.
+  bool supports_kv_offload = true;
+  // GPU memory the engine itself holds outside weights, KV and activations
+  // (CUDA context, allocator slack, CUDA graphs), bytes.
+  double runtime_reserve_bytes = 0;
+  // Host memory kept free for the OS and the engine process, bytes.
+  double host_reserve_bytes = 0;
+  // Fraction of GPU memory the engine may use (vLLM's gpu_memory_utilization).
+  double gpu_memory_utilization = 0.9;
+  // Shipped calibration applied when the user names none ("" = none).
+  std::string default_calibration;
+};
+
+// Checks ranges (efficiencies in (0, 1], overheads >= 0, ...); the message
+// names `source` and the field.
+Status ValidateEngineProfile(const EngineProfile& engine, std::string_view source);
+
+// Parses a JSON file holding either one profile object or {"engines": [...]}.
+// Unknown keys are errors (a typo must not silently fall back to a default);
+// keys starting with '_' are notes and are ignored.
+Result<std::vector<EngineProfile>> ParseEngineProfiles(std::string_view json_text,
+                                                       std::string_view source);
+
+}  // namespace infersave

@@ -1,0 +1,99 @@
+// GPUs and cloud instance catalogs, as data (method.md section 8).
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "infersave/status.h"
+
+namespace infersave {
+
+// Numeric formats a GPU can compute in.
+enum class Precision { kFp32 = 0, kFp16, kBf16, kFp8, kInt8, kInt4 };
+inline constexpr int kNumPrecisions = 6;
+
+std::string_view PrecisionName(Precision p);
+// Bytes per value for weights or cache stored in this format (INT4: 0.5).
+double BytesPerValue(Precision p);
+// Parses "fp16", "float16", "bf16", "bfloat16", "fp32", "fp8", "int8", "int4".
+Result<Precision> ParsePrecision(std::string_view text);
+
+// One GPU model. Rates are peaks from the vendor datasheet (dense, no
+// sparsity); achieved fractions live in the engine profile and calibration.
+struct GpuSpec {
+  std::string name;                  // canonical, as in SkyPilot's AcceleratorName ("T4")
+  std::vector<std::string> aliases;  // other spellings that resolve to this GPU
+  std::string architecture;          // "turing", "ampere", "ada", "hopper", "volta"
+  double memory_bytes = 0;           // GPU memory per GPU
+  double memory_bytes_per_s = 0;     // peak memory bandwidth
+  // Peak dense FLOP/s (or OP/s for integers) per precision; 0 = not supported.
+  // kFp32 is the CUDA-core rate; the others are tensor-core rates.
+  std::array<double, kNumPrecisions> flops{};
+  double h2d_bytes_per_s = 0;        // host-to-device link, per direction
+  double d2h_bytes_per_s = 0;        // device-to-host link, per direction
+  std::string host_link;             // "PCIe 4.0 x16"
+  std::string gpu_link;              // "PCIe", "NVLink3", ...
+  double gpu_link_bytes_per_s = 0;   // GPU-to-GPU, as the vendor quotes it
+  std::string source;                // where the values come from (summary)
+  std::string as_of;                 // date the values were checked
+
+  double Flops(Precision p) const { return flops[static_cast<int>(p)]; }
+};
+
+// A GPU table with case-insensitive lookup by name or alias.
+class GpuTable {
+ public:
+  GpuTable() = default;
+  explicit GpuTable(std::vector<GpuSpec> gpus) : gpus_(std::move(gpus)) {}
+  const std::vector<GpuSpec>& gpus() const { return gpus_; }
+  // nullptr when no GPU has that name or alias.
+  const GpuSpec* Find(std::string_view name) const;
+
+ private:
+  std::vector<GpuSpec> gpus_;
+};
+
+// Parses the GPU table CSV (data/gpus.csv; columns in docs/formats.md).
+// Errors name the source, line and column.
+Result<GpuTable> ParseGpuTable(std::string_view csv_text, std::string_view source);
+
+// One rentable instance type, joined to its GPU.
+struct Instance {
+  std::string name;              // InstanceType ("g4dn.xlarge")
+  GpuSpec gpu;                   // the GPU table row, with the catalog's gpu.* overrides applied
+  int gpu_count = 0;             // AcceleratorCount
+  int vcpus = 0;
+  double host_memory_bytes = 0;  // MemoryGiB
+  double usd_per_hour = 0;       // Price (on-demand)
+  std::optional<double> spot_usd_per_hour;  // SpotPrice, when the catalog has one
+  std::string region;
+  std::string zone;
+  std::string source;            // the row's Source column, if any
+  std::string as_of;             // the row's AsOf column, if any
+  int line = 0;                  // line in the catalog file, for messages
+};
+
+struct Catalog {
+  std::string name;    // shipped name or file path
+  std::vector<Instance> instances;
+  std::string as_of;   // oldest AsOf of any row ("" when the file has none)
+  // Rows for an instance type already listed (other regions or zones); the
+  // first row of each type is kept.
+  int other_region_rows = 0;
+  // nullptr when no instance has that name (case-insensitive).
+  const Instance* Find(std::string_view instance_name) const;
+};
+
+// Parses a catalog in SkyPilot's column format (InstanceType, AcceleratorName,
+// AcceleratorCount, vCPUs, MemoryGiB, GpuInfo, Price, SpotPrice, Region,
+// AvailabilityZone), plus optional Source, AsOf and gpu.<column> overrides.
+// Rows without an accelerator (CPU-only instances) are skipped. Every other
+// row must name a GPU in `gpus` and carry a positive Price; errors name the
+// source, line and column.
+Result<Catalog> ParseCatalog(std::string_view csv_text, std::string_view source,
+                             const GpuTable& gpus);
+
+}  // namespace infersave

@@ -1,0 +1,69 @@
+// GPU memory need and KV cache offloading (paper Table II, Algorithm 1;
+// method.md section 3).
+#pragma once
+
+#include "infersave/engine.h"
+#include "infersave/hardware.h"
+#include "infersave/model.h"
+#include "infersave/workload.h"
+
+namespace infersave {
+
+// Which formulas size the activations: the paper's Table II
+// (2 x (L_in + L_out) x BS x h1, no byte factor) or this project's prefill
+// workspace model (hidden states, MLP intermediate, attention scores unless
+// fused, logits; method.md section 3).
+enum class MemoryStyle { kPaper, kWorkspace };
+
+// Memory of one model replica on one GPU, bytes.
+struct MemoryBreakdown {
+  double weights_bytes = 0;       // Mem_model = parameters x b
+  double kv_bytes = 0;            // Mem_KV for the whole batch at full context
+  double kv_per_layer_bytes = 0;  // Mem_KV / n
+  double activation_bytes = 0;    // Mem_activation (peak transient)
+  double reserve_bytes = 0;       // engine runtime reserve (CUDA context, ...)
+  double budget_bytes = 0;        // usable GPU memory: utilization x GPU memory
+  double base_bytes() const { return weights_bytes + activation_bytes + reserve_bytes; }
+  // Mem_avail: what is left for the KV cache; negative when even the base does not fit.
+  double available_bytes() const { return budget_bytes - base_bytes(); }
+};
+
+MemoryBreakdown ComputeMemory(const ModelConfig& model, const ParameterCount& params,
+                              const Workload& workload, const EngineProfile& engine,
+                              double gpu_memory_bytes, double gpu_memory_utilization,
+                              MemoryStyle style);
+
+// Outcome of Algorithm 1 for one GPU.
+enum class Placement {
+  kFits,       // everything on the GPU: C_off = 0
+  kOffload,    // C_off > 0 of the KV cache lives in CPU memory
+  kCannotRun,  // see OffloadDecision::blocker
+};
+
+enum class OffloadBlocker {
+  kNone,
+  kWeightsDoNotFit,       // budget < Mem_model (+ activations + reserve)
+  kNoRoomForOneLayer,     // Mem_avail < one layer's KV
+  kOffloadDisabled,       // --offload none, and the KV does not fit
+  kEngineCannotOffload,   // the engine keeps all KV on the GPU
+  kFixedRatioTooSmall,    // --offload RATIO below what the GPU needs
+  kHostMemoryTooSmall,    // the offloaded part does not fit in host memory
+};
+
+struct OffloadDecision {
+  Placement placement = Placement::kFits;
+  OffloadBlocker blocker = OffloadBlocker::kNone;
+  double ratio = 0;           // C_off, rounded up to the engine's step
+  double required_ratio = 0;  // the smallest C_off the GPU memory allows
+  double host_kv_bytes = 0;   // C_off x Mem_KV
+  double host_available_bytes = 0;  // host memory minus the engine's host reserve
+};
+
+enum class OffloadMode { kAuto, kNone, kFixed };
+
+// Algorithm 1 for one replica. `fixed_ratio` is used with OffloadMode::kFixed.
+// `host_memory_bytes` is the host memory available to this replica.
+OffloadDecision DecideOffload(const MemoryBreakdown& memory, const EngineProfile& engine,
+                              OffloadMode mode, double fixed_ratio, double host_memory_bytes);
+
+}  // namespace infersave

@@ -1,0 +1,152 @@
+// Cost and selection (paper eqs. 1-3, Section IV-E; method.md section 6):
+// evaluates every instance of a catalog and picks the cheapest that meets the
+// objective.
+#pragma once
+
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "infersave/calibration.h"
+#include "infersave/engine.h"
+#include "infersave/hardware.h"
+#include "infersave/memory.h"
+#include "infersave/model.h"
+#include "infersave/perf.h"
+#include "infersave/workload.h"
+
+namespace infersave {
+
+enum class Billing {
+  kPerSecond,  // AWS on-demand Linux: per second, 60 s minimum (default)
+  kHourly,     // every started hour is billed (the paper's rule)
+};
+std::string_view BillingName(Billing billing);
+Result<Billing> ParseBilling(std::string_view text);
+
+// How long the job lasts (method.md section 6).
+enum class Pace {
+  // The job's tokens arrive at the SLO rate (paper eq. 2: T = tokens /
+  // min(TPS, TPS_SLO)): throughput above the objective earns nothing, so every
+  // qualifying instance is rented for the same time. Right for a service.
+  kSlo,
+  // The job runs flat out: ceil(R / (BS x replicas)) batches of T_E2E each.
+  // Right for a batch job that is stopped when done.
+  kMax,
+};
+std::string_view PaceName(Pace pace);
+Result<Pace> ParsePace(std::string_view text);
+
+// One job: what to plan for and how. Filled by the CLI (or any caller) and
+// checked by ValidatePlanOptions.
+struct PlanOptions {
+  Workload workload;
+  // Throughput objective, tokens/s counting input and output tokens (eq. 1);
+  // 0 means no objective.
+  double slo_tps = 0;
+  // Margin in percent: an instance qualifies only if its predicted throughput
+  // is at least slo_tps x (1 + slo_headroom_pct / 100). >= 0.
+  double slo_headroom_pct = 0;
+  // Price cap P_max in USD per instance-hour; infinity means none.
+  double max_usd_per_hour = std::numeric_limits<double>::infinity();
+  Billing billing = Billing::kPerSecond;
+  Pace pace = Pace::kSlo;  // kMax when slo_tps is 0
+  PerfModelKind perf_model = PerfModelKind::kRoofline;
+  OffloadMode offload_mode = OffloadMode::kAuto;
+  double offload_ratio = 0;  // C_off for OffloadMode::kFixed, in [0, 1]
+  // Fraction of GPU memory the engine may use, in (0, 1]; unset = the
+  // engine profile's default.
+  std::optional<double> gpu_memory_utilization;
+};
+
+Status ValidatePlanOptions(const PlanOptions& options, const ModelConfig& model);
+
+// Why an instance is not recommended.
+enum class Verdict {
+  kQualifies,        // runs, meets the SLO, within the price cap
+  kOverPriceCap,     // price > P_max (Algorithm 1's first filter)
+  kUnsupportedPrecision,  // the GPU cannot compute in the weights' precision
+  kCannotRun,        // Algorithm 1: see Evaluation::offload.blocker
+  kMissesSlo,        // predicted throughput below the SLO (with headroom)
+};
+
+// One instance, fully evaluated for the job.
+struct Evaluation {
+  const Instance* instance = nullptr;
+  int replicas = 0;        // model copies: one per GPU (data parallel)
+  MemoryBreakdown memory;  // per GPU
+  OffloadDecision offload;
+  Ctcf ctcf;               // the calibration applied (identity when none)
+  Timing timing;           // one batch on one replica
+  double tps = 0;          // whole instance: replicas x per-replica eq. 1 throughput
+  double output_tps = 0;
+  double usd_per_hour = 0;
+  double job_hours = 0;    // see Pace
+  double billed_hours = 0;
+  double job_cost_usd = 0;
+  // Paper eq. 3: min(TPS, TPS_SLO) x 3600 / (billed hours x price), tokens
+  // per USD of a billed hour.
+  double cost_efficiency = 0;
+  bool precision_supported = true;  // the GPU computes in the weights' precision
+  bool can_run = false;             // precision supported and Algorithm 1 found a placement
+  bool within_price_cap = true;
+  bool meets_slo = false;           // throughput >= SLO x (1 + headroom); false when it cannot run
+  Verdict verdict = Verdict::kQualifies;
+
+  bool qualifies() const { return verdict == Verdict::kQualifies; }
+};
+
+// One sentence saying why an evaluation was rejected ("" when it qualifies),
+// with the numbers that decided it.
+std::string RejectionText(const Evaluation& e, const PlanOptions& options);
+
+// The inputs of a plan, owned by the caller.
+struct PlanContext {
+  const ModelConfig* model = nullptr;
+  const Catalog* catalog = nullptr;
+  const EngineProfile* engine = nullptr;
+  const Calibration* calibration = nullptr;  // may be null
+};
+
+// Prepared once per plan; Evaluate is then cheap (the hot path: no
+// allocation, no formatting).
+class Evaluator {
+ public:
+  Evaluator(const PlanContext& context, const PlanOptions& options);
+  Evaluation Evaluate(const Instance& instance) const;
+  Evaluation Evaluate(const Instance& instance, OffloadMode mode, double fixed_ratio) const;
+  const ParameterCount& params() const { return params_; }
+
+ private:
+  PlanContext context_;
+  PlanOptions options_;
+  ParameterCount params_;
+  std::unique_ptr<PerfModel> perf_;
+  bool calibration_matches_model_ = false;
+};
+
+struct Plan {
+  PlanOptions options;
+  ParameterCount params;
+  std::string perf_model;
+  std::string engine;
+  std::string catalog;
+  std::string catalog_as_of;
+  // Every instance, in rank order: qualifying ones by job cost (ties: lower
+  // hourly price, then higher throughput, then name), then those that run but
+  // miss the SLO or the cap, then those that cannot run, each by name.
+  std::vector<Evaluation> candidates;
+  std::optional<Evaluation> recommendation;    // candidates[0] when it qualifies
+  std::optional<Evaluation> max_performance;   // highest throughput that runs within the cap
+  std::optional<Evaluation> no_offload;        // the pick when offloading is disabled
+  std::optional<double> savings_vs_max_performance_pct;
+  std::optional<double> savings_vs_no_offload_pct;
+  std::vector<std::string> warnings;
+};
+
+// Evaluates every instance of the catalog and ranks them (method.md sections
+// 3-6). Fails only on invalid options.
+Result<Plan> MakePlan(const PlanContext& context, const PlanOptions& options);
+
+}  // namespace infersave

@@ -1,0 +1,43 @@
+// Presentation of plans and predictions as a table, JSON or CSV, written to
+// any stream (the library computes; these functions only format).
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "infersave/planner.h"
+#include "infersave/status.h"
+
+namespace infersave {
+
+enum class OutputFormat { kTable, kJson, kCsv };
+Result<OutputFormat> ParseOutputFormat(std::string_view text);
+
+// Version of the JSON documents' layout; bumped on any incompatible change.
+inline constexpr int kJsonSchemaVersion = 1;
+
+// What the reports say about the inputs besides the plan itself.
+struct ReportContext {
+  const ModelConfig* model = nullptr;
+  const EngineProfile* engine = nullptr;
+  const Catalog* catalog = nullptr;
+  const Calibration* calibration = nullptr;  // may be null
+  int top = 3;  // qualifying instances listed in the table
+};
+
+void WritePlan(std::ostream& out, const Plan& plan, const ReportContext& ctx, OutputFormat format);
+
+// One instance's full breakdown (memory, offload, timing, cost).
+void WritePrediction(std::ostream& out, const Evaluation& e, const Plan& plan, const ReportContext& ctx,
+                     OutputFormat format);
+
+void WriteModels(std::ostream& out, const std::vector<ModelConfig>& models, OutputFormat format);
+void WriteInstances(std::ostream& out, const Catalog& catalog, OutputFormat format);
+
+// How far off this prediction may be: what it was calibrated on, or that it
+// was not ("uncalibrated roofline: no measurements for T4 with vllm").
+std::string AccuracyNote(const Evaluation& e, const Plan& plan, const ReportContext& ctx);
+
+}  // namespace infersave

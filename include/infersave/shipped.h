@@ -1,0 +1,45 @@
+// The data shipped inside the binary (data/: model configs, GPU table,
+// catalogs, engine profiles, calibrations), and loaders that take either a
+// shipped name or a path to a user's file.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "infersave/calibration.h"
+#include "infersave/engine.h"
+#include "infersave/hardware.h"
+#include "infersave/model.h"
+#include "infersave/status.h"
+
+namespace infersave {
+
+struct ShippedFile {
+  std::string_view path;  // relative to data/, e.g. "models/opt-2.7b.json"
+  std::string_view text;
+};
+
+// Every shipped file, sorted by path.
+const std::vector<ShippedFile>& ShippedFiles();
+std::optional<std::string_view> ShippedText(std::string_view path);
+
+std::vector<std::string> ShippedModelNames();
+std::vector<std::string> ShippedCatalogNames();
+std::vector<std::string> ShippedEngineNames();
+std::vector<std::string> ShippedCalibrationNames();
+
+// Reads a whole text file (at most 64 MiB). Errors say which file and why.
+Result<std::string> ReadTextFile(const std::string& path);
+
+// A shipped name (case-insensitive) or, when the argument looks like a path
+// (contains '/' or ends in .json / .csv), a file. Unknown names fail with
+// kNotFound and a "did you mean" hint.
+Result<ModelConfig> LoadModel(std::string_view name_or_path);
+Result<GpuTable> LoadGpuTable(std::string_view path);  // "" = shipped data/gpus.csv
+Result<Catalog> LoadCatalog(std::string_view name_or_path, const GpuTable& gpus);
+Result<EngineProfile> LoadEngine(std::string_view name_or_path);
+Result<Calibration> LoadCalibration(std::string_view name_or_path);
+
+}  // namespace infersave

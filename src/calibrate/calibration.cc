@@ -1,0 +1,103 @@
+// Calibration files: CTCF entries per (GPU, engine, phase) (method.md section 5).
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "infersave/calibration.h"
+#include "io/text.h"
+
+namespace infersave {
+
+using nlohmann::json;
+
+std::string_view PhaseName(Phase phase) { return phase == Phase::kPrefill ? "prefill" : "decode"; }
+
+const CtcfEntry* Calibration::Find(std::string_view gpu, std::string_view engine, Phase phase) const {
+  for (const CtcfEntry& e : entries) {
+    if (e.phase == phase && io::EqualsIgnoreCase(e.gpu, gpu) && io::EqualsIgnoreCase(e.engine, engine)) {
+      return &e;
+    }
+  }
+  return nullptr;
+}
+
+Result<Calibration> ParseCalibration(std::string_view json_text, std::string_view source) {
+  json doc = json::parse(json_text.begin(), json_text.end(), nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    return InvalidInput(fmt::format("{}: invalid calibration file: expected a JSON object with 'entries'", source));
+  }
+  Calibration cal;
+  cal.source = std::string(source);
+  auto model = doc.find("perf_model");
+  if (model == doc.end() || !model->is_string()) {
+    return InvalidInput(fmt::format("{}: missing field 'perf_model' (the model the fit was made against)", source));
+  }
+  cal.perf_model = model->get<std::string>();
+  auto list = doc.find("entries");
+  if (list == doc.end() || !list->is_array()) {
+    return InvalidInput(fmt::format("{}: field 'entries': expected an array", source));
+  }
+  for (size_t i = 0; i < list->size(); ++i) {
+    const json& item = (*list)[i];
+    std::string where = fmt::format("{}: entries[{}]", source, i);
+    if (!item.is_object()) return InvalidInput(where + ": expected an object");
+    auto text = [&](const char* key) -> Result<std::string> {
+      auto it = item.find(key);
+      if (it == item.end() || !it->is_string() || it->get<std::string>().empty()) {
+        return InvalidInput(fmt::format("{}: missing field '{}' (a string)", where, key));
+      }
+      return it->get<std::string>();
+    };
+    auto number = [&](const char* key, bool required, double fallback) -> Result<double> {
+      auto it = item.find(key);
+      if (it == item.end() || it->is_null()) {
+        if (required) return InvalidInput(fmt::format("{}: missing field '{}' (a number)", where, key));
+        return fallback;
+      }
+      if (!it->is_number() || !std::isfinite(it->get<double>())) {
+        return InvalidInput(fmt::format("{}: field '{}': expected a number, got {}", where, key, io::Quote(it->dump())));
+      }
+      return it->get<double>();
+    };
+    CtcfEntry e;
+    auto gpu = text("gpu");
+    if (!gpu.ok()) return gpu.error();
+    auto engine = text("engine");
+    if (!engine.ok()) return engine.error();
+    auto phase = text("phase");
+    if (!phase.ok()) return phase.error();
+    e.gpu = *gpu;
+    e.engine = *engine;
+    if (*phase == "prefill") {
+      e.phase = Phase::kPrefill;
+    } else if (*phase == "decode") {
+      e.phase = Phase::kDecode;
+    } else {
+      return InvalidInput(fmt::format("{}: field 'phase': expected \"prefill\" or \"decode\", got {}", where, io::Quote(*phase)));
+    }
+    auto alpha = number("alpha", true, 1);
+    if (!alpha.ok()) return alpha.error();
+    auto beta = number("beta_s", true, 0);
+    if (!beta.ok()) return beta.error();
+    auto points = number("points", false, 0);
+    if (!points.ok()) return points.error();
+    auto error = number("median_ape_pct", false, -1);
+    if (!error.ok()) return error.error();
+    if (*alpha <= 0) {
+      return InvalidInput(fmt::format("{}: field 'alpha': expected a positive scale, got {} (a non-positive alpha "
+                                      "would predict shorter times for more work)", where, *alpha));
+    }
+    e.alpha = *alpha;
+    e.beta_s = *beta;
+    e.points = static_cast<int>(*points);
+    e.median_ape_pct = *error;
+    if (cal.Find(e.gpu, e.engine, e.phase)) {
+      return InvalidInput(fmt::format("{}: a second entry for GPU '{}', engine '{}', phase '{}'", where, e.gpu,
+                                      e.engine, PhaseName(e.phase)));
+    }
+    cal.entries.push_back(std::move(e));
+  }
+  return cal;
+}
+
+}  // namespace infersave

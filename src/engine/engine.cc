@@ -1,0 +1,154 @@
+// Engine profiles (method.md section 4, weakness 5).
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "infersave/engine.h"
+#include "io/text.h"
+
+namespace infersave {
+namespace {
+
+using nlohmann::json;
+constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+
+// One settable field: its JSON key, kind and place in the profile.
+struct Field {
+  const char* key;
+  enum Kind { kFraction, kNonNegative, kFlag, kBytesGiB, kCount } kind;
+  double* number = nullptr;
+  bool* flag = nullptr;
+  long* count = nullptr;
+};
+
+std::vector<Field> FieldsOf(EngineProfile& e) {
+  return {
+      {"prefill_compute_efficiency", Field::kFraction, &e.prefill_compute_efficiency},
+      {"decode_compute_efficiency", Field::kFraction, &e.decode_compute_efficiency},
+      {"memory_efficiency", Field::kFraction, &e.memory_efficiency},
+      {"host_link_efficiency", Field::kFraction, &e.host_link_efficiency},
+      {"layer_overhead_s", Field::kNonNegative, &e.layer_overhead_s},
+      {"step_overhead_s", Field::kNonNegative, &e.step_overhead_s},
+      {"overlap_prefill_offload", Field::kFlag, nullptr, &e.overlap_prefill_offload},
+      {"overlap_decode_offload", Field::kFlag, nullptr, &e.overlap_decode_offload},
+      {"fused_attention", Field::kFlag, nullptr, &e.fused_attention},
+      {"prefill_chunk_tokens", Field::kCount, nullptr, nullptr, &e.prefill_chunk_tokens},
+      {"offload_step", Field::kNonNegative, &e.offload_step},
+      {"supports_kv_offload", Field::kFlag, nullptr, &e.supports_kv_offload},
+      {"runtime_reserve_gib", Field::kBytesGiB, &e.runtime_reserve_bytes},
+      {"host_reserve_gib", Field::kBytesGiB, &e.host_reserve_bytes},
+      {"gpu_memory_utilization", Field::kFraction, &e.gpu_memory_utilization},
+  };
+}
+
+Result<EngineProfile> ParseOne(const json& obj, std::string_view where) {
+  if (!obj.is_object()) {
+    return InvalidInput(fmt::format("{}: expected an engine profile object, got {}", where, obj.type_name()));
+  }
+  EngineProfile e;
+  std::vector<Field> fields = FieldsOf(e);
+  std::vector<std::string> keys = {"name", "description", "default_calibration"};
+  for (const Field& f : fields) keys.emplace_back(f.key);
+
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    const std::string& key = it.key();
+    const json& v = it.value();
+    if (!key.empty() && key.front() == '_') continue;  // a note
+    if (key == "name" || key == "description" || key == "default_calibration") {
+      if (!v.is_string()) {
+        return InvalidInput(fmt::format("{}: field '{}': expected a string, got {}", where, key, v.dump()));
+      }
+      (key == "name" ? e.name : key == "description" ? e.description : e.default_calibration) = v.get<std::string>();
+      continue;
+    }
+    const Field* field = nullptr;
+    for (const Field& f : fields) {
+      if (key == f.key) field = &f;
+    }
+    if (!field) {
+      return InvalidInput(fmt::format("{}: unknown field '{}'{}", where, key, io::DidYouMean(key, keys)));
+    }
+    if (field->kind == Field::kFlag) {
+      if (!v.is_boolean()) {
+        return InvalidInput(fmt::format("{}: field '{}': expected true or false, got {}", where, key, v.dump()));
+      }
+      *field->flag = v.get<bool>();
+    } else {
+      if (!v.is_number()) {
+        return InvalidInput(fmt::format("{}: field '{}': expected a number, got {}", where, key, io::Quote(v.dump())));
+      }
+      double x = v.get<double>();
+      if (field->kind == Field::kCount) {
+        if (x < 0 || x != std::floor(x) || x > 1e9) {
+          return InvalidInput(fmt::format("{}: field '{}': expected a whole number >= 0, got {}", where, key, v.dump()));
+        }
+        *field->count = static_cast<long>(x);
+      } else {
+        *field->number = field->kind == Field::kBytesGiB ? x * kGiB : x;
+      }
+    }
+  }
+  if (e.name.empty()) return InvalidInput(fmt::format("{}: missing required field 'name'", where));
+  if (Status s = ValidateEngineProfile(e, where); !s.ok()) return s.error();
+  return e;
+}
+
+}  // namespace
+
+Status ValidateEngineProfile(const EngineProfile& e, std::string_view source) {
+  auto fraction = [&](const char* key, double v) -> Status {
+    if (!(v > 0 && v <= 1)) {
+      return InvalidInput(fmt::format("{}: engine '{}': field '{}': expected a fraction in (0, 1], got {}",
+                                      source, e.name, key, v));
+    }
+    return Status::Ok();
+  };
+  for (auto [key, v] : {std::pair{"prefill_compute_efficiency", e.prefill_compute_efficiency},
+                        std::pair{"decode_compute_efficiency", e.decode_compute_efficiency},
+                        std::pair{"memory_efficiency", e.memory_efficiency},
+                        std::pair{"host_link_efficiency", e.host_link_efficiency},
+                        std::pair{"gpu_memory_utilization", e.gpu_memory_utilization}}) {
+    if (Status s = fraction(key, v); !s.ok()) return s;
+  }
+  for (auto [key, v] : {std::pair{"layer_overhead_s", e.layer_overhead_s},
+                        std::pair{"step_overhead_s", e.step_overhead_s},
+                        std::pair{"runtime_reserve_gib", e.runtime_reserve_bytes},
+                        std::pair{"host_reserve_gib", e.host_reserve_bytes}}) {
+    if (!(v >= 0 && v < 1e12)) {
+      return InvalidInput(fmt::format("{}: engine '{}': field '{}': expected a value >= 0, got {}",
+                                      source, e.name, key, v));
+    }
+  }
+  if (!(e.offload_step >= 0 && e.offload_step <= 0.5)) {
+    return InvalidInput(fmt::format("{}: engine '{}': field 'offload_step': expected 0 (continuous) to 0.5, got {}",
+                                    source, e.name, e.offload_step));
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<EngineProfile>> ParseEngineProfiles(std::string_view json_text, std::string_view source) {
+  json doc = json::parse(json_text.begin(), json_text.end(), nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) {
+    return InvalidInput(fmt::format(
+        "{}: invalid JSON (expected an engine profile object or {{\"engines\": [...]}})", source));
+  }
+  std::vector<EngineProfile> out;
+  if (doc.is_object() && doc.contains("engines")) {
+    const json& list = doc["engines"];
+    if (!list.is_array() || list.empty()) {
+      return InvalidInput(fmt::format("{}: field 'engines': expected a non-empty array", source));
+    }
+    for (size_t i = 0; i < list.size(); ++i) {
+      auto e = ParseOne(list[i], fmt::format("{}: engines[{}]", source, i));
+      if (!e.ok()) return e.error();
+      out.push_back(std::move(e).value());
+    }
+  } else {
+    auto e = ParseOne(doc, source);
+    if (!e.ok()) return e.error();
+    out.push_back(std::move(e).value());
+  }
+  return out;
+}
+
+}  // namespace infersave

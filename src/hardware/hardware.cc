@@ -1,0 +1,300 @@
+// GPU table and SkyPilot-format instance catalogs (method.md section 8).
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "infersave/hardware.h"
+#include "io/csv.h"
+#include "io/text.h"
+
+namespace infersave {
+
+namespace {
+constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+constexpr double kMiB = 1024.0 * 1024.0;
+constexpr double kGiga = 1e9;
+constexpr double kTera = 1e12;
+}  // namespace
+
+std::string_view PrecisionName(Precision p) {
+  switch (p) {
+    case Precision::kFp32: return "fp32";
+    case Precision::kFp16: return "fp16";
+    case Precision::kBf16: return "bf16";
+    case Precision::kFp8: return "fp8";
+    case Precision::kInt8: return "int8";
+    case Precision::kInt4: return "int4";
+  }
+  return "?";
+}
+
+double BytesPerValue(Precision p) {
+  switch (p) {
+    case Precision::kFp32: return 4;
+    case Precision::kFp16:
+    case Precision::kBf16: return 2;
+    case Precision::kFp8:
+    case Precision::kInt8: return 1;
+    case Precision::kInt4: return 0.5;
+  }
+  return 2;
+}
+
+Result<Precision> ParsePrecision(std::string_view text) {
+  std::string t = io::ToLower(io::Trim(text));
+  if (t == "fp32" || t == "float32") return Precision::kFp32;
+  if (t == "fp16" || t == "float16" || t == "half") return Precision::kFp16;
+  if (t == "bf16" || t == "bfloat16") return Precision::kBf16;
+  if (t == "fp8" || t == "float8") return Precision::kFp8;
+  if (t == "int8") return Precision::kInt8;
+  if (t == "int4") return Precision::kInt4;
+  return InvalidArgument(fmt::format("unknown precision {} (expected fp32, fp16, bf16, fp8, int8 or int4)",
+                                     io::Quote(text)));
+}
+
+const GpuSpec* GpuTable::Find(std::string_view name) const {
+  std::string_view wanted = io::Trim(name);
+  for (const GpuSpec& g : gpus_) {
+    if (io::EqualsIgnoreCase(g.name, wanted)) return &g;
+    for (const std::string& alias : g.aliases) {
+      if (io::EqualsIgnoreCase(alias, wanted)) return &g;
+    }
+  }
+  return nullptr;
+}
+
+namespace {
+
+// The numeric GPU-table columns and where each lands in a GpuSpec. Shared by
+// the GPU table and the catalog's gpu.<column> overrides.
+struct NumericColumn {
+  std::string_view name;
+  double scale;
+  bool required;
+  double* (*field)(GpuSpec&);
+};
+
+const NumericColumn kNumericColumns[] = {
+    {"memory_gib", kGiB, true, [](GpuSpec& g) { return &g.memory_bytes; }},
+    {"memory_gbps", kGiga, true, [](GpuSpec& g) { return &g.memory_bytes_per_s; }},
+    {"fp32_tflops", kTera, true, [](GpuSpec& g) { return &g.flops[static_cast<int>(Precision::kFp32)]; }},
+    {"fp16_tflops", kTera, true, [](GpuSpec& g) { return &g.flops[static_cast<int>(Precision::kFp16)]; }},
+    {"bf16_tflops", kTera, false, [](GpuSpec& g) { return &g.flops[static_cast<int>(Precision::kBf16)]; }},
+    {"fp8_tflops", kTera, false, [](GpuSpec& g) { return &g.flops[static_cast<int>(Precision::kFp8)]; }},
+    {"int8_tops", kTera, false, [](GpuSpec& g) { return &g.flops[static_cast<int>(Precision::kInt8)]; }},
+    {"int4_tops", kTera, false, [](GpuSpec& g) { return &g.flops[static_cast<int>(Precision::kInt4)]; }},
+    {"h2d_gbps", kGiga, true, [](GpuSpec& g) { return &g.h2d_bytes_per_s; }},
+    {"d2h_gbps", kGiga, true, [](GpuSpec& g) { return &g.d2h_bytes_per_s; }},
+    {"gpu_link_gbps", kGiga, false, [](GpuSpec& g) { return &g.gpu_link_bytes_per_s; }},
+};
+
+const NumericColumn* FindNumericColumn(std::string_view name) {
+  for (const NumericColumn& c : kNumericColumns) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> SplitAliases(std::string_view text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(';', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view part = io::Trim(text.substr(start, end - start));
+    if (!part.empty()) out.emplace_back(part);
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<GpuTable> ParseGpuTable(std::string_view csv_text, std::string_view source) {
+  auto table = io::ParseCsv(csv_text, source);
+  if (!table.ok()) return table.error();
+  std::vector<std::string_view> required = {"name"};
+  for (const NumericColumn& c : kNumericColumns) {
+    if (c.required) required.push_back(c.name);
+  }
+  if (Status s = io::RequireColumns(*table, required); !s.ok()) return s.error();
+
+  std::vector<GpuSpec> gpus;
+  for (const io::CsvRecord& rec : table->rows) {
+    io::CellReader cells(*table, rec);
+    GpuSpec g;
+    g.name = std::string(cells.Text("name"));
+    if (g.name.empty()) return InvalidInput(fmt::format("{}: missing value", cells.Where("name")));
+    for (const NumericColumn& c : kNumericColumns) {
+      auto value = cells.Number(c.name, c.required);
+      if (!value.ok()) return value.error();
+      if (*value) *c.field(g) = **value * c.scale;
+    }
+    g.aliases = SplitAliases(cells.Text("aliases"));
+    g.architecture = std::string(cells.Text("architecture"));
+    g.host_link = std::string(cells.Text("host_link"));
+    g.gpu_link = std::string(cells.Text("gpu_link"));
+    g.source = std::string(cells.Text("compute_source"));
+    g.as_of = std::string(cells.Text("as_of"));
+    GpuTable so_far(gpus);
+    if (so_far.Find(g.name)) {
+      return InvalidInput(fmt::format("{}: GPU {} is listed twice", cells.Where("name"), io::Quote(g.name)));
+    }
+    gpus.push_back(std::move(g));
+  }
+  if (gpus.empty()) return InvalidInput(fmt::format("{}: no GPU rows", source));
+  return GpuTable(std::move(gpus));
+}
+
+const Instance* Catalog::Find(std::string_view instance_name) const {
+  for (const Instance& i : instances) {
+    if (io::EqualsIgnoreCase(i.name, io::Trim(instance_name))) return &i;
+  }
+  return nullptr;
+}
+
+namespace {
+
+// SkyPilot's AWS GpuInfo is a Python dict literal; read its per-GPU memory
+// when it has one. Any other content (GCP puts a bare name there) is ignored.
+std::optional<double> GpuInfoMemoryBytes(std::string_view text) {
+  if (text.empty() || text.front() != '{') return std::nullopt;
+  std::string as_json(text);
+  std::replace(as_json.begin(), as_json.end(), '\'', '"');
+  auto doc = nlohmann::json::parse(as_json, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) return std::nullopt;
+  auto gpus = doc.find("Gpus");
+  if (gpus == doc.end() || !gpus->is_array() || gpus->empty()) return std::nullopt;
+  const auto& first = (*gpus)[0];
+  if (!first.is_object()) return std::nullopt;
+  auto info = first.find("MemoryInfo");
+  if (info == first.end() || !info->is_object()) return std::nullopt;
+  auto mib = info->find("SizeInMiB");
+  if (mib == info->end() || !mib->is_number() || mib->get<double>() <= 0) return std::nullopt;
+  return mib->get<double>() * kMiB;
+}
+
+std::vector<std::string> GpuNames(const GpuTable& gpus) {
+  std::vector<std::string> names;
+  for (const GpuSpec& g : gpus.gpus()) {
+    names.push_back(g.name);
+    names.insert(names.end(), g.aliases.begin(), g.aliases.end());
+  }
+  return names;
+}
+
+}  // namespace
+
+Result<Catalog> ParseCatalog(std::string_view csv_text, std::string_view source,
+                             const GpuTable& gpus) {
+  auto table = io::ParseCsv(csv_text, source);
+  if (!table.ok()) return table.error();
+  if (Status s = io::RequireColumns(
+          *table, {"InstanceType", "AcceleratorName", "AcceleratorCount", "MemoryGiB", "Price"});
+      !s.ok()) {
+    return s.error();
+  }
+  // gpu.<column> overrides must name a numeric GPU-table column.
+  std::vector<std::pair<std::string, const NumericColumn*>> overrides;
+  for (const std::string& column : table->header) {
+    if (column.rfind("gpu.", 0) != 0) continue;
+    const NumericColumn* target = FindNumericColumn(std::string_view(column).substr(4));
+    if (!target) {
+      std::vector<std::string> known;
+      for (const NumericColumn& c : kNumericColumns) known.push_back("gpu." + std::string(c.name));
+      return InvalidInput(fmt::format("{}:1: unknown override column '{}'{}", source, column,
+                                      io::DidYouMean(column, known)));
+    }
+    overrides.emplace_back(column, target);
+  }
+
+  Catalog catalog;
+  catalog.name = std::string(source);
+  std::map<std::string, int> first_line;  // lower-cased instance name -> line
+  for (const io::CsvRecord& rec : table->rows) {
+    io::CellReader cells(*table, rec);
+    std::string_view accelerator = cells.Text("AcceleratorName");
+    if (accelerator.empty()) continue;  // a CPU-only instance type
+    Instance inst;
+    inst.line = rec.line;
+    inst.name = std::string(cells.Text("InstanceType"));
+    if (inst.name.empty()) {
+      return InvalidInput(fmt::format("{}: missing value", cells.Where("InstanceType")));
+    }
+    const GpuSpec* gpu = gpus.Find(accelerator);
+    if (!gpu) {
+      return InvalidInput(fmt::format("{}: unknown GPU {}{}; add it to the GPU table",
+                                      cells.Where("AcceleratorName"), io::Quote(accelerator),
+                                      io::DidYouMean(accelerator, GpuNames(gpus))));
+    }
+    inst.gpu = *gpu;
+
+    auto count = cells.Number("AcceleratorCount", true);
+    if (!count.ok()) return count.error();
+    if (**count != std::floor(**count) || **count > 1024) {
+      return InvalidInput(fmt::format("{}: expected a whole number of GPUs (1 to 1024), got {}",
+                                      cells.Where("AcceleratorCount"), cells.Text("AcceleratorCount")));
+    }
+    inst.gpu_count = static_cast<int>(**count);
+
+    auto vcpus = cells.Number("vCPUs", false);
+    if (!vcpus.ok()) return vcpus.error();
+    inst.vcpus = *vcpus ? static_cast<int>(**vcpus) : 0;
+
+    auto memory = cells.Number("MemoryGiB", true);
+    if (!memory.ok()) return memory.error();
+    inst.host_memory_bytes = **memory * kGiB;
+
+    auto price = cells.Number("Price", true);
+    if (!price.ok()) {
+      if (cells.Text("Price").empty()) {
+        return InvalidInput(fmt::format(
+            "{}: missing on-demand price for {} (USD per hour); fill it in or remove the row",
+            cells.Where("Price"), inst.name));
+      }
+      return price.error();
+    }
+    inst.usd_per_hour = **price;
+
+    auto spot = cells.Number("SpotPrice", false);
+    if (!spot.ok()) return spot.error();
+    if (*spot) inst.spot_usd_per_hour = **spot;
+
+    if (auto bytes = GpuInfoMemoryBytes(cells.Text("GpuInfo"))) inst.gpu.memory_bytes = *bytes;
+    for (const auto& [column, target] : overrides) {
+      auto value = cells.Number(column, false);
+      if (!value.ok()) return value.error();
+      if (*value) *target->field(inst.gpu) = **value * target->scale;
+    }
+
+    inst.region = std::string(cells.Text("Region"));
+    inst.zone = std::string(cells.Text("AvailabilityZone"));
+    inst.source = std::string(cells.Text("Source"));
+    inst.as_of = std::string(cells.Text("AsOf"));
+
+    std::string key = io::ToLower(inst.name);
+    if (auto it = first_line.find(key); it != first_line.end()) {
+      // SkyPilot catalogs list a type once per region and zone; keep the first.
+      const Instance* kept = catalog.Find(inst.name);
+      if (kept && kept->region == inst.region && kept->zone == inst.zone) {
+        return InvalidInput(fmt::format("{}:{}: instance {} is listed twice (first on line {})",
+                                        source, rec.line, io::Quote(inst.name), it->second));
+      }
+      catalog.other_region_rows += 1;
+      continue;
+    }
+    first_line[key] = rec.line;
+    if (!inst.as_of.empty() && (catalog.as_of.empty() || inst.as_of < catalog.as_of)) {
+      catalog.as_of = inst.as_of;
+    }
+    catalog.instances.push_back(std::move(inst));
+  }
+  if (catalog.instances.empty()) {
+    return InvalidInput(fmt::format("{}: no GPU instances (every row lacks an AcceleratorName)", source));
+  }
+  return catalog;
+}
+
+}  // namespace infersave

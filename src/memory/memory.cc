@@ -1,0 +1,122 @@
+// Memory need and Algorithm 1 (paper Table II and Section IV-C; method.md section 3).
+#include "infersave/memory.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace infersave {
+
+Status ValidateWorkload(const Workload& w, const ModelConfig& model) {
+  auto check = [](const char* flag, int64_t value, int64_t max) -> Status {
+    if (value < 1 || value > max) {
+      return InvalidArgument(fmt::format("{} must be between 1 and {}, got {}", flag, max, value));
+    }
+    return Status::Ok();
+  };
+  if (Status s = check("--batch-size", w.batch_size, kMaxBatchSize); !s.ok()) return s;
+  if (Status s = check("--input-len", w.input_len, kMaxSequenceTokens); !s.ok()) return s;
+  if (Status s = check("--output-len", w.output_len, kMaxSequenceTokens); !s.ok()) return s;
+  if (Status s = check("--requests", w.requests, kMaxRequests); !s.ok()) return s;
+  if (w.context_len() > model.max_position_embeddings) {
+    return InvalidArgument(fmt::format(
+        "--input-len {} + --output-len {} = {} tokens exceeds {}'s context window of {} tokens "
+        "(max_position_embeddings)",
+        w.input_len, w.output_len, w.context_len(), model.name, model.max_position_embeddings));
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+// Peak transient memory of one prefill pass (this project's model, method.md
+// section 3): hidden states, Q/K/V, the MLP intermediate, the attention
+// score and probability matrices unless attention is fused, and the
+// last-token logits in FP32.
+double WorkspaceBytes(const ModelConfig& m, const Workload& w, const EngineProfile& e) {
+  constexpr double kActivationBytes = 2;  // activations are kept in 16-bit
+  const double all_tokens = static_cast<double>(w.batch_size) * static_cast<double>(w.input_len);
+  const double tokens = e.prefill_chunk_tokens > 0 ? std::min(all_tokens, static_cast<double>(e.prefill_chunk_tokens))
+                                                   : all_tokens;
+  const double h = static_cast<double>(m.hidden_size);
+  const double hidden = 4 * tokens * h;
+  const double qkv = tokens * static_cast<double>(m.q_width() + 2 * m.kv_width());
+  const double mlp = tokens * static_cast<double>(m.intermediate_size) * (m.gated_mlp ? 3 : 2) *
+                     static_cast<double>(m.experts_per_token);
+  double scores = 0;
+  if (!e.fused_attention) {
+    const double sequences = std::ceil(tokens / static_cast<double>(w.input_len));
+    const double len = static_cast<double>(w.input_len);
+    scores = 2 * sequences * static_cast<double>(m.num_heads) * len * len;
+  }
+  const double logits_bytes = static_cast<double>(w.batch_size) * static_cast<double>(m.vocab_size) * 4;
+  return (hidden + qkv + mlp + scores) * kActivationBytes + logits_bytes;
+}
+
+}  // namespace
+
+MemoryBreakdown ComputeMemory(const ModelConfig& m, const ParameterCount& params, const Workload& w,
+                              const EngineProfile& e, double gpu_memory_bytes,
+                              double gpu_memory_utilization, MemoryStyle style) {
+  MemoryBreakdown mem;
+  const double bw = BytesPerValue(w.weight_precision);
+  const double bkv = BytesPerValue(w.kv_precision);
+  const double bs = static_cast<double>(w.batch_size);
+  const double ctx = static_cast<double>(w.context_len());
+  const double n = static_cast<double>(m.num_layers);
+  mem.weights_bytes = static_cast<double>(params.total) * bw;
+  if (style == MemoryStyle::kPaper) {
+    // Table II: Mem_KV with the hidden size h1 (the paper's model has no GQA),
+    // and Mem_activation = 2 (L_in + L_out) BS h1, without a byte factor.
+    const double h1 = static_cast<double>(m.hidden_size);
+    mem.kv_bytes = 2 * bs * ctx * n * h1 * bkv;
+    mem.activation_bytes = 2 * ctx * bs * h1;
+    mem.reserve_bytes = 0;
+  } else {
+    // Method.md section 3: KV with n_kv x d_head (GQA).
+    mem.kv_bytes = 2 * bs * ctx * n * static_cast<double>(m.kv_width()) * bkv;
+    mem.activation_bytes = WorkspaceBytes(m, w, e);
+    mem.reserve_bytes = e.runtime_reserve_bytes;
+  }
+  mem.kv_per_layer_bytes = mem.kv_bytes / n;
+  mem.budget_bytes = gpu_memory_bytes * gpu_memory_utilization;
+  return mem;
+}
+
+OffloadDecision DecideOffload(const MemoryBreakdown& mem, const EngineProfile& engine, OffloadMode mode,
+                              double fixed_ratio, double host_memory_bytes) {
+  OffloadDecision d;
+  d.host_available_bytes = std::max(0.0, host_memory_bytes - engine.host_reserve_bytes);
+  const double available = mem.available_bytes();
+  auto cannot = [&](OffloadBlocker b) {
+    d.placement = Placement::kCannotRun;
+    d.blocker = b;
+    return d;
+  };
+  if (available < 0) return cannot(OffloadBlocker::kWeightsDoNotFit);
+  d.required_ratio = available >= mem.kv_bytes ? 0.0 : 1.0 - available / mem.kv_bytes;
+
+  if (mode == OffloadMode::kFixed) {
+    if (fixed_ratio > 0 && !engine.supports_kv_offload) return cannot(OffloadBlocker::kEngineCannotOffload);
+    if (fixed_ratio + 1e-12 < d.required_ratio) {
+      if (available < mem.kv_per_layer_bytes) return cannot(OffloadBlocker::kNoRoomForOneLayer);
+      return cannot(OffloadBlocker::kFixedRatioTooSmall);
+    }
+    d.ratio = fixed_ratio;
+  } else if (d.required_ratio > 0) {
+    if (available < mem.kv_per_layer_bytes) return cannot(OffloadBlocker::kNoRoomForOneLayer);
+    if (mode == OffloadMode::kNone) return cannot(OffloadBlocker::kOffloadDisabled);
+    if (!engine.supports_kv_offload) return cannot(OffloadBlocker::kEngineCannotOffload);
+    // Engines place whole steps (FlexGen: percents); round up so the GPU part fits.
+    d.ratio = engine.offload_step > 0
+                  ? std::min(1.0, std::ceil(d.required_ratio / engine.offload_step - 1e-9) * engine.offload_step)
+                  : d.required_ratio;
+  }
+  d.host_kv_bytes = d.ratio * mem.kv_bytes;
+  if (d.host_kv_bytes > d.host_available_bytes) return cannot(OffloadBlocker::kHostMemoryTooSmall);
+  d.placement = d.ratio > 0 ? Placement::kOffload : Placement::kFits;
+  return d;
+}
+
+}  // namespace infersave

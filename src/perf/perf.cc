@@ -1,0 +1,40 @@
+// Shared pieces of the performance models.
+#include "infersave/perf.h"
+
+#include <fmt/format.h>
+
+#include "io/text.h"
+#include "perf/paper_model.h"
+#include "perf/roofline_model.h"
+
+namespace infersave {
+
+std::string_view PerfModelName(PerfModelKind kind) {
+  return kind == PerfModelKind::kPaper ? "paper" : "roofline";
+}
+
+Result<PerfModelKind> ParsePerfModel(std::string_view text) {
+  std::string t = io::ToLower(io::Trim(text));
+  if (t == "paper") return PerfModelKind::kPaper;
+  if (t == "roofline") return PerfModelKind::kRoofline;
+  return InvalidArgument(fmt::format("unknown performance model {} (expected 'roofline' or 'paper')", io::Quote(text)));
+}
+
+double Timing::decode_s_per_token() const {
+  return decode_steps > 0 ? decode_total_s / static_cast<double>(decode_steps) : 0.0;
+}
+
+double Timing::tokens_per_s(const Workload& w) const {
+  return total_s > 0 ? static_cast<double>(w.batch_size * w.context_len()) / total_s : 0.0;
+}
+
+double Timing::output_tokens_per_s(const Workload& w) const {
+  return total_s > 0 ? static_cast<double>(w.batch_size * w.output_len) / total_s : 0.0;
+}
+
+std::unique_ptr<PerfModel> MakePerfModel(PerfModelKind kind) {
+  if (kind == PerfModelKind::kPaper) return std::make_unique<PaperModel>();
+  return std::make_unique<RooflineModel>();
+}
+
+}  // namespace infersave

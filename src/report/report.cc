@@ -1,0 +1,445 @@
+// Table, JSON and CSV reports of plans and predictions.
+#include "infersave/report.h"
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "io/csv.h"
+#include "io/text.h"
+
+namespace infersave {
+namespace {
+
+using Json = nlohmann::ordered_json;
+constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+
+std::string OffloadText(const Evaluation& e) {
+  if (!e.can_run) return "-";
+  return fmt::format("{:.0f}%", e.offload.ratio * 100);
+}
+
+std::string GpusText(const Instance& i) { return fmt::format("{}x{}", i.gpu_count, i.gpu.name); }
+
+// Rounds for JSON so that documents are stable and readable.
+double Round(double v, int digits) {
+  const double scale = std::pow(10.0, digits);
+  return std::round(v * scale) / scale;
+}
+
+std::string PhaseNote(const PhaseCtcf& c) {
+  if (!c.calibrated) return "";
+  std::string points = c.points > 0 ? fmt::format("{} run{}", c.points, c.points == 1 ? "" : "s") : "unknown runs";
+  std::string error = c.median_ape_pct >= 0 ? fmt::format(", median error {:.0f}%", c.median_ape_pct)
+                                            : ", error not measured";
+  return points + error;
+}
+
+}  // namespace
+
+Result<OutputFormat> ParseOutputFormat(std::string_view text) {
+  std::string t = io::ToLower(io::Trim(text));
+  if (t == "table") return OutputFormat::kTable;
+  if (t == "json") return OutputFormat::kJson;
+  if (t == "csv") return OutputFormat::kCsv;
+  return InvalidArgument(fmt::format("unknown format {} (expected table, json or csv)", io::Quote(text)));
+}
+
+std::string AccuracyNote(const Evaluation& e, const Plan& plan, const ReportContext& ctx) {
+  const std::string gpu = e.instance->gpu.name;
+  const std::string& engine = ctx.engine->name;
+  if (!e.can_run) return "";
+  if (e.ctcf.prefill.calibrated || e.ctcf.decode.calibrated) {
+    std::string from = ctx.calibration ? ctx.calibration->source : "calibration";
+    if (e.ctcf.prefill.calibrated && e.ctcf.decode.calibrated && e.ctcf.prefill.points == e.ctcf.decode.points &&
+        e.ctcf.prefill.median_ape_pct == e.ctcf.decode.median_ape_pct) {
+      return fmt::format("calibrated ({}) on {} with {}: {}", from, gpu, engine, PhaseNote(e.ctcf.decode));
+    }
+    return fmt::format("calibrated ({}) on {} with {}: prefill {}; decode {}", from, gpu, engine,
+                       e.ctcf.prefill.calibrated ? PhaseNote(e.ctcf.prefill) : "uncalibrated",
+                       e.ctcf.decode.calibrated ? PhaseNote(e.ctcf.decode) : "uncalibrated");
+  }
+  return fmt::format("uncalibrated {} model: no measurements for {} with {}", plan.perf_model, gpu, engine);
+}
+
+namespace {
+
+Json EvaluationJson(const Evaluation& e, const Plan& plan, const ReportContext& ctx) {
+  Json j;
+  const Instance& i = *e.instance;
+  j["instance"] = i.name;
+  j["gpu"] = i.gpu.name;
+  j["gpu_count"] = i.gpu_count;
+  j["replicas"] = e.replicas;
+  j["usd_per_hour"] = i.usd_per_hour;
+  j["feasible"] = e.can_run;
+  j["meets_slo"] = e.can_run && e.meets_slo;
+  j["within_price_cap"] = e.within_price_cap;
+  std::string reason = RejectionText(e, plan.options);
+  j["rejected_because"] = reason.empty() ? Json() : Json(reason);
+  if (e.can_run) {
+    j["offload_ratio"] = Round(e.offload.ratio, 4);
+    j["predicted_tps"] = Round(e.tps, 2);
+    j["predicted_output_tps"] = Round(e.output_tps, 2);
+    j["prefill_s"] = Round(e.timing.prefill_s, 6);
+    j["decode_s_per_token"] = Round(e.timing.decode_s_per_token(), 6);
+    j["batch_total_s"] = Round(e.timing.total_s, 6);
+    j["job_hours"] = Round(e.job_hours, 6);
+    j["billed_hours"] = Round(e.billed_hours, 6);
+    j["job_cost_usd"] = Round(e.job_cost_usd, 4);
+    j["cost_efficiency_tokens_per_usd"] = Round(e.cost_efficiency, 1);
+    j["calibrated"] = e.ctcf.prefill.calibrated || e.ctcf.decode.calibrated;
+    j["accuracy"] = AccuracyNote(e, plan, ctx);
+  } else {
+    for (const char* k : {"offload_ratio", "predicted_tps", "predicted_output_tps", "prefill_s", "decode_s_per_token",
+                          "batch_total_s", "job_hours", "billed_hours", "job_cost_usd",
+                          "cost_efficiency_tokens_per_usd"}) {
+      j[k] = nullptr;
+    }
+    j["calibrated"] = false;
+    j["accuracy"] = nullptr;
+  }
+  Json mem;
+  mem["gpu_memory_gib"] = Round(i.gpu.memory_bytes / kGiB, 3);
+  mem["usable_gib"] = Round(e.memory.budget_bytes / kGiB, 3);
+  mem["weights_gib"] = Round(e.memory.weights_bytes / kGiB, 3);
+  mem["kv_cache_gib"] = Round(e.memory.kv_bytes / kGiB, 3);
+  mem["activations_gib"] = Round(e.memory.activation_bytes / kGiB, 3);
+  mem["reserve_gib"] = Round(e.memory.reserve_bytes / kGiB, 3);
+  mem["kv_on_host_gib"] = Round(e.offload.host_kv_bytes / kGiB, 3);
+  mem["host_memory_gib"] = Round(i.host_memory_bytes / kGiB, 3);
+  j["memory_per_gpu"] = mem;
+  return j;
+}
+
+Json OptionalEvaluation(const std::optional<Evaluation>& e, const Plan& plan, const ReportContext& ctx) {
+  return e ? EvaluationJson(*e, plan, ctx) : Json();
+}
+
+Json OptionalNumber(const std::optional<double>& v) { return v ? Json(Round(*v, 2)) : Json(); }
+
+Json InputsJson(const Plan& plan, const ReportContext& ctx) {
+  const PlanOptions& o = plan.options;
+  Json in;
+  in["model"] = {{"name", ctx.model->name},
+                 {"family", std::string(FamilyName(ctx.model->family))},
+                 {"parameters", plan.params.total},
+                 {"weight_precision", std::string(PrecisionName(o.workload.weight_precision))},
+                 {"kv_precision", std::string(PrecisionName(o.workload.kv_precision))}};
+  in["workload"] = {{"batch_size", o.workload.batch_size},
+                    {"input_len", o.workload.input_len},
+                    {"output_len", o.workload.output_len},
+                    {"requests", o.workload.requests}};
+  in["slo"] = {{"tps", o.slo_tps > 0 ? Json(o.slo_tps) : Json()},
+               {"headroom_pct", o.slo_headroom_pct},
+               {"tps_counts", "input+output tokens"}};
+  in["max_usd_per_hour"] = std::isfinite(o.max_usd_per_hour) ? Json(o.max_usd_per_hour) : Json();
+  in["billing"] = std::string(BillingName(o.billing));
+  in["pace"] = std::string(PaceName(o.slo_tps > 0 ? o.pace : Pace::kMax));
+  in["perf_model"] = plan.perf_model;
+  in["engine"] = plan.engine;
+  in["offload"] = o.offload_mode == OffloadMode::kAuto ? Json("auto")
+                  : o.offload_mode == OffloadMode::kNone ? Json("none")
+                                                         : Json(o.offload_ratio);
+  in["calibration"] = ctx.calibration ? Json(ctx.calibration->source) : Json();
+  in["catalog"] = {{"name", plan.catalog},
+                   {"as_of", plan.catalog_as_of.empty() ? Json() : Json(plan.catalog_as_of)},
+                   {"instances", plan.candidates.size()}};
+  return in;
+}
+
+void WritePlanJson(std::ostream& out, const Plan& plan, const ReportContext& ctx) {
+  Json doc;
+  doc["schema_version"] = kJsonSchemaVersion;
+  doc["inputs"] = InputsJson(plan, ctx);
+  doc["recommendation"] = OptionalEvaluation(plan.recommendation, plan, ctx);
+  Json candidates = Json::array();
+  for (const Evaluation& e : plan.candidates) candidates.push_back(EvaluationJson(e, plan, ctx));
+  doc["candidates"] = candidates;
+  doc["baselines"] = {{"max_performance", OptionalEvaluation(plan.max_performance, plan, ctx)},
+                      {"no_offload", OptionalEvaluation(plan.no_offload, plan, ctx)}};
+  doc["savings_pct"] = {{"vs_max_performance", OptionalNumber(plan.savings_vs_max_performance_pct)},
+                        {"vs_no_offload", OptionalNumber(plan.savings_vs_no_offload_pct)}};
+  doc["warnings"] = plan.warnings;
+  out << doc.dump(2) << '\n';
+}
+
+const char* kCsvColumns =
+    "rank,instance,gpu,gpu_count,replicas,usd_per_hour,feasible,meets_slo,within_price_cap,offload_ratio,"
+    "predicted_tps,predicted_output_tps,prefill_s,decode_s_per_token,job_hours,billed_hours,job_cost_usd,"
+    "calibrated,rejected_because\n";
+
+void WriteCsvRow(std::ostream& out, int rank, const Evaluation& e, const Plan& plan) {
+  const Instance& i = *e.instance;
+  auto num = [&](double v, int digits) { return e.can_run ? fmt::format("{:.{}f}", v, digits) : std::string(); };
+  out << rank << ',' << io::CsvField(i.name) << ',' << io::CsvField(i.gpu.name) << ',' << i.gpu_count << ','
+      << e.replicas << ',' << i.usd_per_hour << ',' << (e.can_run ? "true" : "false") << ','
+      << (e.can_run && e.meets_slo ? "true" : "false") << ',' << (e.within_price_cap ? "true" : "false") << ','
+      << num(e.offload.ratio, 4) << ',' << num(e.tps, 2) << ',' << num(e.output_tps, 2) << ','
+      << num(e.timing.prefill_s, 6) << ',' << num(e.timing.decode_s_per_token(), 6) << ',' << num(e.job_hours, 6)
+      << ',' << num(e.billed_hours, 6) << ',' << num(e.job_cost_usd, 4) << ','
+      << (e.ctcf.prefill.calibrated || e.ctcf.decode.calibrated ? "true" : "false") << ','
+      << io::CsvField(RejectionText(e, plan.options)) << '\n';
+}
+
+std::string Money(double usd) { return usd < 10 ? fmt::format("${:.3f}", usd) : fmt::format("${:.2f}", usd); }
+
+std::string Hours(double h) { return h < 10 ? fmt::format("{:.2f} h", h) : fmt::format("{:.1f} h", h); }
+
+void WritePlanHeader(std::ostream& out, const Plan& plan, const ReportContext& ctx) {
+  const PlanOptions& o = plan.options;
+  const Workload& w = o.workload;
+  fmt::print(out, "InferSave plan: {} ({:.2f} B params, {}) on catalog {}{}\n", ctx.model->name,
+             static_cast<double>(plan.params.total) / 1e9, PrecisionName(w.weight_precision), plan.catalog,
+             plan.catalog_as_of.empty() ? " (undated)" : fmt::format(" (prices as of {})", plan.catalog_as_of));
+  fmt::print(out, "  workload   batch {} x ({} in + {} out) tokens, {} requests\n", w.batch_size, w.input_len,
+             w.output_len, w.requests);
+  std::string slo = o.slo_tps > 0 ? fmt::format(">= {:g} tok/s (input + output)", o.slo_tps) : "none";
+  if (o.slo_tps > 0 && o.slo_headroom_pct > 0) slo += fmt::format(" + {:g}% headroom", o.slo_headroom_pct);
+  fmt::print(out, "  objective  {}; price cap {}; billing {}; job paced at {}\n", slo,
+             std::isfinite(o.max_usd_per_hour) ? fmt::format("${:.2f}/h", o.max_usd_per_hour) : "none",
+             BillingName(o.billing),
+             o.pace == Pace::kSlo && o.slo_tps > 0 ? "the SLO rate" : "full speed");
+  std::string offload = o.offload_mode == OffloadMode::kAuto   ? "auto"
+                        : o.offload_mode == OffloadMode::kNone ? "none"
+                                                               : fmt::format("{:.0f}%", o.offload_ratio * 100);
+  fmt::print(out, "  model      {} performance model, engine {}, KV offload {}, calibration {}\n", plan.perf_model,
+             plan.engine, offload, ctx.calibration ? ctx.calibration->source : "none");
+}
+
+void WriteBaseline(std::ostream& out, const char* label, const std::optional<Evaluation>& base,
+                   const std::optional<double>& savings) {
+  if (!base) {
+    fmt::print(out, "  vs {}: none can run the job\n", label);
+    return;
+  }
+  fmt::print(out, "  vs {} ({}, {:.0f} tok/s, {}): {}\n", label, base->instance->name, base->tps,
+             Money(base->job_cost_usd), savings ? fmt::format("{:.1f}% cheaper", *savings) : "-");
+}
+
+void WritePlanTable(std::ostream& out, const Plan& plan, const ReportContext& ctx) {
+  WritePlanHeader(out, plan, ctx);
+  out << '\n';
+  if (plan.recommendation) {
+    const Evaluation& r = *plan.recommendation;
+    fmt::print(out, "Recommendation: {} ({}) at {}/h\n", r.instance->name, GpusText(*r.instance),
+               Money(r.usd_per_hour));
+    std::string offload = r.offload.ratio > 0 ? fmt::format("KV offload {:.0f}% to CPU memory", r.offload.ratio * 100)
+                                              : std::string("no KV offload");
+    std::string replicas = r.replicas > 1 ? fmt::format(", {} replicas (one per GPU)", r.replicas) : "";
+    fmt::print(out, "  predicted {:.0f} tok/s ({:.0f} output tok/s), {}{}\n", r.tps, r.output_tps, offload, replicas);
+    fmt::print(out, "  job {} -> billed {}, cost {}\n", Hours(r.job_hours), Hours(r.billed_hours),
+               Money(r.job_cost_usd));
+    fmt::print(out, "  accuracy: {}\n", AccuracyNote(r, plan, ctx));
+    WriteBaseline(out, "Max-Performance", plan.max_performance, plan.savings_vs_max_performance_pct);
+    WriteBaseline(out, "No-offload", plan.no_offload, plan.savings_vs_no_offload_pct);
+  } else {
+    fmt::print(out, "No instance meets the constraints.\n");
+  }
+
+  int qualifying = 0;
+  for (const Evaluation& e : plan.candidates) qualifying += e.qualifies() ? 1 : 0;
+  if (qualifying > 0) {
+    const int shown = std::min(qualifying, std::max(ctx.top, 1));
+    fmt::print(out, "\nTop {} of {} that meet the objective:\n", shown, qualifying);
+    fmt::print(out, "  {:>4}  {:<15} {:<9} {:>8} {:>7} {:>8} {:>9} {:>10} {:>8} {:>8} {:>9}\n", "rank", "instance",
+               "GPUs", "$/h", "offload", "tok/s", "prefill", "decode/tok", "job", "billed", "job cost");
+    for (int k = 0; k < shown; ++k) {
+      const Evaluation& e = plan.candidates[static_cast<size_t>(k)];
+      fmt::print(out, "  {:>4}  {:<15} {:<9} {:>8} {:>7} {:>8.0f} {:>7.2f} s {:>7.1f} ms {:>8} {:>8} {:>9}\n", k + 1,
+                 e.instance->name, GpusText(*e.instance), Money(e.usd_per_hour), OffloadText(e), e.tps,
+                 e.timing.prefill_s, e.timing.decode_s_per_token() * 1e3, Hours(e.job_hours),
+                 Hours(e.billed_hours), Money(e.job_cost_usd));
+    }
+  }
+  const size_t rejected = plan.candidates.size() - static_cast<size_t>(qualifying);
+  if (rejected > 0) {
+    fmt::print(out, "\nNot chosen ({}):\n", rejected);
+    for (const Evaluation& e : plan.candidates) {
+      if (e.qualifies()) continue;
+      fmt::print(out, "  {:<15} {:<9} {}\n", e.instance->name, GpusText(*e.instance), RejectionText(e, plan.options));
+    }
+  }
+  for (const std::string& w : plan.warnings) fmt::print(out, "\nwarning: {}\n", w);
+}
+
+}  // namespace
+
+void WritePlan(std::ostream& out, const Plan& plan, const ReportContext& ctx, OutputFormat format) {
+  switch (format) {
+    case OutputFormat::kJson:
+      WritePlanJson(out, plan, ctx);
+      return;
+    case OutputFormat::kCsv: {
+      out << kCsvColumns;
+      int rank = 0;
+      for (const Evaluation& e : plan.candidates) WriteCsvRow(out, ++rank, e, plan);
+      return;
+    }
+    case OutputFormat::kTable:
+      WritePlanTable(out, plan, ctx);
+      return;
+  }
+}
+
+void WritePrediction(std::ostream& out, const Evaluation& e, const Plan& plan, const ReportContext& ctx,
+                     OutputFormat format) {
+  if (format == OutputFormat::kJson) {
+    Json doc;
+    doc["schema_version"] = kJsonSchemaVersion;
+    doc["inputs"] = InputsJson(plan, ctx);
+    Json p = EvaluationJson(e, plan, ctx);
+    if (e.can_run) {
+      p["timing"] = {{"prefill_s", Round(e.timing.prefill_s, 6)},
+                     {"prefill_compute_s", Round(e.timing.prefill_compute_s, 6)},
+                     {"prefill_offload_write_s", Round(e.timing.prefill_offload_write_s, 6)},
+                     {"decode_steps", e.timing.decode_steps},
+                     {"decode_total_s", Round(e.timing.decode_total_s, 6)},
+                     {"decode_first_step_s", Round(e.timing.decode_first_step_s, 6)},
+                     {"decode_last_step_s", Round(e.timing.decode_last_step_s, 6)},
+                     {"decode_fetch_total_s", Round(e.timing.decode_fetch_total_s, 6)},
+                     {"batch_total_s", Round(e.timing.total_s, 6)}};
+      auto phase = [](const PhaseCtcf& c) {
+        return Json{{"calibrated", c.calibrated}, {"alpha", c.alpha}, {"beta_s", c.beta_s}, {"points", c.points}};
+      };
+      p["ctcf"] = {{"prefill", phase(e.ctcf.prefill)}, {"decode", phase(e.ctcf.decode)}};
+    }
+    doc["prediction"] = p;
+    doc["warnings"] = plan.warnings;
+    out << doc.dump(2) << '\n';
+    return;
+  }
+  if (format == OutputFormat::kCsv) {
+    out << kCsvColumns;
+    WriteCsvRow(out, 1, e, plan);
+    return;
+  }
+  const Instance& i = *e.instance;
+  const MemoryBreakdown& m = e.memory;
+  WritePlanHeader(out, plan, ctx);
+  fmt::print(out, "\n{} ({}, {} vCPUs, {:.0f} GiB host memory) at {}/h\n", i.name, GpusText(i), i.vcpus,
+             i.host_memory_bytes / kGiB, Money(i.usd_per_hour));
+  fmt::print(out, "\nMemory per GPU                        GiB\n");
+  fmt::print(out, "  GPU memory                    {:>10.2f}\n", i.gpu.memory_bytes / kGiB);
+  fmt::print(out, "  usable ({:>3.0f}%)                 {:>10.2f}\n",
+             m.budget_bytes / i.gpu.memory_bytes * 100, m.budget_bytes / kGiB);
+  fmt::print(out, "  weights                       {:>10.2f}\n", m.weights_bytes / kGiB);
+  fmt::print(out, "  activations (peak)            {:>10.2f}\n", m.activation_bytes / kGiB);
+  fmt::print(out, "  runtime reserve               {:>10.2f}\n", m.reserve_bytes / kGiB);
+  fmt::print(out, "  left for the KV cache         {:>10.2f}\n", m.available_bytes() / kGiB);
+  fmt::print(out, "  KV cache of the batch         {:>10.2f}\n", m.kv_bytes / kGiB);
+  if (e.can_run) {
+    fmt::print(out, "  KV offloaded to CPU memory    {:>10.2f}  ({:.0f}%; host memory usable per GPU {:.1f} GiB)\n",
+               e.offload.host_kv_bytes / kGiB, e.offload.ratio * 100, e.offload.host_available_bytes / kGiB);
+  }
+  if (!e.can_run || !e.within_price_cap) {
+    fmt::print(out, "\nNot runnable as asked: {}\n", RejectionText(e, plan.options));
+    if (!e.can_run) return;
+  }
+  const Timing& t = e.timing;
+  fmt::print(out, "\nTime for one batch of {} requests on one replica\n", plan.options.workload.batch_size);
+  fmt::print(out, "  prefill (time to first token)  {:>9.3f} s   (compute {:.3f} s, offload write {:.3f} s)\n",
+             t.prefill_s, t.prefill_compute_s, t.prefill_offload_write_s);
+  fmt::print(out, "  decode per token               {:>9.2f} ms  (first step {:.2f} ms, last {:.2f} ms)\n",
+             t.decode_s_per_token() * 1e3, t.decode_first_step_s * 1e3, t.decode_last_step_s * 1e3);
+  if (t.decode_fetch_total_s > 0) {
+    fmt::print(out, "  KV fetched from CPU memory     {:>9.3f} s over {} steps\n", t.decode_fetch_total_s,
+               t.decode_steps);
+  }
+  fmt::print(out, "  total                          {:>9.3f} s\n", t.total_s);
+  fmt::print(out, "\nThroughput ({} replica{})\n", e.replicas, e.replicas == 1 ? "" : "s");
+  fmt::print(out, "  {:.1f} tok/s input + output (eq. 1), {:.1f} output tok/s\n", e.tps, e.output_tps);
+  if (plan.options.slo_tps > 0) {
+    fmt::print(out, "  SLO {:g} tok/s: {}\n", plan.options.slo_tps,
+               e.meets_slo ? "met" : RejectionText(e, plan.options));
+  }
+  fmt::print(out, "\nCost of {} requests\n", plan.options.workload.requests);
+  fmt::print(out, "  job {} -> billed {} ({}) -> {}\n", Hours(e.job_hours), Hours(e.billed_hours),
+             BillingName(plan.options.billing), Money(e.job_cost_usd));
+  fmt::print(out, "\naccuracy: {}\n", AccuracyNote(e, plan, ctx));
+  for (const std::string& w : plan.warnings) fmt::print(out, "warning: {}\n", w);
+}
+
+void WriteModels(std::ostream& out, const std::vector<ModelConfig>& models, OutputFormat format) {
+  if (format == OutputFormat::kJson) {
+    Json list = Json::array();
+    for (const ModelConfig& m : models) {
+      ParameterCount p = CountParameters(m);
+      list.push_back({{"name", m.name},
+                      {"family", std::string(FamilyName(m.family))},
+                      {"parameters", p.total},
+                      {"active_parameters", p.active_per_token},
+                      {"layers", m.num_layers},
+                      {"hidden_size", m.hidden_size},
+                      {"intermediate_size", m.intermediate_size},
+                      {"attention_heads", m.num_heads},
+                      {"kv_heads", m.num_kv_heads},
+                      {"experts", m.num_experts},
+                      {"context_len", m.max_position_embeddings},
+                      {"source", m.source}});
+    }
+    out << Json{{"schema_version", kJsonSchemaVersion}, {"models", list}}.dump(2) << '\n';
+    return;
+  }
+  if (format == OutputFormat::kCsv) {
+    out << "name,family,parameters,active_parameters,layers,hidden_size,intermediate_size,attention_heads,kv_heads,"
+           "experts,context_len,source\n";
+    for (const ModelConfig& m : models) {
+      ParameterCount p = CountParameters(m);
+      fmt::print(out, "{},{},{},{},{},{},{},{},{},{},{},{}\n", io::CsvField(m.name), FamilyName(m.family), p.total,
+                 p.active_per_token, m.num_layers, m.hidden_size, m.intermediate_size, m.num_heads, m.num_kv_heads,
+                 m.num_experts, m.max_position_embeddings, io::CsvField(m.source));
+    }
+    return;
+  }
+  fmt::print(out, "{:<14} {:<8} {:>9} {:>7} {:>7} {:>7} {:>9} {:>8}\n", "model", "family", "params", "layers",
+             "hidden", "heads", "kv heads", "context");
+  for (const ModelConfig& m : models) {
+    ParameterCount p = CountParameters(m);
+    std::string params = fmt::format("{:.2f} B", static_cast<double>(p.total) / 1e9);
+    fmt::print(out, "{:<14} {:<8} {:>9} {:>7} {:>7} {:>7} {:>9} {:>8}\n", m.name, FamilyName(m.family), params,
+               m.num_layers, m.hidden_size, m.num_heads, m.num_kv_heads, m.max_position_embeddings);
+  }
+}
+
+void WriteInstances(std::ostream& out, const Catalog& catalog, OutputFormat format) {
+  if (format == OutputFormat::kJson) {
+    Json list = Json::array();
+    for (const Instance& i : catalog.instances) {
+      list.push_back({{"instance", i.name},
+                      {"gpu", i.gpu.name},
+                      {"gpu_count", i.gpu_count},
+                      {"gpu_memory_gib", Round(i.gpu.memory_bytes / kGiB, 3)},
+                      {"vcpus", i.vcpus},
+                      {"host_memory_gib", Round(i.host_memory_bytes / kGiB, 3)},
+                      {"usd_per_hour", i.usd_per_hour},
+                      {"spot_usd_per_hour", i.spot_usd_per_hour ? Json(*i.spot_usd_per_hour) : Json()},
+                      {"region", i.region},
+                      {"as_of", i.as_of}});
+    }
+    out << Json{{"schema_version", kJsonSchemaVersion}, {"catalog", catalog.name}, {"instances", list}}.dump(2)
+        << '\n';
+    return;
+  }
+  if (format == OutputFormat::kCsv) {
+    out << "instance,gpu,gpu_count,gpu_memory_gib,vcpus,host_memory_gib,usd_per_hour,region,as_of\n";
+    for (const Instance& i : catalog.instances) {
+      fmt::print(out, "{},{},{},{:.3f},{},{:.3f},{},{},{}\n", io::CsvField(i.name), io::CsvField(i.gpu.name),
+                 i.gpu_count, i.gpu.memory_bytes / kGiB, i.vcpus, i.host_memory_bytes / kGiB, i.usd_per_hour,
+                 io::CsvField(i.region), io::CsvField(i.as_of));
+    }
+    return;
+  }
+  fmt::print(out, "catalog {}{}\n", catalog.name,
+             catalog.as_of.empty() ? "" : fmt::format(" (prices as of {})", catalog.as_of));
+  fmt::print(out, "{:<16} {:<10} {:>10} {:>6} {:>9} {:>10}  {}\n", "instance", "GPUs", "GPU mem", "vCPUs", "host mem",
+             "$/h", "region");
+  for (const Instance& i : catalog.instances) {
+    fmt::print(out, "{:<16} {:<10} {:>6.1f} GiB {:>6} {:>5.0f} GiB {:>10.4f}  {}\n", i.name, GpusText(i),
+               i.gpu.memory_bytes / kGiB, i.vcpus, i.host_memory_bytes / kGiB, i.usd_per_hour, i.region);
+  }
+}
+
+}  // namespace infersave

@@ -1,0 +1,293 @@
+// Cost and SLO-based selection (paper eqs. 1-3, Section IV-E; method.md section 6).
+#include "infersave/planner.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "io/text.h"
+
+namespace infersave {
+
+namespace {
+constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+}
+
+std::string_view BillingName(Billing billing) {
+  return billing == Billing::kHourly ? "hourly" : "per-second";
+}
+
+Result<Billing> ParseBilling(std::string_view text) {
+  std::string t = io::ToLower(io::Trim(text));
+  if (t == "per-second" || t == "second" || t == "per_second") return Billing::kPerSecond;
+  if (t == "hourly" || t == "per-hour" || t == "hour") return Billing::kHourly;
+  return InvalidArgument(fmt::format("unknown billing {} (expected 'per-second' or 'hourly')", io::Quote(text)));
+}
+
+std::string_view PaceName(Pace pace) { return pace == Pace::kSlo ? "slo" : "max"; }
+
+Result<Pace> ParsePace(std::string_view text) {
+  std::string t = io::ToLower(io::Trim(text));
+  if (t == "slo") return Pace::kSlo;
+  if (t == "max") return Pace::kMax;
+  return InvalidArgument(fmt::format("unknown pace {} (expected 'slo' or 'max')", io::Quote(text)));
+}
+
+Status ValidatePlanOptions(const PlanOptions& o, const ModelConfig& model) {
+  if (Status s = ValidateWorkload(o.workload, model); !s.ok()) return s;
+  if (!(o.slo_tps >= 0) || !std::isfinite(o.slo_tps)) {
+    return InvalidArgument(fmt::format("--slo-tps must be a number >= 0 (0 = no objective), got {}", o.slo_tps));
+  }
+  if (!(o.slo_headroom_pct >= 0 && o.slo_headroom_pct <= 1000)) {
+    return InvalidArgument(fmt::format("--slo-headroom must be between 0 and 1000 percent, got {}", o.slo_headroom_pct));
+  }
+  if (!(o.max_usd_per_hour > 0)) {
+    return InvalidArgument(fmt::format("--max-price must be a positive USD/hour, got {}", o.max_usd_per_hour));
+  }
+  if (o.offload_mode == OffloadMode::kFixed && !(o.offload_ratio >= 0 && o.offload_ratio <= 1)) {
+    return InvalidArgument(fmt::format("--offload ratio must be between 0 and 1, got {}", o.offload_ratio));
+  }
+  if (o.gpu_memory_utilization && !(*o.gpu_memory_utilization > 0 && *o.gpu_memory_utilization <= 1)) {
+    return InvalidArgument(fmt::format("--gpu-memory-utilization must be in (0, 1], got {}", *o.gpu_memory_utilization));
+  }
+  return Status::Ok();
+}
+
+Evaluator::Evaluator(const PlanContext& context, const PlanOptions& options)
+    : context_(context),
+      options_(options),
+      params_(CountParameters(*context.model)),
+      perf_(MakePerfModel(options.perf_model)) {
+  calibration_matches_model_ =
+      context.calibration && io::EqualsIgnoreCase(context.calibration->perf_model, PerfModelName(options.perf_model));
+}
+
+Evaluation Evaluator::Evaluate(const Instance& instance) const {
+  return Evaluate(instance, options_.offload_mode, options_.offload_ratio);
+}
+
+Evaluation Evaluator::Evaluate(const Instance& instance, OffloadMode mode, double fixed_ratio) const {
+  const Workload& w = options_.workload;
+  const EngineProfile& engine = *context_.engine;
+  Evaluation e;
+  e.instance = &instance;
+  e.replicas = instance.gpu_count;
+  e.usd_per_hour = instance.usd_per_hour;
+  e.within_price_cap = instance.usd_per_hour <= options_.max_usd_per_hour;
+
+  const Precision compute = w.weight_precision == Precision::kFp32 || w.weight_precision == Precision::kBf16
+                                ? w.weight_precision
+                                : Precision::kFp16;
+  e.precision_supported = instance.gpu.Flops(compute) > 0;
+
+  const double utilization = options_.gpu_memory_utilization.value_or(engine.gpu_memory_utilization);
+  e.memory = ComputeMemory(*context_.model, params_, w, engine, instance.gpu.memory_bytes, utilization,
+                           perf_->memory_style());
+  e.offload = DecideOffload(e.memory, engine, mode, fixed_ratio,
+                            instance.host_memory_bytes / std::max(1, instance.gpu_count));
+  e.can_run = e.precision_supported && e.offload.placement != Placement::kCannotRun;
+
+  if (e.can_run) {
+    if (calibration_matches_model_) {
+      auto fill = [&](Phase phase, PhaseCtcf& out) {
+        if (const CtcfEntry* c = context_.calibration->Find(instance.gpu.name, engine.name, phase)) {
+          out = PhaseCtcf{c->alpha, c->beta_s, true, c->points, c->median_ape_pct};
+        }
+      };
+      fill(Phase::kPrefill, e.ctcf.prefill);
+      fill(Phase::kDecode, e.ctcf.decode);
+    }
+    PredictInput in;
+    in.model = context_.model;
+    in.params = &params_;
+    in.workload = &w;
+    in.gpu = &instance.gpu;
+    in.engine = &engine;
+    in.offload_ratio = e.offload.ratio;
+    in.ctcf = e.ctcf;
+    e.timing = perf_->Predict(in);
+
+    const double replicas = static_cast<double>(e.replicas);
+    e.tps = replicas * e.timing.tokens_per_s(w);
+    e.output_tps = replicas * e.timing.output_tokens_per_s(w);
+    double job_s = 0;
+    if (options_.pace == Pace::kSlo && options_.slo_tps > 0) {
+      // Paper eq. 2: the job's tokens at min(TPS, TPS_SLO).
+      job_s = static_cast<double>(w.requests) * static_cast<double>(w.context_len()) /
+              std::min(e.tps, options_.slo_tps);
+    } else {
+      // Requests are split over the replicas and run in batches of BS; a
+      // partial last batch takes as long as a full one.
+      const int64_t per_replica = (w.requests + e.replicas - 1) / e.replicas;
+      const double batches = std::ceil(static_cast<double>(per_replica) / static_cast<double>(w.batch_size));
+      job_s = batches * e.timing.total_s;
+    }
+    e.job_hours = job_s / 3600;
+    e.billed_hours = options_.billing == Billing::kHourly ? std::max(1.0, std::ceil(e.job_hours - 1e-9))
+                                                          : std::max(60.0, std::ceil(job_s)) / 3600;
+    e.job_cost_usd = e.billed_hours * e.usd_per_hour;
+    const double tps_eff = options_.slo_tps > 0 ? std::min(e.tps, options_.slo_tps) : e.tps;
+    e.cost_efficiency = tps_eff * 3600 / (e.billed_hours * e.usd_per_hour);
+    e.meets_slo = e.tps >= options_.slo_tps * (1 + options_.slo_headroom_pct / 100);
+  }
+
+  // Algorithm 1 filters by price first, then by memory; then the SLO.
+  if (!e.within_price_cap) {
+    e.verdict = Verdict::kOverPriceCap;
+  } else if (!e.precision_supported) {
+    e.verdict = Verdict::kUnsupportedPrecision;
+  } else if (!e.can_run) {
+    e.verdict = Verdict::kCannotRun;
+  } else if (!e.meets_slo) {
+    e.verdict = Verdict::kMissesSlo;
+  } else {
+    e.verdict = Verdict::kQualifies;
+  }
+  return e;
+}
+
+namespace {
+
+int Group(const Evaluation& e) {
+  switch (e.verdict) {
+    case Verdict::kQualifies: return 0;
+    case Verdict::kMissesSlo: return 1;
+    case Verdict::kOverPriceCap: return e.can_run ? 2 : 3;
+    default: return 3;
+  }
+}
+
+// Rank order (method.md section 6): the job's cost, then the hourly price,
+// then the higher throughput, then the name, so that ties are deterministic.
+bool RanksBefore(const Evaluation& a, const Evaluation& b) {
+  const int ga = Group(a), gb = Group(b);
+  if (ga != gb) return ga < gb;
+  if (ga < 3) {
+    if (a.job_cost_usd != b.job_cost_usd) return a.job_cost_usd < b.job_cost_usd;
+    if (a.usd_per_hour != b.usd_per_hour) return a.usd_per_hour < b.usd_per_hour;
+    if (a.tps != b.tps) return a.tps > b.tps;
+  }
+  return a.instance->name < b.instance->name;
+}
+
+std::vector<Evaluation> EvaluateAll(const Evaluator& evaluator, const Catalog& catalog, OffloadMode mode,
+                                    double ratio) {
+  std::vector<Evaluation> all;
+  all.reserve(catalog.instances.size());
+  for (const Instance& inst : catalog.instances) all.push_back(evaluator.Evaluate(inst, mode, ratio));
+  std::sort(all.begin(), all.end(), RanksBefore);
+  return all;
+}
+
+std::optional<double> Savings(const std::optional<Evaluation>& pick, const std::optional<Evaluation>& baseline) {
+  if (!pick || !baseline || baseline->job_cost_usd <= 0) return std::nullopt;
+  return 100.0 * (1.0 - pick->job_cost_usd / baseline->job_cost_usd);
+}
+
+std::string Gib(double bytes) { return fmt::format("{:.1f} GiB", bytes / kGiB); }
+
+}  // namespace
+
+Result<Plan> MakePlan(const PlanContext& context, const PlanOptions& options) {
+  if (Status s = ValidatePlanOptions(options, *context.model); !s.ok()) return s.error();
+  Evaluator evaluator(context, options);
+  Plan plan;
+  plan.options = options;
+  plan.params = evaluator.params();
+  plan.perf_model = std::string(PerfModelName(options.perf_model));
+  plan.engine = context.engine->name;
+  plan.catalog = context.catalog->name;
+  plan.catalog_as_of = context.catalog->as_of;
+  plan.candidates = EvaluateAll(evaluator, *context.catalog, options.offload_mode, options.offload_ratio);
+
+  if (!plan.candidates.empty() && plan.candidates.front().qualifies()) {
+    plan.recommendation = plan.candidates.front();
+  }
+  // Max-Performance: the highest predicted throughput among instances that
+  // can run the job within the price cap (the paper's g6e.xlarge).
+  for (const Evaluation& e : plan.candidates) {
+    if (!e.can_run || !e.within_price_cap) continue;
+    if (!plan.max_performance || e.tps > plan.max_performance->tps ||
+        (e.tps == plan.max_performance->tps && RanksBefore(e, *plan.max_performance))) {
+      plan.max_performance = e;
+    }
+  }
+  // No-offload: the same selection with offloading disabled.
+  if (options.offload_mode == OffloadMode::kNone) {
+    plan.no_offload = plan.recommendation;
+  } else {
+    std::vector<Evaluation> without = EvaluateAll(evaluator, *context.catalog, OffloadMode::kNone, 0);
+    if (!without.empty() && without.front().qualifies()) plan.no_offload = without.front();
+  }
+  plan.savings_vs_max_performance_pct = Savings(plan.recommendation, plan.max_performance);
+  plan.savings_vs_no_offload_pct = Savings(plan.recommendation, plan.no_offload);
+
+  if (context.calibration && !io::EqualsIgnoreCase(context.calibration->perf_model, plan.perf_model)) {
+    plan.warnings.push_back(fmt::format(
+        "calibration {} was fitted against the '{}' model, not '{}'; predictions are uncalibrated",
+        context.calibration->source, context.calibration->perf_model, plan.perf_model));
+  }
+  if (context.catalog->other_region_rows > 0) {
+    plan.warnings.push_back(fmt::format(
+        "catalog {} lists {} more rows for instance types in other regions or zones; the first row of each type "
+        "was used",
+        context.catalog->name, context.catalog->other_region_rows));
+  }
+  return plan;
+}
+
+std::string RejectionText(const Evaluation& e, const PlanOptions& o) {
+  const Instance& inst = *e.instance;
+  switch (e.verdict) {
+    case Verdict::kQualifies:
+      return "";
+    case Verdict::kOverPriceCap:
+      return fmt::format("over the price cap: ${:.3f}/h > ${:.2f}/h", e.usd_per_hour, o.max_usd_per_hour);
+    case Verdict::kUnsupportedPrecision:
+      return fmt::format("{} has no {} support", inst.gpu.name, PrecisionName(o.workload.weight_precision));
+    case Verdict::kMissesSlo: {
+      const double need = o.slo_tps * (1 + o.slo_headroom_pct / 100);
+      if (o.slo_headroom_pct > 0) {
+        return fmt::format("misses the SLO: {:.0f} tok/s < {:.0f} tok/s ({:g} + {:g}% headroom)", e.tps, need,
+                           o.slo_tps, o.slo_headroom_pct);
+      }
+      return fmt::format("misses the SLO: {:.0f} tok/s < {:.0f} tok/s", e.tps, need);
+    }
+    case Verdict::kCannotRun:
+      break;
+  }
+  const MemoryBreakdown& m = e.memory;
+  const OffloadDecision& d = e.offload;
+  switch (d.blocker) {
+    case OffloadBlocker::kWeightsDoNotFit: {
+      std::string text = fmt::format(
+          "does not fit: weights {} + activations {} + reserve {} exceed the usable {} of one {}",
+          Gib(m.weights_bytes), Gib(m.activation_bytes), Gib(m.reserve_bytes), Gib(m.budget_bytes), inst.gpu.name);
+      if (inst.gpu_count > 1 && m.weights_bytes < m.budget_bytes * inst.gpu_count) {
+        text += fmt::format(" (splitting the model over its {} GPUs is not modelled yet)", inst.gpu_count);
+      }
+      return text;
+    }
+    case OffloadBlocker::kNoRoomForOneLayer:
+      return fmt::format("cannot run: {} left after weights and activations, less than one layer's KV cache ({})",
+                         Gib(m.available_bytes()), Gib(m.kv_per_layer_bytes));
+    case OffloadBlocker::kOffloadDisabled:
+      return fmt::format("KV cache {} does not fit in the {} left, and offloading is disabled", Gib(m.kv_bytes),
+                         Gib(m.available_bytes()));
+    case OffloadBlocker::kEngineCannotOffload:
+      return fmt::format("KV cache {} does not fit in the {} left, and the engine cannot offload it",
+                         Gib(m.kv_bytes), Gib(m.available_bytes()));
+    case OffloadBlocker::kFixedRatioTooSmall:
+      return fmt::format("offload ratio {:.2f} is too small: the GPU holds only {} of the {} KV cache (needs >= {:.2f})",
+                         o.offload_ratio, Gib(m.available_bytes()), Gib(m.kv_bytes), d.required_ratio);
+    case OffloadBlocker::kHostMemoryTooSmall:
+      return fmt::format("offloaded KV cache {} does not fit in host memory ({} usable per GPU of {})",
+                         Gib(d.ratio * m.kv_bytes), Gib(d.host_available_bytes), Gib(inst.host_memory_bytes));
+    case OffloadBlocker::kNone:
+      break;
+  }
+  return "cannot run";
+}
+
+}  // namespace infersave

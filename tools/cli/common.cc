@@ -1,0 +1,124 @@
+#include "common.h"
+
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "infersave/shipped.h"
+
+namespace infersave::cli {
+
+void AddJobFlags(CLI::App& app, JobFlags& f) {
+  app.add_option("-m,--model", f.model, "shipped model name (see `infersave models`) or path to a HuggingFace config.json")
+      ->capture_default_str();
+  app.add_option("-c,--catalog", f.catalog, "shipped catalog (aws, paper) or path to a SkyPilot-format CSV")
+      ->capture_default_str();
+  app.add_option("--gpu-table", f.gpu_table, "path to a GPU table CSV replacing the shipped one");
+  app.add_option("-b,--batch-size", f.batch_size, "requests processed together per replica (BS)")->capture_default_str();
+  app.add_option("-i,--input-len", f.input_len, "prompt tokens per request (L_in)")->capture_default_str();
+  app.add_option("-o,--output-len", f.output_len, "generated tokens per request (L_out)")->capture_default_str();
+  app.add_option("-n,--requests", f.requests, "requests in the job (R)")->capture_default_str();
+  app.add_option("--precision", f.precision, "weight and KV precision: fp16, bf16 or fp32")->capture_default_str();
+  app.add_option("--slo-tps", f.slo_tps, "throughput objective, tokens/s counting input and output (0 = none)")
+      ->capture_default_str();
+  app.add_option("--slo-headroom", f.slo_headroom_pct, "required margin over --slo-tps, percent")
+      ->capture_default_str();
+  app.add_option("--max-price", f.max_price, "price cap, USD per instance-hour (default: none)");
+  app.add_option("--billing", f.billing, "per-second (AWS on-demand, 60 s minimum) or hourly (the paper's rule)")
+      ->capture_default_str();
+  app.add_option("--pace", f.pace,
+                 "slo: the job's tokens arrive at the SLO rate (paper eq. 2, a service); max: the job runs flat out "
+                 "(a batch job)")
+      ->capture_default_str();
+  app.add_option("--perf-model", f.perf_model, "roofline (default) or paper (eqs. 4-6 as printed)")
+      ->capture_default_str();
+  app.add_option("-e,--engine", f.engine, "engine profile: flexgen, vllm, or path to a profile .json")
+      ->capture_default_str();
+  app.add_option("--offload", f.offload, "KV cache offloading: auto, none, or a fixed ratio 0..1")
+      ->capture_default_str();
+  app.add_option("--calibration", f.calibration,
+                 "CTCF calibration: shipped name or .json path; 'none' to disable (default: the engine's)");
+  app.add_option("--gpu-memory-utilization", f.gpu_memory_utilization,
+                 "fraction of GPU memory the engine may use (default: the engine's, 0.9)");
+  app.add_option("-f,--format", f.format, "table, json or csv")->capture_default_str();
+}
+
+Result<Job> LoadJob(const JobFlags& f) {
+  Job job;
+  auto format = ParseOutputFormat(f.format);
+  if (!format.ok()) return format.error();
+  job.format = *format;
+
+  auto model = LoadModel(f.model);
+  if (!model.ok()) return model.error();
+  job.model = std::move(model).value();
+  auto gpus = LoadGpuTable(f.gpu_table);
+  if (!gpus.ok()) return gpus.error();
+  job.gpus = std::move(gpus).value();
+  auto catalog = LoadCatalog(f.catalog, job.gpus);
+  if (!catalog.ok()) return catalog.error();
+  job.catalog = std::move(catalog).value();
+  auto engine = LoadEngine(f.engine);
+  if (!engine.ok()) return engine.error();
+  job.engine = std::move(engine).value();
+
+  std::string calibration = f.calibration.empty() ? job.engine.default_calibration : f.calibration;
+  if (!calibration.empty() && calibration != "none") {
+    auto cal = LoadCalibration(calibration);
+    if (!cal.ok()) return cal.error();
+    job.calibration = std::move(cal).value();
+  }
+
+  PlanOptions& o = job.options;
+  o.workload.batch_size = f.batch_size;
+  o.workload.input_len = f.input_len;
+  o.workload.output_len = f.output_len;
+  o.workload.requests = f.requests;
+  auto precision = ParsePrecision(f.precision);
+  if (!precision.ok()) return precision.error();
+  if (*precision != Precision::kFp16 && *precision != Precision::kBf16 && *precision != Precision::kFp32) {
+    return InvalidArgument(fmt::format("--precision {}: only fp16, bf16 and fp32 are modelled so far", f.precision));
+  }
+  o.workload.weight_precision = *precision;
+  o.workload.kv_precision = *precision;
+  o.slo_tps = f.slo_tps;
+  o.slo_headroom_pct = f.slo_headroom_pct;
+  if (f.max_price) o.max_usd_per_hour = *f.max_price;
+  auto billing = ParseBilling(f.billing);
+  if (!billing.ok()) return billing.error();
+  o.billing = *billing;
+  auto pace = ParsePace(f.pace);
+  if (!pace.ok()) return pace.error();
+  o.pace = *pace;
+  auto perf = ParsePerfModel(f.perf_model);
+  if (!perf.ok()) return perf.error();
+  o.perf_model = *perf;
+  if (f.offload == "auto") {
+    o.offload_mode = OffloadMode::kAuto;
+  } else if (f.offload == "none") {
+    o.offload_mode = OffloadMode::kNone;
+  } else {
+    double ratio = 0;
+    size_t used = 0;
+    try {
+      ratio = std::stod(f.offload, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != f.offload.size() || !(ratio >= 0 && ratio <= 1)) {
+      return InvalidArgument(fmt::format("--offload: expected auto, none or a ratio between 0 and 1, got \"{}\"", f.offload));
+    }
+    o.offload_mode = OffloadMode::kFixed;
+    o.offload_ratio = ratio;
+  }
+  o.gpu_memory_utilization = f.gpu_memory_utilization;
+  if (Status s = ValidatePlanOptions(o, job.model); !s.ok()) return s.error();
+  return job;
+}
+
+int ReportError(const Error& error) {
+  std::cerr << "infersave: error: " << error.message() << '\n';
+  return error.code() == ErrorCode::kInvalidArgument ? kExitUsage : kExitInvalidInput;
+}
+
+}  // namespace infersave::cli

@@ -1,0 +1,80 @@
+// Flags shared by `plan` and `predict`, and turning them into library inputs.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <optional>
+#include <string>
+
+#include "infersave/calibration.h"
+#include "infersave/engine.h"
+#include "infersave/hardware.h"
+#include "infersave/model.h"
+#include "infersave/planner.h"
+#include "infersave/report.h"
+#include "infersave/status.h"
+
+namespace infersave::cli {
+
+// Exit codes (README): 0 found, 1 nothing meets the constraints, 2 usage
+// error, 3 invalid input file or value.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitNoneQualifies = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitInvalidInput = 3;
+
+// Raw flag values, as typed.
+struct JobFlags {
+  std::string model = "opt-2.7b";
+  std::string catalog = "aws";
+  std::string gpu_table;  // "" = shipped
+  int64_t batch_size = 32;
+  int64_t input_len = 128;
+  int64_t output_len = 512;
+  int64_t requests = 3000;
+  std::string precision = "fp16";
+  double slo_tps = 400;
+  double slo_headroom_pct = 0;
+  std::optional<double> max_price;
+  std::string billing = "per-second";
+  std::string pace = "slo";
+  std::string perf_model = "roofline";
+  std::string engine = "vllm";
+  std::string offload = "auto";
+  std::string calibration;  // "" = the engine's default, "none" = none
+  std::optional<double> gpu_memory_utilization;
+  std::string format = "table";
+};
+
+void AddJobFlags(CLI::App& app, JobFlags& flags);
+
+// Everything a plan needs, loaded and validated; owns what PlanContext points to.
+struct Job {
+  ModelConfig model;
+  GpuTable gpus;
+  Catalog catalog;
+  EngineProfile engine;
+  std::optional<Calibration> calibration;
+  PlanOptions options;
+  OutputFormat format = OutputFormat::kTable;
+
+  PlanContext context() const {
+    return PlanContext{&model, &catalog, &engine, calibration ? &*calibration : nullptr};
+  }
+  ReportContext report(int top) const {
+    return ReportContext{&model, &engine, &catalog, calibration ? &*calibration : nullptr, top};
+  }
+};
+
+Result<Job> LoadJob(const JobFlags& flags);
+
+// Prints "infersave: error: <message>" and returns the exit code for it.
+int ReportError(const Error& error);
+
+int RunPlan(const JobFlags& flags, int top);
+int RunPredict(const JobFlags& flags, const std::string& instance);
+int RunModels(const std::string& format);
+int RunInstances(const std::string& catalog, const std::string& gpu_table, const std::string& format);
+int RunEngines(const std::string& format);
+
+}  // namespace infersave::cli

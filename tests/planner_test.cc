@@ -1,1 +1,215 @@
+// Cost and selection (method.md section 6) on small hand-made catalogs.
+#include "infersave/planner.h"
+
 #include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "test_util.h"
+
+namespace infersave {
+namespace {
+
+using testing::Engine;
+using testing::FindCandidate;
+using testing::Gpu;
+using testing::Model;
+
+constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+
+Instance MakeInstance(std::string name, std::string_view gpu, int count, double price, double host_gib = 64) {
+  Instance i;
+  i.name = std::move(name);
+  i.gpu = Gpu(gpu);
+  i.gpu_count = count;
+  i.vcpus = 8;
+  i.host_memory_bytes = host_gib * kGiB;
+  i.usd_per_hour = price;
+  return i;
+}
+
+struct Job {
+  ModelConfig model = Model("opt-2.7b");
+  EngineProfile engine = Engine("vllm");
+  Catalog catalog;
+  PlanOptions options;
+  Job() {
+    options.workload.batch_size = 32;
+    options.workload.input_len = 128;
+    options.workload.output_len = 512;
+    options.workload.requests = 3000;
+    options.slo_tps = 400;
+  }
+  Plan Run() {
+    auto plan = MakePlan(PlanContext{&model, &catalog, &engine, nullptr}, options);
+    EXPECT_TRUE(plan.ok()) << (plan.ok() ? "" : plan.error().message());
+    return *plan;
+  }
+};
+
+TEST(PlannerTest, PicksTheCheapestThatMeetsTheSloAndExplainsTheRest) {
+  Job s;
+  s.catalog.instances = {MakeInstance("small", "T4", 1, 0.5), MakeInstance("big", "L40S", 1, 2.0),
+                         MakeInstance("pricey", "H100", 8, 90.0), MakeInstance("tiny-host", "T4", 1, 0.1, 1)};
+  s.options.max_usd_per_hour = 50;
+  s.options.offload_mode = OffloadMode::kAuto;
+  Plan plan = s.Run();
+  ASSERT_TRUE(plan.recommendation);
+  EXPECT_EQ(plan.recommendation->instance->name, "small");
+  EXPECT_EQ(plan.candidates[0].instance->name, "small");
+  EXPECT_EQ(plan.candidates[1].instance->name, "big");
+  const Evaluation* pricey = FindCandidate(plan, "pricey");
+  ASSERT_NE(pricey, nullptr);
+  EXPECT_EQ(pricey->verdict, Verdict::kOverPriceCap);
+  EXPECT_EQ(RejectionText(*pricey, plan.options), "over the price cap: $90.000/h > $50.00/h");
+  // 1 GiB of host memory cannot hold the engine process (vllm keeps 2 GiB).
+  const Evaluation* tiny = FindCandidate(plan, "tiny-host");
+  EXPECT_EQ(tiny->offload.blocker, OffloadBlocker::kHostMemoryTooSmall);
+  EXPECT_EQ(RejectionText(*tiny, plan.options), "host memory per GPU (1.0 GiB) is less than the engine's own need (2.0 GiB)");
+  // Max-Performance stays within the cap: the L40S.
+  ASSERT_TRUE(plan.max_performance);
+  EXPECT_EQ(plan.max_performance->instance->name, "big");
+  // Paced at the SLO, both run 3000 x 640 / 400 s = 1.333 h; savings = 1 - 0.5 / 2.0.
+  EXPECT_NEAR(plan.recommendation->job_hours, 3000.0 * 640 / 400 / 3600, 1e-12);
+  EXPECT_NEAR(*plan.savings_vs_max_performance_pct, 75.0, 1e-9);
+}
+
+TEST(PlannerTest, HeadroomRaisesTheBar) {
+  Job s;
+  s.catalog.instances = {MakeInstance("a", "T4", 1, 0.5)};
+  Plan plain = s.Run();
+  ASSERT_TRUE(plain.recommendation);
+  const double tps = plain.recommendation->tps;
+  s.options.slo_tps = tps / 1.05;  // met with 0% headroom, missed with 10%
+  s.options.slo_headroom_pct = 10;
+  Plan strict = s.Run();
+  EXPECT_FALSE(strict.recommendation);
+  EXPECT_EQ(strict.candidates[0].verdict, Verdict::kMissesSlo);
+  EXPECT_NE(RejectionText(strict.candidates[0], strict.options).find("+ 10% headroom)"), std::string::npos);
+}
+
+TEST(PlannerTest, BillingRules) {
+  Job s;
+  s.catalog.instances = {MakeInstance("a", "L40S", 1, 2.0)};
+  s.options.slo_tps = 0;  // no objective: the job runs flat out
+  s.options.workload.requests = 64;
+  s.options.billing = Billing::kPerSecond;
+  Plan per_second = s.Run();
+  const Evaluation& e = per_second.candidates[0];
+  // Two batches of 32, each T_E2E long; per second with a 60 s minimum.
+  EXPECT_NEAR(e.job_hours, 2 * e.timing.total_s / 3600, 1e-12);
+  EXPECT_NEAR(e.billed_hours, std::max(60.0, std::ceil(2 * e.timing.total_s)) / 3600, 1e-12);
+  EXPECT_NEAR(e.job_cost_usd, e.billed_hours * 2.0, 1e-12);
+  s.options.billing = Billing::kHourly;
+  Plan hourly = s.Run();
+  EXPECT_EQ(hourly.candidates[0].billed_hours, 1.0);
+  EXPECT_EQ(hourly.candidates[0].job_cost_usd, 2.0);
+}
+
+TEST(PlannerTest, ReplicasShareTheRequests) {
+  Job s;
+  s.options.slo_tps = 0;
+  s.catalog.instances = {MakeInstance("one", "A10G", 1, 1.0), MakeInstance("four", "A10G", 4, 4.0)};
+  Plan plan = s.Run();
+  const Evaluation* one = FindCandidate(plan, "one");
+  const Evaluation* four = FindCandidate(plan, "four");
+  EXPECT_EQ(four->replicas, 4);
+  EXPECT_NEAR(four->tps, 4 * one->tps, 1e-9);
+  // 3000 requests: 94 batches on one GPU, ceil(750 / 32) = 24 per replica on four.
+  EXPECT_NEAR(one->job_hours, 94 * one->timing.total_s / 3600, 1e-12);
+  EXPECT_NEAR(four->job_hours, 24 * four->timing.total_s / 3600, 1e-12);
+}
+
+TEST(PlannerTest, TiesBreakDeterministically) {
+  Job s;
+  s.catalog.instances = {MakeInstance("b-twin", "L4", 1, 1.0), MakeInstance("a-twin", "L4", 1, 1.0)};
+  Plan plan = s.Run();
+  EXPECT_EQ(plan.candidates[0].instance->name, "a-twin");
+  EXPECT_EQ(plan.candidates[1].instance->name, "b-twin");
+}
+
+TEST(PlannerTest, CostNeverFallsWhenThePriceRises) {
+  Job s;
+  double last = 0;
+  for (double price : {0.5, 0.75, 1.0, 2.0, 4.0}) {
+    s.catalog.instances = {MakeInstance("x", "L4", 1, price)};
+    Plan plan = s.Run();
+    ASSERT_TRUE(plan.recommendation);
+    EXPECT_GE(plan.recommendation->job_cost_usd, last);
+    last = plan.recommendation->job_cost_usd;
+  }
+}
+
+TEST(PlannerTest, NoOffloadBaselineAndCannotRunReasons) {
+  Job s;
+  s.engine = Engine("flexgen");
+  s.options.workload.input_len = 1024;
+  s.options.workload.output_len = 128;
+  s.options.slo_tps = 50;
+  // A T4 must offload; an L40S need not. The host of "cramped" is too small
+  // for the offloaded KV.
+  s.catalog.instances = {MakeInstance("t4", "T4", 1, 0.5), MakeInstance("l40s", "L40S", 1, 2.0),
+                         MakeInstance("cramped", "T4", 1, 0.4, 4)};
+  Plan plan = s.Run();
+  ASSERT_TRUE(plan.recommendation);
+  EXPECT_EQ(plan.recommendation->instance->name, "t4");
+  EXPECT_GT(plan.recommendation->offload.ratio, 0);
+  ASSERT_TRUE(plan.no_offload);
+  EXPECT_EQ(plan.no_offload->instance->name, "l40s");
+  EXPECT_NEAR(*plan.savings_vs_no_offload_pct, 75.0, 1e-9);
+  const Evaluation* cramped = FindCandidate(plan, "cramped");
+  EXPECT_EQ(cramped->verdict, Verdict::kCannotRun);
+  EXPECT_EQ(cramped->offload.blocker, OffloadBlocker::kHostMemoryTooSmall);
+  EXPECT_NE(RejectionText(*cramped, plan.options).find("does not fit in host memory (2.0 GiB usable per GPU of 4.0 GiB)"),
+            std::string::npos)
+      << RejectionText(*cramped, plan.options);
+}
+
+TEST(PlannerTest, AModelTooBigForOneGpuIsRejectedWithTheNumbers) {
+  Job s;
+  s.model = Model("llama-2-70b");
+  s.options.workload.batch_size = 1;
+  s.catalog.instances = {MakeInstance("a10g", "A10G", 1, 1.0)};
+  Plan plan = s.Run();
+  EXPECT_FALSE(plan.recommendation);
+  EXPECT_EQ(plan.candidates[0].offload.blocker, OffloadBlocker::kWeightsDoNotFit);
+  // 68,976,648,192 x 2 bytes = 128.5 GiB; A10G 24 GiB x 0.9 = 21.6 GiB.
+  EXPECT_EQ(RejectionText(plan.candidates[0], plan.options).substr(0, 40), "does not fit: weights 128.5 GiB + activa");
+}
+
+TEST(PlannerTest, CalibrationForAnotherModelIsIgnoredWithAWarning) {
+  Job s;
+  s.catalog.instances = {MakeInstance("a", "L4", 1, 1.0)};
+  Calibration cal;
+  cal.source = "cal.json";
+  cal.perf_model = "paper";
+  cal.entries.push_back(CtcfEntry{"L4", "vllm", Phase::kDecode, 2.0, 0, 5, 10});
+  auto plan = MakePlan(PlanContext{&s.model, &s.catalog, &s.engine, &cal}, s.options);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_FALSE(plan->candidates[0].ctcf.decode.calibrated);
+  ASSERT_EQ(plan->warnings.size(), 1u);
+  EXPECT_EQ(plan->warnings[0],
+            "calibration cal.json was fitted against the 'paper' model, not 'roofline'; predictions are uncalibrated");
+  cal.perf_model = "roofline";
+  auto calibrated = MakePlan(PlanContext{&s.model, &s.catalog, &s.engine, &cal}, s.options);
+  EXPECT_TRUE(calibrated->candidates[0].ctcf.decode.calibrated);
+  EXPECT_EQ(calibrated->candidates[0].ctcf.decode.alpha, 2.0);
+  EXPECT_FALSE(calibrated->candidates[0].ctcf.prefill.calibrated);
+}
+
+TEST(PlannerTest, InvalidOptionsAreRefused) {
+  Job s;
+  s.catalog.instances = {MakeInstance("a", "L4", 1, 1.0)};
+  s.options.slo_headroom_pct = -5;
+  auto plan = MakePlan(PlanContext{&s.model, &s.catalog, &s.engine, nullptr}, s.options);
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.error().message(), "--slo-headroom must be between 0 and 1000 percent, got -5");
+  s.options.slo_headroom_pct = 0;
+  s.options.offload_mode = OffloadMode::kFixed;
+  s.options.offload_ratio = 1.5;
+  EXPECT_EQ(MakePlan(PlanContext{&s.model, &s.catalog, &s.engine, nullptr}, s.options).error().message(),
+            "--offload ratio must be between 0 and 1, got 1.5");
+}
+
+}  // namespace
+}  // namespace infersave

@@ -57,6 +57,7 @@ struct OffloadDecision {
   double required_ratio = 0;  // the smallest C_off the GPU memory allows
   double host_kv_bytes = 0;   // C_off x Mem_KV
   double host_available_bytes = 0;  // host memory minus the engine's host reserve
+  double host_reserve_bytes = 0;    // what the engine keeps for itself on the host
 };
 
 enum class OffloadMode { kAuto, kNone, kFixed };

@@ -76,6 +76,12 @@ Result<Text> Resolve(std::string_view arg, std::string_view what, std::string_vi
       return Text{name, std::string(*ShippedText(fmt::format("{}{}{}", folder, name, ext)))};
     }
   }
+  if (list_command.empty()) {
+    // No command lists these: name them here.
+    return NotFound(fmt::format("unknown {} {}{} (shipped: {}), or give a path to a {} file", what,
+                                io::Quote(trimmed), io::DidYouMean(trimmed, names), fmt::join(names, ", "),
+                                ext.substr(1)));
+  }
   return NotFound(fmt::format("unknown {} {}{}; `{}` lists the shipped ones, or give a path to a {} file", what,
                               io::Quote(trimmed), io::DidYouMean(trimmed, names), list_command, ext.substr(1)));
 }
@@ -131,7 +137,7 @@ Result<GpuTable> LoadGpuTable(std::string_view path) {
 }
 
 Result<Catalog> LoadCatalog(std::string_view name_or_path, const GpuTable& gpus) {
-  auto text = Resolve(name_or_path, "catalog", "catalogs/", ".csv", "infersave instances --list-catalogs");
+  auto text = Resolve(name_or_path, "catalog", "catalogs/", ".csv", "");
   if (!text.ok()) return text.error();
   auto catalog = ParseCatalog(text->body, text->source, gpus);
   if (catalog.ok()) catalog->name = text->source;
@@ -162,7 +168,7 @@ Result<EngineProfile> LoadEngine(std::string_view name_or_path) {
 }
 
 Result<Calibration> LoadCalibration(std::string_view name_or_path) {
-  auto text = Resolve(name_or_path, "calibration", "calibrations/", ".json", "infersave models --calibrations");
+  auto text = Resolve(name_or_path, "calibration", "calibrations/", ".json", "");
   if (!text.ok()) return text.error();
   return ParseCalibration(text->body, text->source);
 }

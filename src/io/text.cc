@@ -58,19 +58,36 @@ size_t EditDistance(std::string_view a, std::string_view b) {
   return prev[b.size()];
 }
 
+// The text without the separators '-', '_', '.' and ' ', which users drop or
+// add freely ("llama3-8b" for "llama-3.1-8b").
+std::string WithoutSeparators(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c != '-' && c != '_' && c != '.' && c != ' ') out += c;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string ClosestMatch(std::string_view name, const std::vector<std::string>& candidates) {
   std::string lowered = ToLower(name);
+  std::string bare = WithoutSeparators(lowered);
   std::string best;
   size_t best_distance = static_cast<size_t>(-1);
+  size_t best_bare_distance = static_cast<size_t>(-1);
   for (const std::string& c : candidates) {
     std::string lc = ToLower(c);
     size_t d = EditDistance(lowered, lc);
     // A name that is a prefix of a candidate (or the reverse) is a strong hint.
     if (lc.rfind(lowered, 0) == 0 || lowered.rfind(lc, 0) == 0) d = std::min<size_t>(d, 2);
-    if (d < best_distance) {
+    // Ties go to the candidate closest once separators are ignored, so that
+    // "lama-3-8b" suggests "llama-3.1-8b" rather than "llama-2-7b" (both 3
+    // edits away, but 2 and 3 edits without separators).
+    size_t bare_d = EditDistance(bare, WithoutSeparators(lc));
+    if (d < best_distance || (d == best_distance && bare_d < best_bare_distance)) {
       best_distance = d;
+      best_bare_distance = bare_d;
       best = c;
     }
   }

@@ -88,6 +88,7 @@ OffloadDecision DecideOffload(const MemoryBreakdown& mem, const EngineProfile& e
                               double fixed_ratio, double host_memory_bytes) {
   OffloadDecision d;
   d.host_available_bytes = std::max(0.0, host_memory_bytes - engine.host_reserve_bytes);
+  d.host_reserve_bytes = engine.host_reserve_bytes;
   const double available = mem.available_bytes();
   auto cannot = [&](OffloadBlocker b) {
     d.placement = Placement::kCannotRun;
@@ -95,6 +96,8 @@ OffloadDecision DecideOffload(const MemoryBreakdown& mem, const EngineProfile& e
     return d;
   };
   if (available < 0) return cannot(OffloadBlocker::kWeightsDoNotFit);
+  // The engine process itself needs host memory, offloading or not.
+  if (host_memory_bytes < engine.host_reserve_bytes) return cannot(OffloadBlocker::kHostMemoryTooSmall);
   d.required_ratio = available >= mem.kv_bytes ? 0.0 : 1.0 - available / mem.kv_bytes;
 
   if (mode == OffloadMode::kFixed) {

@@ -30,6 +30,20 @@ std::string Where(std::string_view text, size_t byte) {
   return fmt::format("{}:{}", line, byte - line_start + 1);
 }
 
+// nlohmann's messages quote the bytes last read verbatim; escape the ones a
+// terminal would not show (control bytes, DEL, bytes of invalid UTF-8).
+std::string EscapeBytes(std::string_view text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (c < 0x20 || c >= 0x7f) {
+      out += fmt::format("\\x{:02x}", c);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 class FieldReader {
  public:
   FieldReader(const json& object, std::string_view source) : object_(object), source_(source) {}
@@ -192,11 +206,17 @@ Result<ModelConfig> ParseModelConfig(std::string_view json_text, std::string_vie
     std::string what = e.what();
     // nlohmann's message starts with "[json.exception.parse_error.101] parse error at line 1, column 2: "
     size_t colon = what.find(": ");
-    std::string detail = colon == std::string::npos ? what : what.substr(colon + 2);
+    std::string detail = EscapeBytes(colon == std::string::npos ? what : what.substr(colon + 2));
     if (json_text.empty() || io::Trim(json_text).empty()) {
       return InvalidInput(fmt::format("{}: empty file: expected a JSON object (a HuggingFace config.json)", source));
     }
     return InvalidInput(fmt::format("{}:{}: invalid JSON: {}", source, Where(json_text, e.byte - (e.byte > 0 ? 1 : 0)), detail));
+  } catch (const json::exception& e) {
+    // Not a syntax error but still unreadable, e.g. out_of_range.406 for a number beyond a double ("1e400").
+    std::string what = e.what();
+    size_t bracket = what.find("] ");
+    return InvalidInput(fmt::format("{}: invalid JSON: {}", source,
+                                    EscapeBytes(bracket == std::string::npos ? what : what.substr(bracket + 2))));
   }
   if (!doc.is_object()) {
     return InvalidInput(fmt::format("{}: expected a JSON object (a HuggingFace config.json), got {}",

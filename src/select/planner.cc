@@ -282,6 +282,11 @@ std::string RejectionText(const Evaluation& e, const PlanOptions& o) {
       return fmt::format("offload ratio {:.2f} is too small: the GPU holds only {} of the {} KV cache (needs >= {:.2f})",
                          o.offload_ratio, Gib(m.available_bytes()), Gib(m.kv_bytes), d.required_ratio);
     case OffloadBlocker::kHostMemoryTooSmall:
+      if (d.ratio == 0) {
+        return fmt::format("host memory per GPU ({}) is less than the engine's own need ({})",
+                           Gib(inst.host_memory_bytes / std::max(1, inst.gpu_count)),
+                           Gib(d.host_reserve_bytes));
+      }
       return fmt::format("offloaded KV cache {} does not fit in host memory ({} usable per GPU of {})",
                          Gib(d.ratio * m.kv_bytes), Gib(d.host_available_bytes), Gib(inst.host_memory_bytes));
     case OffloadBlocker::kNone:

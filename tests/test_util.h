@@ -1,0 +1,65 @@
+// Helpers shared by the tests: shipped inputs, loaded once.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include "infersave/planner.h"
+#include "infersave/shipped.h"
+
+namespace infersave::testing {
+
+inline ModelConfig Model(std::string_view name) {
+  auto m = LoadModel(name);
+  EXPECT_TRUE(m.ok()) << (m.ok() ? "" : m.error().message());
+  return m.ok() ? *m : ModelConfig{};
+}
+
+inline const GpuTable& Gpus() {
+  static const GpuTable table = *LoadGpuTable("");
+  return table;
+}
+
+inline Catalog ShippedCatalog(std::string_view name) {
+  auto c = LoadCatalog(name, Gpus());
+  EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().message());
+  return c.ok() ? *c : Catalog{};
+}
+
+inline EngineProfile Engine(std::string_view name) {
+  auto e = LoadEngine(name);
+  EXPECT_TRUE(e.ok()) << (e.ok() ? "" : e.error().message());
+  return e.ok() ? *e : EngineProfile{};
+}
+
+inline const GpuSpec& Gpu(std::string_view name) {
+  const GpuSpec* g = Gpus().Find(name);
+  EXPECT_NE(g, nullptr) << name;
+  return *g;
+}
+
+inline const Evaluation* FindCandidate(const Plan& plan, std::string_view instance) {
+  for (const Evaluation& e : plan.candidates) {
+    if (e.instance->name == instance) return &e;
+  }
+  return nullptr;
+}
+
+// An engine with ideal efficiencies and no overheads, for hand calculations.
+inline EngineProfile IdealEngine() {
+  EngineProfile e;
+  e.name = "ideal";
+  e.prefill_compute_efficiency = 1;
+  e.decode_compute_efficiency = 1;
+  e.memory_efficiency = 1;
+  e.host_link_efficiency = 1;
+  e.layer_overhead_s = 0;
+  e.step_overhead_s = 0;
+  e.fused_attention = true;
+  e.offload_step = 0;
+  e.runtime_reserve_bytes = 0;
+  e.host_reserve_bytes = 0;
+  e.gpu_memory_utilization = 1;
+  return e;
+}
+
+}  // namespace infersave::testing

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 
 namespace infersave::io {
@@ -19,7 +20,9 @@ struct ParseState {
 void OnField(void* data, size_t len, void* out) {
   auto* state = static_cast<ParseState*>(out);
   if (!state->record_open) {
-    state->current.line = state->line;
+    // A quoted first field may span lines; the callback comes on its last one.
+    const char* begin = static_cast<const char*>(data);
+    state->current.line = state->line - static_cast<int>(std::count(begin, begin + len, '\n'));
     state->record_open = true;
   }
   state->current.fields.emplace_back(static_cast<const char*>(data), len);
@@ -50,6 +53,8 @@ Result<CsvTable> ParseCsv(std::string_view text, std::string_view source) {
   if (csv_init(&parser, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
     return InvalidInput(fmt::format("{}: cannot initialise the CSV parser", source));
   }
+  // Tolerate a UTF-8 byte order mark (before a quoted header name, too).
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   ParseState state;
   // Feed one physical line at a time so every record knows where it starts.
   size_t pos = 0;
@@ -65,11 +70,12 @@ Result<CsvTable> ParseCsv(std::string_view text, std::string_view source) {
     pos = end;
     ++state.line;
   }
+  --state.line;  // csv_fini completes the record on the last line fed
   if (csv_fini(&parser, OnField, OnRecord, &state) != 0) {
     std::string reason = csv_strerror(csv_error(&parser));
     csv_free(&parser);
     return InvalidInput(fmt::format("{}:{}: malformed CSV: {} (unterminated quoted field?)",
-                                    source, state.line - 1, reason));
+                                    source, state.line, reason));
   }
   csv_free(&parser);
 
@@ -82,8 +88,7 @@ Result<CsvTable> ParseCsv(std::string_view text, std::string_view source) {
   std::set<std::string> seen;
   for (size_t i = 0; i < table.header.size(); ++i) {
     std::string& name = table.header[i];
-    // Tolerate a UTF-8 byte order mark and surrounding spaces in names.
-    if (i == 0 && name.rfind("\xEF\xBB\xBF", 0) == 0) name.erase(0, 3);
+    // Tolerate surrounding spaces in names.
     while (!name.empty() && name.back() == ' ') name.pop_back();
     while (!name.empty() && name.front() == ' ') name.erase(0, 1);
     if (name.empty()) {
@@ -110,7 +115,8 @@ std::string CsvField(std::string_view value) {
   out.resize(n);
   // csv_write always quotes; keep plain fields plain for readability.
   if (value.find_first_of(",\"\r\n") == std::string_view::npos &&
-      (value.empty() || (value.front() != ' ' && value.back() != ' '))) {
+      (value.empty() || (value.front() != ' ' && value.front() != '\t' && value.back() != ' ' &&
+                         value.back() != '\t'))) {
     return std::string(value);
   }
   return out;

@@ -76,14 +76,13 @@ Result<Text> Resolve(std::string_view arg, std::string_view what, std::string_vi
       return Text{name, std::string(*ShippedText(fmt::format("{}{}{}", folder, name, ext)))};
     }
   }
-  if (list_command.empty()) {
-    // No command lists these: name them here.
-    return NotFound(fmt::format("unknown {} {}{} (shipped: {}), or give a path to a {} file", what,
-                                io::Quote(trimmed), io::DidYouMean(trimmed, names), fmt::join(names, ", "),
-                                ext.substr(1)));
-  }
-  return NotFound(fmt::format("unknown {} {}{}; `{}` lists the shipped ones, or give a path to a {} file", what,
-                              io::Quote(trimmed), io::DidYouMean(trimmed, names), list_command, ext.substr(1)));
+  // Few names are listed here; many are left to the command that lists them.
+  std::string shipped = names.size() <= 6 || list_command.empty() ? fmt::format("shipped: {}", fmt::join(names, ", "))
+                                           : fmt::format("`{}` lists the shipped ones", list_command);
+  std::string name = io::Quote(trimmed);
+  name = "'" + name.substr(1, name.size() - 2) + "'";
+  return NotFound(fmt::format("unknown {} {}{} ({}; or give a path to a {} file)", what, name,
+                              io::DidYouMean(trimmed, names), shipped, ext));
 }
 
 }  // namespace
@@ -163,8 +162,9 @@ Result<EngineProfile> LoadEngine(std::string_view name_or_path) {
     if (io::EqualsIgnoreCase(e.name, arg)) return e;
     names.push_back(e.name);
   }
-  return NotFound(fmt::format("unknown engine {}{} (shipped: {}), or give a path to a .json profile",
-                              io::Quote(arg), io::DidYouMean(arg, names), fmt::join(names, ", ")));
+  std::string quoted = io::Quote(arg);
+  return NotFound(fmt::format("unknown engine '{}'{} (shipped: {}; or give a path to a .json profile)",
+                              quoted.substr(1, quoted.size() - 2), io::DidYouMean(arg, names), fmt::join(names, ", ")));
 }
 
 Result<Calibration> LoadCalibration(std::string_view name_or_path) {

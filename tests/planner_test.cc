@@ -213,3 +213,89 @@ TEST(PlannerTest, InvalidOptionsAreRefused) {
 
 }  // namespace
 }  // namespace infersave
+
+namespace infersave {
+namespace {
+
+using testing::Gpu;
+using testing::Model;
+
+TEST(TensorParallelTest, DegreesMustDivideTheHeads) {
+  ModelConfig llama70 = Model("llama-2-70b");  // 64 heads, 8 KV heads
+  EXPECT_TRUE(ValidTensorParallel(llama70, 8));
+  EXPECT_TRUE(ValidTensorParallel(llama70, 16));  // KV heads replicated
+  EXPECT_EQ(KvHeadsPerGpu(llama70, 16), 1);
+  EXPECT_EQ(KvHeadsPerGpu(llama70, 4), 2);
+  ModelConfig qwen7 = Model("qwen2.5-7b");  // 28 heads, 4 KV heads
+  EXPECT_TRUE(ValidTensorParallel(qwen7, 4));
+  EXPECT_FALSE(ValidTensorParallel(qwen7, 8));  // 28 heads do not split 8 ways
+  ModelConfig opt13 = Model("opt-13b");  // 40 heads
+  EXPECT_TRUE(ValidTensorParallel(opt13, 8));
+  EXPECT_FALSE(ValidTensorParallel(opt13, 16));
+}
+
+TEST(TensorParallelTest, PcieAllReduceIsSlowerThanNvlink) {
+  EngineProfile vllm = testing::Engine("vllm");
+  // 32 tokens x 8192 hidden x 2 bytes, the decode all-reduce of a 70B model.
+  const double bytes = 32.0 * 8192 * 2;
+  const double nvlink = AllReduceSeconds(bytes, 4, GpuLinkBytesPerSecond(Gpu("A100")), vllm);
+  const double pcie = AllReduceSeconds(bytes, 4, GpuLinkBytesPerSecond(Gpu("A10G")), vllm);
+  // A100: 600 GB/s NVLink both ways = 300 per direction; A10G: PCIe 4.0 x16, 31.5.
+  EXPECT_DOUBLE_EQ(GpuLinkBytesPerSecond(Gpu("A100")), 300e9);
+  EXPECT_DOUBLE_EQ(GpuLinkBytesPerSecond(Gpu("A10G")), 31.5e9);
+  // 2 (4 - 1) / 4 x 524,288 B / (link x 0.7) + 6 x 5 us.
+  EXPECT_NEAR(nvlink, 1.5 * bytes / (300e9 * 0.7) + 6 * 5e-6, 1e-12);
+  EXPECT_NEAR(pcie, 1.5 * bytes / (31.5e9 * 0.7) + 6 * 5e-6, 1e-12);
+  EXPECT_GT(pcie, nvlink);
+  EXPECT_EQ(AllReduceSeconds(bytes, 1, 300e9, vllm), 0);
+}
+
+TEST(TensorParallelTest, A70bModelGetsAMultiGpuPlanOnAws) {
+  ModelConfig model = Model("llama-2-70b");
+  Catalog catalog = testing::ShippedCatalog("aws");
+  EngineProfile engine = testing::Engine("vllm");
+  PlanOptions o;
+  o.workload.batch_size = 8;
+  o.slo_tps = 100;
+  auto plan = MakePlan(PlanContext{&model, &catalog, &engine, nullptr}, o);
+  ASSERT_TRUE(plan.ok());
+  ASSERT_TRUE(plan->recommendation);
+  EXPECT_GT(plan->recommendation->tp, 1);
+  // 128.5 GiB of weights: no single GPU of 24 GiB (or 48) holds them.
+  for (const Evaluation& e : plan->candidates) {
+    if (e.instance->gpu_count == 1) EXPECT_FALSE(e.can_run) << e.instance->name;
+    if (e.can_run) EXPECT_LE(e.memory.weights_bytes, e.memory.budget_bytes);
+  }
+  // g5.12xlarge: 4 x A10G split 4 ways is 32.1 GiB per GPU, over the 20.1 usable.
+  const Evaluation* g5 = testing::FindCandidate(*plan, "g5.12xlarge");
+  EXPECT_EQ(g5->tp, 4);
+  EXPECT_EQ(g5->offload.blocker, OffloadBlocker::kWeightsDoNotFit);
+}
+
+TEST(TensorParallelTest, SplittingHalvesWeightsPerGpuAndAddsAllReduce) {
+  ModelConfig model = Model("llama-3.1-8b");
+  Catalog catalog;
+  Instance inst;
+  inst.name = "four";
+  inst.gpu = Gpu("A100");
+  inst.gpu_count = 4;
+  inst.host_memory_bytes = 1024.0 * (1 << 30);
+  inst.usd_per_hour = 10;
+  catalog.instances = {inst};
+  EngineProfile engine = testing::Engine("vllm");
+  PlanOptions o;
+  o.slo_tps = 0;
+  Evaluator evaluator(PlanContext{&model, &catalog, &engine, nullptr}, o);
+  Evaluation tp1 = evaluator.EvaluateLayout(catalog.instances[0], 1, OffloadMode::kAuto, 0);
+  Evaluation tp2 = evaluator.EvaluateLayout(catalog.instances[0], 2, OffloadMode::kAuto, 0);
+  EXPECT_EQ(tp1.replicas, 4);
+  EXPECT_EQ(tp2.replicas, 2);
+  EXPECT_DOUBLE_EQ(tp2.memory.weights_bytes, tp1.memory.weights_bytes / 2);
+  EXPECT_DOUBLE_EQ(tp2.memory.kv_bytes, tp1.memory.kv_bytes / 2);
+  // Each copy is faster split two ways, but not twice as fast (all-reduce).
+  EXPECT_LT(tp2.timing.total_s, tp1.timing.total_s);
+  EXPECT_GT(tp2.timing.total_s, tp1.timing.total_s / 2);
+}
+
+}  // namespace
+}  // namespace infersave

@@ -23,6 +23,11 @@ struct EngineProfile {
   double memory_efficiency = 0.8;
   // Fraction of the host link's per-direction peak reached by bulk copies.
   double host_link_efficiency = 0.8;
+  // Fraction of the GPU-to-GPU link's per-direction peak that all-reduce
+  // reaches (NCCL bus bandwidth / link peak).
+  double collective_efficiency = 0.7;
+  // Fixed cost of one step of a ring all-reduce (launch, synchronisation), s.
+  double collective_latency_s = 5e-6;
   // Fixed time per transformer layer per forward pass (kernel launches,
   // framework work), seconds.
   double layer_overhead_s = 0;

@@ -15,7 +15,8 @@ namespace infersave {
 // fused, logits; method.md section 3).
 enum class MemoryStyle { kPaper, kWorkspace };
 
-// Memory of one model replica on one GPU, bytes.
+// Memory on one GPU of a model replica sharded over `tp` GPUs (tensor
+// parallelism: weights, KV heads and activations split), bytes.
 struct MemoryBreakdown {
   double weights_bytes = 0;       // Mem_model = parameters x b
   double kv_bytes = 0;            // Mem_KV for the whole batch at full context
@@ -31,7 +32,14 @@ struct MemoryBreakdown {
 MemoryBreakdown ComputeMemory(const ModelConfig& model, const ParameterCount& params,
                               const Workload& workload, const EngineProfile& engine,
                               double gpu_memory_bytes, double gpu_memory_utilization,
-                              MemoryStyle style);
+                              MemoryStyle style, int tp = 1);
+
+// Whether a model can be split over `tp` GPUs: the attention heads divide
+// evenly, and the KV heads divide evenly or are replicated (tp a multiple of
+// them), as vLLM and TensorRT-LLM require.
+bool ValidTensorParallel(const ModelConfig& model, int tp);
+// KV heads each GPU holds under `tp`-way tensor parallelism.
+int64_t KvHeadsPerGpu(const ModelConfig& model, int tp);
 
 // Outcome of Algorithm 1 for one GPU.
 enum class Placement {

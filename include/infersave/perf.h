@@ -63,7 +63,19 @@ struct PredictInput {
   const EngineProfile* engine = nullptr;
   double offload_ratio = 0;  // C_off
   Ctcf ctcf;
+  // Tensor parallelism: the replica is split over `tp` GPUs that all-reduce
+  // twice per layer over a link of `link_bytes_per_s` per direction.
+  int tp = 1;
+  double link_bytes_per_s = 0;
 };
+
+// Time of one ring all-reduce of `bytes` over `tp` GPUs (method.md section 8):
+// 2 (tp - 1) / tp x bytes / (link x efficiency) + 2 (tp - 1) x latency.
+double AllReduceSeconds(double bytes, int tp, double link_bytes_per_s, const EngineProfile& engine);
+
+// The per-direction GPU-to-GPU bandwidth of a GPU: half the vendor's
+// bidirectional NVLink figure, or the PCIe figure as given.
+double GpuLinkBytesPerSecond(const GpuSpec& gpu);
 
 class PerfModel {
  public:

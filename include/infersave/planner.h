@@ -74,7 +74,8 @@ enum class Verdict {
 // One instance, fully evaluated for the job.
 struct Evaluation {
   const Instance* instance = nullptr;
-  int replicas = 0;        // model copies: one per GPU (data parallel)
+  int tp = 1;              // tensor-parallel degree: GPUs per model copy
+  int replicas = 0;        // model copies on the instance: gpu_count / tp (data parallel)
   MemoryBreakdown memory;  // per GPU
   OffloadDecision offload;
   Ctcf ctcf;               // the calibration applied (identity when none)
@@ -116,6 +117,8 @@ class Evaluator {
   Evaluator(const PlanContext& context, const PlanOptions& options);
   Evaluation Evaluate(const Instance& instance) const;
   Evaluation Evaluate(const Instance& instance, OffloadMode mode, double fixed_ratio) const;
+  // One placement: the model split over `tp` GPUs, gpu_count / tp copies.
+  Evaluation EvaluateLayout(const Instance& instance, int tp, OffloadMode mode, double fixed_ratio) const;
   const ParameterCount& params() const { return params_; }
 
  private:

@@ -27,6 +27,8 @@ std::vector<Field> FieldsOf(EngineProfile& e) {
       {"decode_compute_efficiency", Field::kFraction, &e.decode_compute_efficiency},
       {"memory_efficiency", Field::kFraction, &e.memory_efficiency},
       {"host_link_efficiency", Field::kFraction, &e.host_link_efficiency},
+      {"collective_efficiency", Field::kFraction, &e.collective_efficiency},
+      {"collective_latency_s", Field::kNonNegative, &e.collective_latency_s},
       {"layer_overhead_s", Field::kNonNegative, &e.layer_overhead_s},
       {"step_overhead_s", Field::kNonNegative, &e.step_overhead_s},
       {"overlap_prefill_offload", Field::kFlag, nullptr, &e.overlap_prefill_offload},
@@ -107,16 +109,24 @@ Status ValidateEngineProfile(const EngineProfile& e, std::string_view source) {
                         std::pair{"decode_compute_efficiency", e.decode_compute_efficiency},
                         std::pair{"memory_efficiency", e.memory_efficiency},
                         std::pair{"host_link_efficiency", e.host_link_efficiency},
+                        std::pair{"collective_efficiency", e.collective_efficiency},
                         std::pair{"gpu_memory_utilization", e.gpu_memory_utilization}}) {
     if (Status s = fraction(key, v); !s.ok()) return s;
   }
-  for (auto [key, v] : {std::pair{"layer_overhead_s", e.layer_overhead_s},
-                        std::pair{"step_overhead_s", e.step_overhead_s},
-                        std::pair{"runtime_reserve_gib", e.runtime_reserve_bytes},
-                        std::pair{"host_reserve_gib", e.host_reserve_bytes}}) {
-    if (!(v >= 0 && v < 1e12)) {
+  // The reserves are held in bytes but named (and reported) in GiB.
+  struct Bounded {
+    const char* key;
+    double value;
+    double unit;
+  };
+  for (const Bounded& b : {Bounded{"layer_overhead_s", e.layer_overhead_s, 1},
+                           Bounded{"collective_latency_s", e.collective_latency_s, 1},
+                           Bounded{"step_overhead_s", e.step_overhead_s, 1},
+                           Bounded{"runtime_reserve_gib", e.runtime_reserve_bytes, kGiB},
+                           Bounded{"host_reserve_gib", e.host_reserve_bytes, kGiB}}) {
+    if (!(b.value >= 0 && b.value < 1e12)) {
       return InvalidInput(fmt::format("{}: engine '{}': field '{}': expected a value >= 0, got {}",
-                                      source, e.name, key, v));
+                                      source, e.name, b.key, b.value / b.unit));
     }
   }
   if (!(e.offload_step >= 0 && e.offload_step <= 0.5)) {

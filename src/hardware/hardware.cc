@@ -213,6 +213,7 @@ Result<Catalog> ParseCatalog(std::string_view csv_text, std::string_view source,
   Catalog catalog;
   catalog.name = std::string(source);
   std::map<std::string, int> first_line;  // lower-cased instance name -> line
+  std::map<std::string, int> place_line;  // lower-cased name, region and zone -> line
   for (const io::CsvRecord& rec : table->rows) {
     io::CellReader cells(*table, rec);
     std::string_view accelerator = cells.Text("AcceleratorName");
@@ -275,14 +276,16 @@ Result<Catalog> ParseCatalog(std::string_view csv_text, std::string_view source,
     inst.as_of = std::string(cells.Text("AsOf"));
 
     std::string key = io::ToLower(inst.name);
-    if (auto it = first_line.find(key); it != first_line.end()) {
-      // SkyPilot catalogs list a type once per region and zone; keep the first.
-      const Instance* kept = catalog.Find(inst.name);
-      if (kept && kept->region == inst.region && kept->zone == inst.zone) {
-        return InvalidInput(fmt::format("{}:{}: instance {} is listed twice (first on line {})",
-                                        source, rec.line, io::Quote(inst.name), it->second));
-      }
-      catalog.other_region_rows += 1;
+    // SkyPilot catalogs list a type once per region and zone; twice in the
+    // same place is an error, in another place it is counted and skipped.
+    std::string place = key + '\n' + inst.region + '\n' + inst.zone;
+    if (auto it = place_line.find(place); it != place_line.end()) {
+      return InvalidInput(fmt::format("{}:{}: instance {} is listed twice (first on line {})", source,
+                                      rec.line, io::Quote(inst.name), it->second));
+    }
+    place_line.emplace(place, rec.line);
+    if (first_line.count(key)) {
+      catalog.other_region_rows += 1;  // keep the first
       continue;
     }
     first_line[key] = rec.line;

@@ -34,38 +34,51 @@ namespace {
 // section 3): hidden states, Q/K/V, the MLP intermediate, the attention
 // score and probability matrices unless attention is fused, and the
 // last-token logits in FP32.
-double WorkspaceBytes(const ModelConfig& m, const Workload& w, const EngineProfile& e) {
+double WorkspaceBytes(const ModelConfig& m, const Workload& w, const EngineProfile& e, int tp) {
   constexpr double kActivationBytes = 2;  // activations are kept in 16-bit
   const double all_tokens = static_cast<double>(w.batch_size) * static_cast<double>(w.input_len);
   const double tokens = e.prefill_chunk_tokens > 0 ? std::min(all_tokens, static_cast<double>(e.prefill_chunk_tokens))
                                                    : all_tokens;
   const double h = static_cast<double>(m.hidden_size);
+  const double shards = static_cast<double>(tp);
+  // Hidden states are replicated on every shard; heads and the MLP are split.
   const double hidden = 4 * tokens * h;
-  const double qkv = tokens * static_cast<double>(m.q_width() + 2 * m.kv_width());
+  const double qkv = tokens * static_cast<double>(m.q_width() / tp + 2 * KvHeadsPerGpu(m, tp) * m.head_dim);
   const double mlp = tokens * static_cast<double>(m.intermediate_size) * (m.gated_mlp ? 3 : 2) *
-                     static_cast<double>(m.experts_per_token);
+                     static_cast<double>(m.experts_per_token) / shards;
   double scores = 0;
   if (!e.fused_attention) {
     const double sequences = std::ceil(tokens / static_cast<double>(w.input_len));
     const double len = static_cast<double>(w.input_len);
-    scores = 2 * sequences * static_cast<double>(m.num_heads) * len * len;
+    scores = 2 * sequences * static_cast<double>(m.num_heads / tp) * len * len;
   }
-  const double logits_bytes = static_cast<double>(w.batch_size) * static_cast<double>(m.vocab_size) * 4;
+  const double logits_bytes = static_cast<double>(w.batch_size) * static_cast<double>(m.vocab_size) * 4 / shards;
   return (hidden + qkv + mlp + scores) * kActivationBytes + logits_bytes;
 }
 
 }  // namespace
 
+bool ValidTensorParallel(const ModelConfig& m, int tp) {
+  if (tp < 1 || m.num_heads % tp != 0) return false;
+  return m.num_kv_heads % tp == 0 || tp % m.num_kv_heads == 0;
+}
+
+int64_t KvHeadsPerGpu(const ModelConfig& m, int tp) {
+  return m.num_kv_heads >= tp ? m.num_kv_heads / tp : 1;  // replicated when tp > KV heads
+}
+
 MemoryBreakdown ComputeMemory(const ModelConfig& m, const ParameterCount& params, const Workload& w,
                               const EngineProfile& e, double gpu_memory_bytes,
-                              double gpu_memory_utilization, MemoryStyle style) {
+                              double gpu_memory_utilization, MemoryStyle style, int tp) {
   MemoryBreakdown mem;
   const double bw = BytesPerValue(w.weight_precision);
   const double bkv = BytesPerValue(w.kv_precision);
   const double bs = static_cast<double>(w.batch_size);
   const double ctx = static_cast<double>(w.context_len());
   const double n = static_cast<double>(m.num_layers);
-  mem.weights_bytes = static_cast<double>(params.total) * bw;
+  // Every weight matrix, embeddings and LM head included (vocabulary-parallel),
+  // is split over the tp GPUs; norms are replicated but negligible.
+  mem.weights_bytes = static_cast<double>(params.total) * bw / static_cast<double>(tp);
   if (style == MemoryStyle::kPaper) {
     // Table II: Mem_KV with the hidden size h1 (the paper's model has no GQA),
     // and Mem_activation = 2 (L_in + L_out) BS h1, without a byte factor.
@@ -74,9 +87,9 @@ MemoryBreakdown ComputeMemory(const ModelConfig& m, const ParameterCount& params
     mem.activation_bytes = 2 * ctx * bs * h1;
     mem.reserve_bytes = 0;
   } else {
-    // Method.md section 3: KV with n_kv x d_head (GQA).
-    mem.kv_bytes = 2 * bs * ctx * n * static_cast<double>(m.kv_width()) * bkv;
-    mem.activation_bytes = WorkspaceBytes(m, w, e);
+    // Method.md section 3: KV with n_kv x d_head (GQA), the GPU's share of the heads.
+    mem.kv_bytes = 2 * bs * ctx * n * static_cast<double>(KvHeadsPerGpu(m, tp) * m.head_dim) * bkv;
+    mem.activation_bytes = WorkspaceBytes(m, w, e, tp);
     mem.reserve_bytes = e.runtime_reserve_bytes;
   }
   mem.kv_per_layer_bytes = mem.kv_bytes / n;

@@ -207,7 +207,7 @@ Result<ModelConfig> ParseModelConfig(std::string_view json_text, std::string_vie
     // nlohmann's message starts with "[json.exception.parse_error.101] parse error at line 1, column 2: "
     size_t colon = what.find(": ");
     std::string detail = EscapeBytes(colon == std::string::npos ? what : what.substr(colon + 2));
-    if (json_text.empty() || io::Trim(json_text).empty()) {
+    if (json_text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
       return InvalidInput(fmt::format("{}: empty file: expected a JSON object (a HuggingFace config.json)", source));
     }
     return InvalidInput(fmt::format("{}:{}: invalid JSON: {}", source, Where(json_text, e.byte - (e.byte > 0 ? 1 : 0)), detail));
@@ -278,7 +278,13 @@ ParameterCount CountParameters(const ModelConfig& m) {
   // Attention: Q (h -> q), K and V (h -> kv), O (q -> h), with biases as configured.
   c.attention_per_layer = h * q + 2 * h * kv + q * h;
   if (m.qkv_bias) c.attention_per_layer += q + 2 * kv;
-  if (m.linear_bias) c.attention_per_layer += h;  // O projection bias
+  // O projection bias: OPT's enable_bias; Llama's attention_bias (transformers'
+  // LlamaAttention biases q, k, v and o alike, while mlp_bias covers only the
+  // MLP); Qwen2 biases Q, K and V only.
+  const bool o_bias = m.family == ModelFamily::kOpt     ? m.linear_bias
+                      : m.family == ModelFamily::kQwen2 ? false
+                                                        : m.qkv_bias;
+  if (o_bias) c.attention_per_layer += h;
 
   // MLP: two matrices (fc1, fc2) or three when gated (gate, up, down), per expert.
   const int64_t matrices = m.gated_mlp ? 3 : 2;

@@ -32,6 +32,19 @@ double Timing::output_tokens_per_s(const Workload& w) const {
   return total_s > 0 ? static_cast<double>(w.batch_size * w.output_len) / total_s : 0.0;
 }
 
+double AllReduceSeconds(double bytes, int tp, double link_bytes_per_s, const EngineProfile& engine) {
+  if (tp <= 1) return 0;
+  const double steps = 2.0 * (tp - 1);
+  return steps / tp * bytes / (link_bytes_per_s * engine.collective_efficiency) +
+         steps * engine.collective_latency_s;
+}
+
+double GpuLinkBytesPerSecond(const GpuSpec& gpu) {
+  const bool nvlink = gpu.gpu_link.rfind("NVLink", 0) == 0;
+  const double quoted = gpu.gpu_link_bytes_per_s > 0 ? gpu.gpu_link_bytes_per_s : gpu.h2d_bytes_per_s;
+  return nvlink ? quoted / 2 : quoted;
+}
+
 std::unique_ptr<PerfModel> MakePerfModel(PerfModelKind kind) {
   if (kind == PerfModelKind::kPaper) return std::make_unique<PaperModel>();
   return std::make_unique<RooflineModel>();

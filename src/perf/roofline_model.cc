@@ -46,7 +46,6 @@ double SumMaxOfLines(double a0, double a1, double b0, double b1, int64_t c0, int
 
 Timing RooflineModel::Predict(const PredictInput& in) const {
   const ModelConfig& m = *in.model;
-  const ParameterCount& p = *in.params;
   const Workload& w = *in.workload;
   const GpuSpec& gpu = *in.gpu;
   const EngineProfile& e = *in.engine;
@@ -61,14 +60,18 @@ Timing RooflineModel::Predict(const PredictInput& in) const {
   const double h2d = gpu.h2d_bytes_per_s * e.host_link_efficiency;
   const double d2h = gpu.d2h_bytes_per_s * e.host_link_efficiency;
 
+  // Per GPU of a replica split `tp` ways: heads, MLP columns and vocabulary
+  // are divided; the hidden state is replicated.
+  const int tp = std::max(1, in.tp);
+  const double shards = static_cast<double>(tp);
   const double n = static_cast<double>(m.num_layers);
   const double h = static_cast<double>(m.hidden_size);
-  const double q = static_cast<double>(m.q_width());
-  const double kv = static_cast<double>(m.kv_width());
-  const double ffn = static_cast<double>(m.intermediate_size);
-  const double heads = static_cast<double>(m.num_heads);
+  const double q = static_cast<double>(m.q_width()) / shards;
+  const double kv = static_cast<double>(KvHeadsPerGpu(m, tp) * m.head_dim);
+  const double ffn = static_cast<double>(m.intermediate_size) / shards;
+  const double heads = static_cast<double>(m.num_heads) / shards;
   const double dh = static_cast<double>(m.head_dim);
-  const double vocab = static_cast<double>(m.vocab_size);
+  const double vocab = static_cast<double>(m.vocab_size) / shards;
   const double bs = static_cast<double>(w.batch_size);
   const double lin = static_cast<double>(w.input_len);
   const double experts = static_cast<double>(m.num_experts);
@@ -78,7 +81,6 @@ Timing RooflineModel::Predict(const PredictInput& in) const {
   // Weight bytes of the layer's linear operators (method.md section 4, fix 4):
   // attention projections, and the MLP experts a pass touches. With N tokens
   // each choosing k of E experts, E (1 - (1 - k/E)^N) distinct experts are read.
-  const double attn_weight_bytes = static_cast<double>(p.attention_per_layer) * bw;
   const double expert_bytes = mats * h * ffn * bw;
   auto mlp_weight_bytes = [&](double tokens) {
     if (experts <= 1) return expert_bytes;
@@ -87,15 +89,19 @@ Timing RooflineModel::Predict(const PredictInput& in) const {
   };
 
   // Linear operators and elementwise work of one layer for N tokens: QKV and
-  // O projections, MLP, and norms/residuals/activation (memory only).
+  // O projections, MLP, norms/residuals/activation (memory only), and under
+  // tensor parallelism the two all-reduces of the hidden state (after the O
+  // projection and after the MLP), which do not overlap computation.
   auto linear_layer_time = [&](double tokens, double flop_rate) {
     const double qkv = Roof(2 * tokens * h * (q + 2 * kv), flop_rate,
                             h * (q + 2 * kv) * bw + tokens * (h + q + 2 * kv) * ba, hbm);
-    const double o = Roof(2 * tokens * q * h, flop_rate, q * h * bw + tokens * (q + h) * ba, hbm);
+    const double o = Roof(2 * tokens * q * h, flop_rate,
+                          q * h * bw + tokens * (q + h) * ba, hbm);
+    const double allreduce = 2 * AllReduceSeconds(tokens * h * ba, tp, in.link_bytes_per_s, e);
     const double mlp = Roof(2 * tokens * h * ffn * mats * k_active, flop_rate,
                             mlp_weight_bytes(tokens) + tokens * (2 * h + mats * ffn * k_active) * ba, hbm);
     const double elementwise = tokens * 8 * h * ba / hbm;
-    return qkv + o + mlp + elementwise;
+    return qkv + o + mlp + elementwise + allreduce;
   };
   // The LM head, for the last position of every sequence.
   const double lm_head = Roof(2 * bs * h * vocab, flops_dec, vocab * h * bw + bs * vocab * 4, hbm);

@@ -23,6 +23,14 @@ std::string OffloadText(const Evaluation& e) {
 
 std::string GpusText(const Instance& i) { return fmt::format("{}x{}", i.gpu_count, i.gpu.name); }
 
+// ", model split over 4 GPUs (tensor parallel), 2 replicas" or "".
+std::string LayoutText(const Evaluation& e) {
+  std::string text;
+  if (e.tp > 1) text += fmt::format(", model split over {} GPUs (tensor parallel)", e.tp);
+  if (e.replicas > 1) text += fmt::format(", {} replicas{}", e.replicas, e.tp == 1 ? " (one per GPU)" : "");
+  return text;
+}
+
 // Rounds for JSON so that documents are stable and readable.
 double Round(double v, int digits) {
   const double scale = std::pow(10.0, digits);
@@ -72,6 +80,7 @@ Json EvaluationJson(const Evaluation& e, const Plan& plan, const ReportContext& 
   j["instance"] = i.name;
   j["gpu"] = i.gpu.name;
   j["gpu_count"] = i.gpu_count;
+  j["tensor_parallel"] = e.tp;
   j["replicas"] = e.replicas;
   j["usd_per_hour"] = i.usd_per_hour;
   j["feasible"] = e.can_run;
@@ -167,7 +176,7 @@ void WritePlanJson(std::ostream& out, const Plan& plan, const ReportContext& ctx
 }
 
 const char* kCsvColumns =
-    "rank,instance,gpu,gpu_count,replicas,usd_per_hour,feasible,meets_slo,within_price_cap,offload_ratio,"
+    "rank,instance,gpu,gpu_count,tensor_parallel,replicas,usd_per_hour,feasible,meets_slo,within_price_cap,offload_ratio,"
     "predicted_tps,predicted_output_tps,prefill_s,decode_s_per_token,job_hours,billed_hours,job_cost_usd,"
     "calibrated,rejected_because\n";
 
@@ -175,7 +184,7 @@ void WriteCsvRow(std::ostream& out, int rank, const Evaluation& e, const Plan& p
   const Instance& i = *e.instance;
   auto num = [&](double v, int digits) { return e.can_run ? fmt::format("{:.{}f}", v, digits) : std::string(); };
   out << rank << ',' << io::CsvField(i.name) << ',' << io::CsvField(i.gpu.name) << ',' << i.gpu_count << ','
-      << e.replicas << ',' << i.usd_per_hour << ',' << (e.can_run ? "true" : "false") << ','
+      << e.tp << ',' << e.replicas << ',' << i.usd_per_hour << ',' << (e.can_run ? "true" : "false") << ','
       << (e.can_run && e.meets_slo ? "true" : "false") << ',' << (e.within_price_cap ? "true" : "false") << ','
       << num(e.offload.ratio, 4) << ',' << num(e.tps, 2) << ',' << num(e.output_tps, 2) << ','
       << num(e.timing.prefill_s, 6) << ',' << num(e.timing.decode_s_per_token(), 6) << ',' << num(e.job_hours, 6)
@@ -228,7 +237,7 @@ void WritePlanTable(std::ostream& out, const Plan& plan, const ReportContext& ct
                Money(r.usd_per_hour));
     std::string offload = r.offload.ratio > 0 ? fmt::format("KV offload {:.0f}% to CPU memory", r.offload.ratio * 100)
                                               : std::string("no KV offload");
-    std::string replicas = r.replicas > 1 ? fmt::format(", {} replicas (one per GPU)", r.replicas) : "";
+    std::string replicas = LayoutText(r);
     fmt::print(out, "  predicted {:.0f} tok/s ({:.0f} output tok/s), {}{}\n", r.tps, r.output_tps, offload, replicas);
     fmt::print(out, "  job {} -> billed {}, cost {}\n", Hours(r.job_hours), Hours(r.billed_hours),
                Money(r.job_cost_usd));
@@ -339,7 +348,8 @@ void WritePrediction(std::ostream& out, const Evaluation& e, const Plan& plan, c
     if (!e.can_run) return;
   }
   const Timing& t = e.timing;
-  fmt::print(out, "\nTime for one batch of {} requests on one replica\n", plan.options.workload.batch_size);
+  fmt::print(out, "\nTime for one batch of {} requests on one replica{}\n", plan.options.workload.batch_size,
+             e.tp > 1 ? fmt::format(" (tensor parallel over {} GPUs)", e.tp) : "");
   fmt::print(out, "  prefill (time to first token)  {:>9.3f} s   (compute {:.3f} s, offload write {:.3f} s)\n",
              t.prefill_s, t.prefill_compute_s, t.prefill_offload_write_s);
   fmt::print(out, "  decode per token               {:>9.2f} ms  (first step {:.2f} ms, last {:.2f} ms)\n",
@@ -349,7 +359,8 @@ void WritePrediction(std::ostream& out, const Evaluation& e, const Plan& plan, c
                t.decode_steps);
   }
   fmt::print(out, "  total                          {:>9.3f} s\n", t.total_s);
-  fmt::print(out, "\nThroughput ({} replica{})\n", e.replicas, e.replicas == 1 ? "" : "s");
+  fmt::print(out, "\nThroughput ({} replica{} of {} GPU{})\n", e.replicas, e.replicas == 1 ? "" : "s", e.tp,
+             e.tp == 1 ? "" : "s");
   fmt::print(out, "  {:.1f} tok/s input + output (eq. 1), {:.1f} output tok/s\n", e.tps, e.output_tps);
   if (plan.options.slo_tps > 0) {
     fmt::print(out, "  SLO {:g} tok/s: {}\n", plan.options.slo_tps,

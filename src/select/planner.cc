@@ -67,12 +67,44 @@ Evaluation Evaluator::Evaluate(const Instance& instance) const {
   return Evaluate(instance, options_.offload_mode, options_.offload_ratio);
 }
 
+namespace {
+
+int Group(const Evaluation& e);
+
+// Which of two placements of the same instance to report: the better verdict,
+// then the lower job cost, then the higher throughput; among placements that
+// cannot run, the widest split (the closest to fitting).
+bool BetterLayout(const Evaluation& a, const Evaluation& b) {
+  const int ga = Group(a), gb = Group(b);
+  if (ga != gb) return ga < gb;
+  if (!a.can_run) return a.tp > b.tp;
+  if (a.job_cost_usd != b.job_cost_usd) return a.job_cost_usd < b.job_cost_usd;
+  if (a.tps != b.tps) return a.tps > b.tps;
+  return a.tp < b.tp;
+}
+
+}  // namespace
+
 Evaluation Evaluator::Evaluate(const Instance& instance, OffloadMode mode, double fixed_ratio) const {
+  // Every tensor-parallel degree that divides the GPU count and the model's
+  // heads (the paper's model knows only one GPU per copy).
+  Evaluation best = EvaluateLayout(instance, 1, mode, fixed_ratio);
+  if (options_.perf_model == PerfModelKind::kPaper) return best;
+  for (int tp = 2; tp <= instance.gpu_count; tp *= 2) {
+    if (instance.gpu_count % tp != 0 || !ValidTensorParallel(*context_.model, tp)) continue;
+    Evaluation e = EvaluateLayout(instance, tp, mode, fixed_ratio);
+    if (BetterLayout(e, best)) best = e;
+  }
+  return best;
+}
+
+Evaluation Evaluator::EvaluateLayout(const Instance& instance, int tp, OffloadMode mode, double fixed_ratio) const {
   const Workload& w = options_.workload;
   const EngineProfile& engine = *context_.engine;
   Evaluation e;
   e.instance = &instance;
-  e.replicas = instance.gpu_count;
+  e.tp = tp;
+  e.replicas = instance.gpu_count / tp;
   e.usd_per_hour = instance.usd_per_hour;
   e.within_price_cap = instance.usd_per_hour <= options_.max_usd_per_hour;
 
@@ -83,7 +115,7 @@ Evaluation Evaluator::Evaluate(const Instance& instance, OffloadMode mode, doubl
 
   const double utilization = options_.gpu_memory_utilization.value_or(engine.gpu_memory_utilization);
   e.memory = ComputeMemory(*context_.model, params_, w, engine, instance.gpu.memory_bytes, utilization,
-                           perf_->memory_style());
+                           perf_->memory_style(), tp);
   e.offload = DecideOffload(e.memory, engine, mode, fixed_ratio,
                             instance.host_memory_bytes / std::max(1, instance.gpu_count));
   e.can_run = e.precision_supported && e.offload.placement != Placement::kCannotRun;
@@ -106,6 +138,8 @@ Evaluation Evaluator::Evaluate(const Instance& instance, OffloadMode mode, doubl
     in.engine = &engine;
     in.offload_ratio = e.offload.ratio;
     in.ctcf = e.ctcf;
+    in.tp = tp;
+    in.link_bytes_per_s = GpuLinkBytesPerSecond(instance.gpu);
     e.timing = perf_->Predict(in);
 
     const double replicas = static_cast<double>(e.replicas);
@@ -264,9 +298,7 @@ std::string RejectionText(const Evaluation& e, const PlanOptions& o) {
       std::string text = fmt::format(
           "does not fit: weights {} + activations {} + reserve {} exceed the usable {} of one {}",
           Gib(m.weights_bytes), Gib(m.activation_bytes), Gib(m.reserve_bytes), Gib(m.budget_bytes), inst.gpu.name);
-      if (inst.gpu_count > 1 && m.weights_bytes < m.budget_bytes * inst.gpu_count) {
-        text += fmt::format(" (splitting the model over its {} GPUs is not modelled yet)", inst.gpu_count);
-      }
+      if (e.tp > 1) text += fmt::format(" (model split over {} GPUs)", e.tp);
       return text;
     }
     case OffloadBlocker::kNoRoomForOneLayer:

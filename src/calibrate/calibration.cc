@@ -1,6 +1,7 @@
 // Calibration files: CTCF entries per (GPU, engine, phase) (method.md section 5).
 #include <fmt/format.h>
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "infersave/calibration.h"
@@ -83,6 +84,9 @@ Result<Calibration> ParseCalibration(std::string_view json_text, std::string_vie
     if (!points.ok()) return points.error();
     auto error = number("median_ape_pct", false, -1);
     if (!error.ok()) return error.error();
+    if (*points < 0 || *points != std::floor(*points) || *points > 1e9) {  // int cast below
+      return InvalidInput(fmt::format("{}: field 'points': expected a whole number >= 0, got {}", where, *points));
+    }
     if (*alpha <= 0) {
       return InvalidInput(fmt::format("{}: field 'alpha': expected a positive scale, got {} (a non-positive alpha "
                                       "would predict shorter times for more work)", where, *alpha));

@@ -242,6 +242,10 @@ Result<Catalog> ParseCatalog(std::string_view csv_text, std::string_view source,
 
     auto vcpus = cells.Number("vCPUs", false);
     if (!vcpus.ok()) return vcpus.error();
+    if (*vcpus && **vcpus > 1e6) {  // beyond int range the cast below is undefined
+      return InvalidInput(fmt::format("{}: expected at most 1000000 vCPUs, got {}", cells.Where("vCPUs"),
+                                      cells.Text("vCPUs")));
+    }
     inst.vcpus = *vcpus ? static_cast<int>(**vcpus) : 0;
 
     auto memory = cells.Number("MemoryGiB", true);

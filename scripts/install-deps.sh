@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages InferSave builds with, when any is missing.
 set -euo pipefail
-packages=(cmake make g++ pkg-config nlohmann-json3-dev libcli11-dev libfmt-dev libcsv-dev
+packages=(cmake make g++ pkg-config nlohmann-json3-dev libcli11-dev libfmt-dev libcsv-dev libeigen3-dev
           libgtest-dev libgmock-dev libbenchmark-dev)
 missing=()
 for p in "${packages[@]}"; do

@@ -37,10 +37,11 @@ TEST(EngineShippedTest, EnginesJsonParses) {
   auto text = ShippedText("engines.json");
   ASSERT_TRUE(text.has_value());
   std::vector<EngineProfile> engines = MustParse(*text, "engines.json");
-  ASSERT_EQ(engines.size(), 2u);
+  ASSERT_EQ(engines.size(), 5u);
   EXPECT_EQ(engines[0].name, "flexgen");
   EXPECT_EQ(engines[1].name, "vllm");
-  EXPECT_EQ(ShippedEngineNames(), (std::vector<std::string>{"flexgen", "vllm"}));
+  EXPECT_EQ(ShippedEngineNames(),
+            (std::vector<std::string>{"flexgen", "vllm", "tensorrt-llm", "tgi", "llamacpp"}));
 }
 
 TEST(EngineShippedTest, FlexGenValues) {
@@ -110,13 +111,14 @@ TEST(EngineLoadTest, UnknownEngine) {
   ASSERT_FALSE(typo.ok());
   EXPECT_EQ(typo.error().code(), ErrorCode::kNotFound);
   EXPECT_EQ(typo.error().message(),
-            "unknown engine 'vlm' (did you mean 'vllm'?) (shipped: flexgen, vllm; or give a path to a .json "
-            "profile)");
-  auto far = LoadEngine("tensorrt-llm");
+            "unknown engine 'vlm' (did you mean 'vllm'?) (shipped: flexgen, vllm, tensorrt-llm, tgi, llamacpp; or "
+            "give a path to a .json profile)");
+  auto far = LoadEngine("deepspeed");
   ASSERT_FALSE(far.ok());
   EXPECT_EQ(far.error().code(), ErrorCode::kNotFound);
   EXPECT_EQ(far.error().message(),
-            "unknown engine 'tensorrt-llm' (shipped: flexgen, vllm; or give a path to a .json profile)");
+            "unknown engine 'deepspeed' (shipped: flexgen, vllm, tensorrt-llm, tgi, llamacpp; or give a path to a "
+            ".json profile)");
 }
 
 TEST(EngineLoadTest, FromFile) {

@@ -80,7 +80,7 @@ Result<Text> Resolve(std::string_view arg, std::string_view what, std::string_vi
   std::string shipped = names.size() <= 6 || list_command.empty() ? fmt::format("shipped: {}", fmt::join(names, ", "))
                                            : fmt::format("`{}` lists the shipped ones", list_command);
   std::string name = io::Quote(trimmed);
-  name = "'" + name.substr(1, name.size() - 2) + "'";
+  name = fmt::format("'{}'", std::string_view(name).substr(1, name.size() - 2));
   return NotFound(fmt::format("unknown {} {}{} ({}; or give a path to a {} file)", what, name,
                               io::DidYouMean(trimmed, names), shipped, ext));
 }

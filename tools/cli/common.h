@@ -68,6 +68,19 @@ struct Job {
 
 Result<Job> LoadJob(const JobFlags& flags);
 
+// Flags of `calibrate` and `validate`.
+struct CalibrateFlags {
+  std::string measurements;  // calibrate: a measurements CSV; validate: a dataset name or CSV
+  std::string data_dir = "../shared/validation-data";
+  std::string output;        // calibrate -o
+  std::string dump;          // per-row CSV
+  std::string perf_model = "roofline";
+  std::string gpu_table;
+  std::string catalog;       // resolves an `instance` column
+  std::string format = "table";
+  int folds = 5;
+};
+
 // Prints "infersave: error: <message>" and returns the exit code for it.
 int ReportError(const Error& error);
 
@@ -76,5 +89,7 @@ int RunPredict(const JobFlags& flags, const std::string& instance);
 int RunModels(const std::string& format);
 int RunInstances(const std::string& catalog, const std::string& gpu_table, const std::string& format);
 int RunEngines(const std::string& format);
+int RunCalibrate(const CalibrateFlags& flags);
+int RunValidate(const CalibrateFlags& flags);
 
 }  // namespace infersave::cli

@@ -37,6 +37,32 @@ int main(int argc, char** argv) {
   instances->add_option("--gpu-table", gpu_table, "path to a GPU table CSV replacing the shipped one");
   instances->add_option("-f,--format", instances_format, "table, json or csv")->capture_default_str();
 
+  CalibrateFlags calibrate_flags;
+  CLI::App* calibrate = app.add_subcommand("calibrate", "fit the CTCF (alpha, beta per GPU, engine and phase) from measurements");
+  calibrate->add_option("--measurements", calibrate_flags.measurements,
+                        "measurements CSV (docs/calibration.md), or a public dataset name (see `validate`)")
+      ->required();
+  calibrate->add_option("-o,--output", calibrate_flags.output, "write the calibration JSON that `plan --calibration` reads");
+  calibrate->add_option("--dump", calibrate_flags.dump, "write measured and predicted values per run (CSV)");
+  calibrate->add_option("--perf-model", calibrate_flags.perf_model, "roofline or paper")->capture_default_str();
+  calibrate->add_option("--folds", calibrate_flags.folds, "k of k-fold cross-validation")->capture_default_str();
+  calibrate->add_option("--catalog", calibrate_flags.catalog, "catalog resolving an 'instance' column");
+  calibrate->add_option("--gpu-table", calibrate_flags.gpu_table, "GPU table CSV replacing the shipped one");
+  calibrate->add_option("--data-dir", calibrate_flags.data_dir, "folder of the public datasets")->capture_default_str();
+  calibrate->add_option("-f,--format", calibrate_flags.format, "table, json or csv")->capture_default_str();
+
+  CalibrateFlags validate_flags;
+  CLI::App* validate = app.add_subcommand("validate", "error of the model against measured runs, uncalibrated and cross-validated");
+  validate->add_option("--dataset", validate_flags.measurements,
+                       "argonne, argonne-ttft, tgi-sagemaker, llamacpp, flexgen-t4, or a measurements CSV")
+      ->required();
+  validate->add_option("--data-dir", validate_flags.data_dir, "folder of the public datasets")->capture_default_str();
+  validate->add_option("--dump", validate_flags.dump, "write measured and predicted values per run (CSV)");
+  validate->add_option("--perf-model", validate_flags.perf_model, "roofline or paper")->capture_default_str();
+  validate->add_option("--folds", validate_flags.folds, "k of k-fold cross-validation")->capture_default_str();
+  validate->add_option("--gpu-table", validate_flags.gpu_table, "GPU table CSV replacing the shipped one");
+  validate->add_option("-f,--format", validate_flags.format, "table, json or csv")->capture_default_str();
+
   std::string engines_format = "table";
   CLI::App* engines = app.add_subcommand("engines", "list the shipped engine profiles");
 
@@ -59,6 +85,8 @@ int main(int argc, char** argv) {
     if (*models) return RunModels(models_format);
     if (*instances) return RunInstances(catalog, gpu_table, instances_format);
     if (*engines) return RunEngines(engines_format);
+    if (*calibrate) return RunCalibrate(calibrate_flags);
+    if (*validate) return RunValidate(validate_flags);
   } catch (const std::exception& e) {
     std::cerr << "infersave: internal error: " << e.what() << '\n';
     return 70;

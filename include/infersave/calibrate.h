@@ -1,0 +1,96 @@
+// Fitting the CTCF from measurements and scoring predictions against them
+// (paper eq. 7, method.md section 5).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "infersave/calibration.h"
+#include "infersave/hardware.h"
+#include "infersave/measurements.h"
+#include "infersave/perf.h"
+#include "infersave/status.h"
+
+namespace infersave {
+
+// Error of predictions against measurements, in percent of the measured value.
+struct ErrorStats {
+  int n = 0;
+  double mape_pct = 0;        // mean absolute percentage error
+  double median_ape_pct = 0;  // median absolute percentage error
+  double p90_ape_pct = 0;     // 90th percentile of the absolute percentage error
+  double bias_pct = 0;        // mean signed error: > 0 the model predicts too high
+};
+ErrorStats ComputeErrorStats(const std::vector<double>& signed_pct_errors);
+
+// The quantity a measurement is scored on: the one it measured (a throughput
+// is scored as a throughput).
+enum class Metric { kPrefill, kDecodePerToken, kTotal, kThroughput };
+std::string_view MetricName(Metric metric);
+
+// CTCF parameters of one (GPU, engine) group.
+struct CtcfParams {
+  PhaseCtcf prefill;
+  PhaseCtcf decode;
+};
+
+// One measurement as the model sees it.
+struct RowEvaluation {
+  const Measurement* row = nullptr;
+  std::string gpu;               // canonical GPU name
+  bool usable = false;
+  std::string skip_reason;       // why not, when !usable
+  Metric metric = Metric::kTotal;
+  double measured = 0;           // in the metric's unit (s, s/token or tokens/s)
+  double predicted_uncalibrated = 0;
+  double predicted_calibrated = 0;  // with the group's fit (in sample)
+  bool calibrated = false;
+  double predicted_cross_validated = 0;  // with a fit on the other folds only
+  bool cross_validated = false;
+  bool offloaded = false;        // the model put part of the KV cache in CPU memory
+  // Regressors of the fit (uncalibrated model, seconds): prefill computation,
+  // decode computation summed over steps, and the number of decode steps.
+  double prefill_compute_s = 0;
+  double decode_compute_s = 0;
+  double decode_steps = 0;
+};
+
+struct GroupFit {
+  std::string gpu;
+  std::string engine;
+  int points = 0;               // usable measurements
+  bool fitted = false;
+  std::string refusal;          // why no fit, when !fitted
+  CtcfParams params;
+  ErrorStats before;            // uncalibrated model
+  ErrorStats after;             // calibrated, in sample
+  std::optional<ErrorStats> cross_validated;  // k-fold, each row scored by a fit that did not see it
+  int folds = 0;
+  std::vector<std::string> warnings;
+};
+
+struct CalibrationOptions {
+  PerfModelKind perf_model = PerfModelKind::kRoofline;
+  int folds = 5;  // k of k-fold cross-validation (leave-one-out when a group has fewer rows)
+};
+
+struct CalibrationReport {
+  std::vector<GroupFit> groups;                 // sorted by GPU, then engine
+  std::vector<RowEvaluation> rows;              // every measurement, in input order
+  std::map<std::string, int> skipped;           // reason -> rows
+  Calibration calibration;                      // the fitted groups, as `plan --calibration` reads them
+};
+
+// Predicts every measurement with the uncalibrated model, fits alpha and beta
+// per (GPU, engine, phase) by least squares on relative errors, and
+// cross-validates the fit. Fails only on inputs it cannot interpret at all
+// (unknown model or engine names are per-row skips).
+Result<CalibrationReport> Calibrate(const std::vector<Measurement>& rows, const GpuTable& gpus,
+                                    const CalibrationOptions& options);
+
+// Serialises a calibration to the JSON format ParseCalibration reads.
+std::string CalibrationToJson(const CalibrationReport& report, std::string_view source_note);
+
+}  // namespace infersave

@@ -1,0 +1,25 @@
+// Presentation of calibration fits and validation results (table, JSON, CSV).
+#pragma once
+
+#include <ostream>
+#include <string>
+
+#include "infersave/calibrate.h"
+#include "infersave/report.h"
+
+namespace infersave {
+
+// `infersave calibrate`: per (GPU, engine) the fitted alpha and beta, and the
+// error before, after and cross-validated.
+void WriteCalibrationReport(std::ostream& out, const CalibrationReport& report, std::string_view source,
+                            OutputFormat format);
+
+// `infersave validate`: per (GPU, engine) the error of the uncalibrated model
+// and of the cross-validated calibration.
+void WriteValidationReport(std::ostream& out, const CalibrationReport& report, std::string_view dataset,
+                           std::string_view description, OutputFormat format);
+
+// One line per measurement: measured and predicted values, for plotting.
+void WriteRowDump(std::ostream& out, const CalibrationReport& report);
+
+}  // namespace infersave

@@ -1,0 +1,450 @@
+// CTCF fitting and cross-validated scoring (paper eq. 7; method.md section 5).
+#include "infersave/calibrate.h"
+
+#include <fmt/format.h>
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+
+#include "infersave/planner.h"
+#include "infersave/shipped.h"
+#include "io/text.h"
+
+namespace infersave {
+
+std::string_view MetricName(Metric metric) {
+  switch (metric) {
+    case Metric::kPrefill: return "prefill_s";
+    case Metric::kDecodePerToken: return "decode_s_per_token";
+    case Metric::kTotal: return "total_s";
+    case Metric::kThroughput: return "throughput_tps";
+  }
+  return "?";
+}
+
+ErrorStats ComputeErrorStats(const std::vector<double>& signed_pct) {
+  ErrorStats s;
+  s.n = static_cast<int>(signed_pct.size());
+  if (signed_pct.empty()) return s;
+  std::vector<double> abs;
+  double sum_abs = 0, sum = 0;
+  for (double e : signed_pct) {
+    abs.push_back(std::fabs(e));
+    sum_abs += std::fabs(e);
+    sum += e;
+  }
+  std::sort(abs.begin(), abs.end());
+  // Percentiles by linear interpolation between closest ranks.
+  auto percentile = [&](double p) {
+    const double pos = p * static_cast<double>(abs.size() - 1);
+    const size_t lo = static_cast<size_t>(std::floor(pos));
+    const size_t hi = std::min(lo + 1, abs.size() - 1);
+    return abs[lo] + (abs[hi] - abs[lo]) * (pos - static_cast<double>(lo));
+  };
+  s.mape_pct = sum_abs / static_cast<double>(s.n);
+  s.median_ape_pct = percentile(0.5);
+  s.p90_ape_pct = percentile(0.9);
+  s.bias_pct = sum / static_cast<double>(s.n);
+  return s;
+}
+
+namespace {
+
+constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+
+// Everything needed to predict one measurement again with another CTCF.
+struct RowModel {
+  const ModelConfig* model = nullptr;
+  const EngineProfile* engine = nullptr;
+  Instance instance;
+  PlanOptions options;
+};
+
+// The measured quantity a row is scored on, and its value.
+// Per-token latency when measured (what a serving benchmark is run for),
+// else throughput as reported, else the total, else the prefill.
+std::pair<Metric, double> PrimaryMetric(const Measurement& m) {
+  if (m.decode_s_per_token) return {Metric::kDecodePerToken, *m.decode_s_per_token};
+  if (m.throughput_tps) return {Metric::kThroughput, *m.throughput_tps};
+  if (m.total_s) return {Metric::kTotal, *m.total_s};
+  return {Metric::kPrefill, m.prefill_s.value_or(0)};
+}
+
+double MetricFromTiming(Metric metric, const Measurement& m, double prefill_s, double decode_total_s,
+                        double steps) {
+  const double total = prefill_s + decode_total_s;
+  switch (metric) {
+    case Metric::kPrefill: return prefill_s;
+    case Metric::kDecodePerToken: return steps > 0 ? decode_total_s / steps : 0;
+    case Metric::kTotal: return total;
+    case Metric::kThroughput: {
+      const double per_seq = m.counts == TokensCounted::kOutput ? static_cast<double>(m.output_len)
+                                                                : static_cast<double>(m.input_len + m.output_len);
+      return total > 0 ? static_cast<double>(m.batch_size) * per_seq / total : 0;
+    }
+  }
+  return 0;
+}
+
+// Parameters in a fixed order: alpha_prefill, beta_prefill, alpha_decode, beta_decode.
+constexpr int kParams = 4;
+
+struct Equation {
+  std::array<double, kParams> x{};
+  double y = 0;
+};
+
+// The equations one measurement contributes (all relative to the measured
+// value, so that every row weighs by its percentage error).
+void AddEquations(const RowEvaluation& r, std::vector<Equation>& out) {
+  const Measurement& m = *r.row;
+  const double steps = r.decode_steps;
+  auto add = [&](std::array<double, kParams> x, double y) {
+    if (!(y > 0)) return;
+    for (double& v : x) v /= y;
+    out.push_back(Equation{x, 1.0});
+  };
+  if (m.prefill_s) add({r.prefill_compute_s, 1, 0, 0}, *m.prefill_s);
+  if (m.decode_s_per_token && steps > 0) add({0, 0, r.decode_compute_s / steps, 1}, *m.decode_s_per_token);
+  if (auto total = m.MeasuredTotalSeconds()) add({r.prefill_compute_s, 1, r.decode_compute_s, steps}, *total);
+}
+
+struct FitResult {
+  bool ok = false;
+  std::string refusal;
+  CtcfParams params;
+  std::vector<std::string> warnings;
+};
+
+FitResult Fit(const std::vector<const RowEvaluation*>& rows) {
+  FitResult f;
+  std::vector<Equation> eqs;
+  for (const RowEvaluation* r : rows) AddEquations(*r, eqs);
+  // Only parameters some equation touches are unknowns.
+  std::vector<int> unknowns;
+  for (int p = 0; p < kParams; ++p) {
+    for (const Equation& e : eqs) {
+      if (e.x[static_cast<size_t>(p)] != 0) {
+        unknowns.push_back(p);
+        break;
+      }
+    }
+  }
+  if (unknowns.empty()) {
+    f.refusal = "no usable measured values";
+    return f;
+  }
+  if (eqs.size() < unknowns.size()) {
+    f.refusal = fmt::format("{} measured value{} for {} parameters: needs at least as many values as parameters",
+                            eqs.size(), eqs.size() == 1 ? "" : "s", unknowns.size());
+    return f;
+  }
+  Eigen::MatrixXd a(static_cast<Eigen::Index>(eqs.size()), static_cast<Eigen::Index>(unknowns.size()));
+  Eigen::VectorXd b(static_cast<Eigen::Index>(eqs.size()));
+  for (size_t i = 0; i < eqs.size(); ++i) {
+    for (size_t j = 0; j < unknowns.size(); ++j) {
+      a(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = eqs[i].x[static_cast<size_t>(unknowns[j])];
+    }
+    b(static_cast<Eigen::Index>(i)) = eqs[i].y;
+  }
+  Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(a);
+  qr.setThreshold(1e-10);
+  std::array<double, kParams> theta = {1, 0, 1, 0};
+  if (qr.rank() == static_cast<Eigen::Index>(unknowns.size())) {
+    Eigen::VectorXd solution = qr.solve(b);
+    for (size_t j = 0; j < unknowns.size(); ++j) theta[static_cast<size_t>(unknowns[j])] = solution(static_cast<Eigen::Index>(j));
+  } else {
+    // The measurements cannot tell the phases apart (e.g. one configuration):
+    // fit one scale shared by both phases, no offsets.
+    double num = 0, den = 0;
+    for (const Equation& e : eqs) {
+      const double s = e.x[0] + e.x[2];
+      num += s * e.y;
+      den += s * s;
+    }
+    if (den <= 0) {
+      f.refusal = "the measurements do not determine any parameter";
+      return f;
+    }
+    theta = {num / den, 0, num / den, 0};
+    f.warnings.push_back(fmt::format(
+        "the measurements cannot separate prefill from decode (rank {} of {}): fitted one shared alpha, no beta",
+        qr.rank(), unknowns.size()));
+  }
+  auto touched = [&](int p) { return std::find(unknowns.begin(), unknowns.end(), p) != unknowns.end(); };
+  f.params.prefill = PhaseCtcf{theta[0], theta[1], touched(0), static_cast<int>(rows.size()), -1};
+  f.params.decode = PhaseCtcf{theta[2], theta[3], touched(2), static_cast<int>(rows.size()), -1};
+  for (auto [name, c] : {std::pair{"prefill", &f.params.prefill}, std::pair{"decode", &f.params.decode}}) {
+    if (c->calibrated && c->alpha <= 0) {
+      f.warnings.push_back(fmt::format(
+          "{} alpha is {:.3g} (not positive): the model's trend is inverted for these runs; that phase is left "
+          "uncalibrated",
+          name, c->alpha));
+      c->calibrated = false;
+      c->alpha = 1;
+      c->beta_s = 0;
+    }
+  }
+  f.ok = f.params.prefill.calibrated || f.params.decode.calibrated;
+  if (!f.ok) f.refusal = "no phase could be fitted with a positive alpha";
+  return f;
+}
+
+// Prediction of a usable row's metric under `params`: exact for rows without
+// offloading (the model is linear in alpha and beta there); rows with
+// offloading are predicted again through the planner.
+double PredictWith(const RowEvaluation& r, const RowModel& rm, const CtcfParams& params) {
+  const Measurement& m = *r.row;
+  if (!r.offloaded) {
+    const PhaseCtcf& p = params.prefill;
+    const PhaseCtcf& d = params.decode;
+    const double prefill = p.calibrated ? p.Apply(r.prefill_compute_s) : r.prefill_compute_s;
+    const double decode = d.calibrated ? d.alpha * r.decode_compute_s + d.beta_s * r.decode_steps : r.decode_compute_s;
+    return MetricFromTiming(r.metric, m, prefill, decode, r.decode_steps);
+  }
+  Calibration cal;
+  cal.perf_model = std::string(PerfModelName(rm.options.perf_model));
+  if (params.prefill.calibrated) {
+    cal.entries.push_back(CtcfEntry{r.gpu, rm.engine->name, Phase::kPrefill, params.prefill.alpha, params.prefill.beta_s});
+  }
+  if (params.decode.calibrated) {
+    cal.entries.push_back(CtcfEntry{r.gpu, rm.engine->name, Phase::kDecode, params.decode.alpha, params.decode.beta_s});
+  }
+  Catalog single;
+  single.instances = {rm.instance};
+  Evaluator ev(PlanContext{rm.model, &single, rm.engine, &cal}, rm.options);
+  Evaluation e = ev.EvaluateLayout(single.instances[0], m.tp, OffloadMode::kAuto, 0);
+  return MetricFromTiming(r.metric, m, e.timing.prefill_s, e.timing.decode_total_s,
+                          static_cast<double>(e.timing.decode_steps));
+}
+
+double SignedPct(double predicted, double measured) { return 100.0 * (predicted - measured) / measured; }
+
+}  // namespace
+
+Result<CalibrationReport> Calibrate(const std::vector<Measurement>& rows, const GpuTable& gpus,
+                                    const CalibrationOptions& options) {
+  if (options.folds < 2) return InvalidArgument(fmt::format("--folds must be at least 2, got {}", options.folds));
+  CalibrationReport report;
+  report.calibration.perf_model = std::string(PerfModelName(options.perf_model));
+  std::map<std::string, std::unique_ptr<ModelConfig>> models;
+  std::map<std::string, std::unique_ptr<EngineProfile>> engines;
+  std::map<std::string, std::string> load_errors;
+  std::vector<RowModel> row_models(rows.size());
+  report.rows.resize(rows.size());
+
+  auto skip = [&](RowEvaluation& r, std::string reason) {
+    r.usable = false;
+    r.skip_reason = reason;
+    report.skipped[reason] += 1;
+  };
+
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Measurement& m = rows[i];
+    RowEvaluation& r = report.rows[i];
+    r.row = &m;
+    std::tie(r.metric, r.measured) = PrimaryMetric(m);
+    const GpuSpec* gpu = gpus.Find(m.gpu);
+    if (!gpu) {
+      skip(r, fmt::format("GPU '{}' is not in the GPU table", m.gpu));
+      continue;
+    }
+    r.gpu = gpu->name;
+    auto& model = models[m.model];
+    if (!model && !load_errors.count("model:" + m.model)) {
+      auto loaded = LoadModel(m.model);
+      if (loaded.ok()) {
+        model = std::make_unique<ModelConfig>(std::move(loaded).value());
+      } else {
+        load_errors["model:" + m.model] = loaded.error().message();
+      }
+    }
+    if (!model) {
+      skip(r, load_errors["model:" + m.model]);
+      continue;
+    }
+    const std::string engine_key = io::ToLower(m.engine);
+    auto& engine = engines[engine_key];
+    if (!engine && !load_errors.count("engine:" + engine_key)) {
+      auto loaded = LoadEngine(m.engine);
+      if (loaded.ok()) {
+        engine = std::make_unique<EngineProfile>(std::move(loaded).value());
+      } else {
+        load_errors["engine:" + engine_key] = loaded.error().message();
+      }
+    }
+    if (!engine) {
+      skip(r, load_errors["engine:" + engine_key]);
+      continue;
+    }
+    if (!ValidTensorParallel(*model, m.tp)) {
+      skip(r, fmt::format("{} cannot be split {} ways (attention heads)", model->name, m.tp));
+      continue;
+    }
+    RowModel& rm = row_models[i];
+    rm.model = model.get();
+    rm.engine = engine.get();
+    rm.instance.name = fmt::format("{}x{}", m.tp, gpu->name);
+    rm.instance.gpu = *gpu;
+    rm.instance.gpu_count = m.tp;
+    rm.instance.host_memory_bytes = 4096 * kGiB;  // the runs happened: host memory is not the question
+    rm.instance.usd_per_hour = 1;
+    rm.options.workload.batch_size = m.batch_size;
+    rm.options.workload.input_len = m.input_len;
+    rm.options.workload.output_len = m.output_len;
+    rm.options.workload.requests = m.batch_size;
+    rm.options.workload.weight_precision = m.precision;
+    rm.options.workload.kv_precision = m.precision;
+    rm.options.slo_tps = 0;
+    rm.options.pace = Pace::kMax;
+    rm.options.perf_model = options.perf_model;
+    if (Status s = ValidatePlanOptions(rm.options, *model); !s.ok()) {
+      skip(r, s.error().message().find("context window") != std::string::npos
+                  ? fmt::format("longer than {}'s context window", model->name)
+                  : s.error().message());
+      continue;
+    }
+    Catalog single;
+    single.instances = {rm.instance};
+    Evaluator ev(PlanContext{rm.model, &single, rm.engine, nullptr}, rm.options);
+    Evaluation e = ev.EvaluateLayout(single.instances[0], m.tp, OffloadMode::kAuto, 0);
+    if (!e.can_run) {
+      skip(r, fmt::format("does not fit in the model's memory budget on {} x {} ({})", m.tp, gpu->name,
+                          e.offload.blocker == OffloadBlocker::kEngineCannotOffload
+                              ? "KV cache larger than GPU memory; the engine must have run it in waves"
+                              : "weights or workspace"));
+      continue;
+    }
+    r.usable = true;
+    r.offloaded = e.offload.ratio > 0;
+    r.prefill_compute_s = e.timing.prefill_compute_s;
+    r.decode_compute_s = e.timing.decode_total_s;
+    r.decode_steps = static_cast<double>(e.timing.decode_steps);
+    r.predicted_uncalibrated = MetricFromTiming(r.metric, m, e.timing.prefill_s, e.timing.decode_total_s,
+                                                r.decode_steps);
+    r.predicted_calibrated = r.predicted_uncalibrated;
+    if (r.metric == Metric::kDecodePerToken && r.decode_steps == 0) {
+      skip(r, "decode time per token measured for a single output token");
+      continue;
+    }
+  }
+
+  // Groups: (GPU, engine), in a stable order.
+  std::map<std::pair<std::string, std::string>, std::vector<size_t>> groups;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (report.rows[i].usable) groups[{report.rows[i].gpu, io::ToLower(rows[i].engine)}].push_back(i);
+  }
+  for (auto& [key, members] : groups) {
+    GroupFit g;
+    g.gpu = key.first;
+    g.engine = key.second;
+    g.points = static_cast<int>(members.size());
+    std::vector<const RowEvaluation*> fit_rows;
+    int offloaded = 0;
+    for (size_t i : members) {
+      if (report.rows[i].offloaded) {
+        ++offloaded;
+      } else {
+        fit_rows.push_back(&report.rows[i]);
+      }
+    }
+    if (offloaded > 0) {
+      g.warnings.push_back(fmt::format("{} run{} with KV offloading scored but not fitted (transfers are not calibrated)",
+                                       offloaded, offloaded == 1 ? "" : "s"));
+    }
+    std::vector<double> before;
+    for (size_t i : members) before.push_back(SignedPct(report.rows[i].predicted_uncalibrated, report.rows[i].measured));
+    g.before = ComputeErrorStats(before);
+
+    FitResult fit = Fit(fit_rows);
+    g.warnings.insert(g.warnings.end(), fit.warnings.begin(), fit.warnings.end());
+    if (!fit.ok) {
+      g.refusal = fit.refusal;
+      report.groups.push_back(g);
+      continue;
+    }
+    g.fitted = true;
+    g.params = fit.params;
+    std::vector<double> after;
+    for (size_t i : members) {
+      RowEvaluation& r = report.rows[i];
+      r.predicted_calibrated = PredictWith(r, row_models[i], g.params);
+      r.calibrated = true;
+      after.push_back(SignedPct(r.predicted_calibrated, r.measured));
+    }
+    g.after = ComputeErrorStats(after);
+
+    // k-fold cross-validation (leave-one-out for small groups): every row is
+    // predicted by a fit that did not see it.
+    const size_t n = fit_rows.size();
+    const size_t k = n < static_cast<size_t>(2 * options.folds) ? n : static_cast<size_t>(options.folds);
+    if (k >= 2) {
+      std::vector<size_t> order(n);
+      for (size_t j = 0; j < n; ++j) order[j] = j;
+      std::mt19937 rng(20261126);
+      for (size_t j = n - 1; j > 0; --j) std::swap(order[j], order[rng() % (j + 1)]);
+      std::vector<double> cv;
+      for (size_t fold = 0; fold < k; ++fold) {
+        std::vector<const RowEvaluation*> train;
+        std::vector<const RowEvaluation*> test;
+        for (size_t j = 0; j < n; ++j) (j % k == fold ? test : train).push_back(fit_rows[order[j]]);
+        FitResult f = Fit(train);
+        if (!f.ok) continue;
+        for (const RowEvaluation* r : test) {
+          const size_t index = static_cast<size_t>(r - report.rows.data());
+          RowEvaluation& held_out = report.rows[index];
+          held_out.predicted_cross_validated = PredictWith(held_out, row_models[index], f.params);
+          held_out.cross_validated = true;
+          cv.push_back(SignedPct(held_out.predicted_cross_validated, held_out.measured));
+        }
+      }
+      if (!cv.empty()) {
+        g.cross_validated = ComputeErrorStats(cv);
+        g.folds = static_cast<int>(k);
+      }
+    }
+    const double quoted = g.cross_validated ? g.cross_validated->median_ape_pct : -1;
+    if (g.cross_validated && g.cross_validated->median_ape_pct > 25) {
+      g.warnings.push_back(fmt::format("poor fit: cross-validated median error {:.0f}%", g.cross_validated->median_ape_pct));
+    }
+    if (!g.cross_validated) g.warnings.push_back("too few runs to cross-validate: the fit's error is unknown");
+    if (g.params.prefill.calibrated) {
+      report.calibration.entries.push_back(CtcfEntry{g.gpu, g.engine, Phase::kPrefill, g.params.prefill.alpha,
+                                                     g.params.prefill.beta_s, g.points, quoted});
+    }
+    if (g.params.decode.calibrated) {
+      report.calibration.entries.push_back(CtcfEntry{g.gpu, g.engine, Phase::kDecode, g.params.decode.alpha,
+                                                     g.params.decode.beta_s, g.points, quoted});
+    }
+    report.groups.push_back(g);
+  }
+  return report;
+}
+
+std::string CalibrationToJson(const CalibrationReport& report, std::string_view source_note) {
+  nlohmann::ordered_json doc;
+  doc["schema_version"] = 1;
+  doc["perf_model"] = report.calibration.perf_model;
+  doc["_about"] = std::string(source_note);
+  nlohmann::ordered_json entries = nlohmann::ordered_json::array();
+  for (const CtcfEntry& e : report.calibration.entries) {
+    nlohmann::ordered_json j;
+    j["gpu"] = e.gpu;
+    j["engine"] = e.engine;
+    j["phase"] = std::string(PhaseName(e.phase));
+    j["alpha"] = std::round(e.alpha * 1e6) / 1e6;
+    j["beta_s"] = std::round(e.beta_s * 1e9) / 1e9;
+    j["points"] = e.points;
+    if (e.median_ape_pct >= 0) j["median_ape_pct"] = std::round(e.median_ape_pct * 10) / 10;
+    entries.push_back(j);
+  }
+  doc["entries"] = entries;
+  return doc.dump(2) + "\n";
+}
+
+}  // namespace infersave

@@ -1,0 +1,943 @@
+// Adapters from public measurements (../shared/validation-data) to Measurement
+// rows with our semantics. docs/validation-data.md says, per source, what was
+// measured, how each column maps to ours, every assumption, and what is
+// skipped and why; keep it in step with this file.
+#include "infersave/datasets.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <functional>
+#include <system_error>
+
+#include "infersave/model.h"
+#include "infersave/shipped.h"
+#include "io/csv.h"
+#include "io/text.h"
+
+namespace infersave {
+namespace {
+
+namespace fs = std::filesystem;
+
+// ---- Reading files -----------------------------------------------------------
+
+std::string JoinPath(std::string_view dir, std::string_view relative) {
+  return (fs::path(std::string(dir)) / fs::path(std::string(relative))).string();
+}
+
+Status RequireFolder(std::string_view dir) {
+  std::error_code ec;
+  if (dir.empty() || !fs::is_directory(fs::path(std::string(dir)), ec)) {
+    return InvalidInput(fmt::format("validation data folder '{}' not found", dir));
+  }
+  return Status::Ok();
+}
+
+// Appends empty fields to unquoted lines that have fewer fields than the
+// header (Argonne's TTFT file leaves the last column off its last rows), so
+// that the strict CSV parser accepts them; line numbers are unchanged.
+std::string PadShortRows(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 64);
+  size_t header_commas = std::string_view::npos;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    const size_t newline = text.find('\n', pos);
+    const size_t end = newline == std::string_view::npos ? text.size() : newline;
+    std::string_view line = text.substr(pos, end - pos);
+    const bool cr = !line.empty() && line.back() == '\r';
+    if (cr) line.remove_suffix(1);
+    const size_t commas = static_cast<size_t>(std::count(line.begin(), line.end(), ','));
+    out.append(line);
+    if (header_commas == std::string_view::npos) {
+      header_commas = commas;
+    } else if (!io::Trim(line).empty() && line.find('"') == std::string_view::npos && commas < header_commas) {
+      out.append(header_commas - commas, ',');
+    }
+    if (cr) out.push_back('\r');
+    if (newline != std::string_view::npos) out.push_back('\n');
+    pos = end + 1;
+  }
+  return out;
+}
+
+// Quotes unquoted fields that contain a double quote (the FlexGen file has
+// 'compression (README says only "with Compression"; ...)' bare), which the
+// strict CSV parser rejects. Well-formed CSV passes through unchanged.
+std::string QuoteBareQuotes(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 16);
+  size_t i = 0;
+  while (i < text.size()) {
+    // At the start of a field.
+    if (text[i] == '"') {
+      // A quoted field: copy through its closing quote ("" is an escaped quote).
+      out.push_back(text[i++]);
+      while (i < text.size()) {
+        const char c = text[i++];
+        out.push_back(c);
+        if (c == '"') {
+          if (i < text.size() && text[i] == '"') {
+            out.push_back(text[i++]);
+          } else {
+            break;
+          }
+        }
+      }
+    }
+    const size_t end = text.find_first_of(",\r\n", i);
+    std::string_view field = text.substr(i, end == std::string_view::npos ? std::string_view::npos : end - i);
+    if (field.find('"') != std::string_view::npos) {
+      out.push_back('"');
+      for (char c : field) {
+        if (c == '"') out.push_back('"');
+        out.push_back(c);
+      }
+      out.push_back('"');
+    } else {
+      out.append(field);
+    }
+    if (end == std::string_view::npos) break;
+    out.push_back(text[end]);
+    i = end + 1;
+  }
+  return out;
+}
+
+// pandas writes its row index as a first column with an empty name (Vidur's
+// network files); the CSV parser needs every column named.
+std::string NameIndexColumn(std::string text) {
+  if (!text.empty() && text.front() == ',') text.insert(0, "index");
+  return text;
+}
+
+// Reads a third-party CSV file, repairing the quirks above.
+Result<io::CsvTable> ReadCsvFile(const std::string& path, bool pad_short_rows = false) {
+  auto text = ReadTextFile(path);
+  if (!text.ok()) return text.error();
+  std::string_view raw = *text;
+  if (raw.substr(0, 3) == "\xEF\xBB\xBF") raw.remove_prefix(3);  // UTF-8 byte order mark
+  const std::string body = pad_short_rows ? PadShortRows(raw) : std::string(raw);
+  return io::ParseCsv(NameIndexColumn(QuoteBareQuotes(body)), path);
+}
+
+// A positive whole number.
+Result<int64_t> WholeNumber(const io::CellReader& cells, std::string_view column) {
+  auto v = cells.Number(column, /*required=*/true);
+  if (!v.ok()) return v.error();
+  const double x = **v;
+  if (x != std::floor(x) || x > 1e15) {
+    return InvalidInput(fmt::format("{}: expected a whole number, got {}", cells.Where(column),
+                                    io::Quote(cells.Text(column))));
+  }
+  return static_cast<int64_t>(x);
+}
+
+Result<double> PositiveNumber(const io::CellReader& cells, std::string_view column) {
+  auto v = cells.Number(column, /*required=*/true);
+  if (!v.ok()) return v.error();
+  return **v;
+}
+
+// ---- Shared mappings and checks ----------------------------------------------
+
+const std::string* Lookup(const std::vector<std::pair<std::string, std::string>>& map, std::string_view key) {
+  for (const auto& [from, to] : map) {
+    if (from == key) return &to;
+  }
+  return nullptr;
+}
+
+// Argonne model ids -> shipped configs. Llama-3 and Qwen2 map to the shipped
+// Llama-3.1 and Qwen2.5 configs, which have the same dimensions.
+const std::vector<std::pair<std::string, std::string>>& ArgonneModels() {
+  static const std::vector<std::pair<std::string, std::string>> m = {
+      {"meta-llama/Llama-2-7b-hf", "llama-2-7b"},
+      {"meta-llama/Llama-2-70b-hf", "llama-2-70b"},
+      {"meta-llama/Meta-Llama-3-8B", "llama-3.1-8b"},
+      {"meta-llama/Meta-Llama-3-70B", "llama-3.1-70b"},
+      {"mistralai/Mistral-7B-v0.1", "mistral-7b"},
+      {"mistralai/Mixtral-8x7B-v0.1", "mixtral-8x7b"},
+      {"Qwen/Qwen2-7B", "qwen2.5-7b"},
+      {"Qwen/Qwen2-72B", "qwen2.5-72b"},
+      {"facebook/opt-6.7b", "opt-6.7b"},
+  };
+  return m;
+}
+
+// Argonne hardware -> GPU table names (assumptions in docs/validation-data.md).
+const std::vector<std::pair<std::string, std::string>>& ArgonneGpus() {
+  static const std::vector<std::pair<std::string, std::string>> m = {
+      {"Nvidia A100 GPU", "A100"},  // Polaris: A100-SXM4-40GB
+      {"Nvidia H100 GPU", "H100"},  // assumed H100 SXM 80GB
+      {"Nvidia GH200 GPU", "GH200"},
+  };
+  return m;
+}
+
+const std::vector<std::pair<std::string, std::string>>& ArgonneEngines() {
+  static const std::vector<std::pair<std::string, std::string>> m = {
+      {"vLLM", "vllm"},
+      {"TensorRT-LLM", "tensorrt-llm"},
+  };
+  return m;
+}
+
+// Shipped model configs, loaded once per adapter run.
+class Models {
+ public:
+  Result<const ModelConfig*> Get(const std::string& name) {
+    auto it = cache_.find(name);
+    if (it == cache_.end()) {
+      auto m = LoadModel(name);
+      if (!m.ok()) return m.error();
+      it = cache_.emplace(name, std::move(m).value()).first;
+    }
+    return &it->second;
+  }
+
+ private:
+  std::map<std::string, ModelConfig> cache_;
+};
+
+// The time to read the weight matrices a token passes through (attention and
+// the active MLP experts of every layer, one TP shard) `reads` times at the
+// GPU's peak memory bandwidth. No real run can be faster: every forward pass
+// (each decode step, and the prefill) reads every weight at least once, and
+// they do not fit in any cache. Embeddings and the LM head are left out, so
+// the floor is low.
+double WeightReadFloorSeconds(const ModelConfig& model, const GpuSpec& gpu, int tp, double reads) {
+  const ParameterCount p = CountParameters(model);
+  const double params = static_cast<double>(model.num_layers) *
+                        static_cast<double>(p.attention_per_layer + p.mlp_active_per_layer);
+  const double bytes = params * BytesPerValue(Precision::kFp16) / std::max(tp, 1);
+  return gpu.memory_bytes_per_s > 0 ? reads * bytes / gpu.memory_bytes_per_s : 0.0;
+}
+
+constexpr const char* kTooFast =
+    "faster than reading the weights once per forward pass at peak memory bandwidth (failed run in the source)";
+constexpr const char* kTooLong = "input + output longer than the model's context (failed run in the source)";
+
+struct Adapter {
+  std::string name;
+  std::string description;
+  std::function<Status(std::string_view data_dir, const GpuTable& gpus, Dataset& out)> run;
+};
+
+// ---- 1. Argonne All_results.csv ----------------------------------------------
+
+constexpr std::string_view kArgonneDir = "argonne-llm-inference-bench";
+
+// The checks common to both Argonne files; returns a skip reason or "".
+// `gpu` is set to the table's GPU when the row is kept.
+std::string ArgonneRowSkip(const io::CellReader& cells, const GpuTable& gpus, const GpuSpec** gpu,
+                           std::string* engine, std::string* model) {
+  const std::string hardware(cells.Text("Hardware"));
+  const std::string* gpu_name = Lookup(ArgonneGpus(), hardware);
+  if (!gpu_name) return fmt::format("hardware not in the GPU table: {}", hardware);
+  const std::string framework(cells.Text("Framework"));
+  if (framework == "llama.cpp") {
+    return "llama.cpp: its Batch Size is llama-bench's prompt batch, not concurrent sequences";
+  }
+  const std::string* engine_name = Lookup(ArgonneEngines(), framework);
+  if (!engine_name) return fmt::format("no engine profile for {}", framework);
+  const std::string model_id(cells.Text("Model"));
+  const std::string* model_name = Lookup(ArgonneModels(), model_id);
+  if (!model_name) return fmt::format("no config shipped for {}", model_id);
+  *gpu = gpus.Find(*gpu_name);
+  if (!*gpu) return fmt::format("GPU not in the GPU table: {}", *gpu_name);
+  *engine = *engine_name;
+  *model = *model_name;
+  return "";
+}
+
+Status RunArgonne(std::string_view data_dir, const GpuTable& gpus, Dataset& out) {
+  const std::string path = JoinPath(data_dir, std::string(kArgonneDir) + "/argonne--Plots--All_results.csv");
+  auto table = ReadCsvFile(path);
+  if (!table.ok()) return table.error();
+  if (Status s = io::RequireColumns(*table, {"Hardware", "Num of Hardware", "Framework", "Model",
+                                             "Input Output Length", "Batch Size", "Latency", "Throughput"});
+      !s.ok()) {
+    return s;
+  }
+  Models models;
+  std::vector<Measurement> kept;
+  for (const io::CsvRecord& record : table->rows) {
+    io::CellReader cells(*table, record);
+    const GpuSpec* gpu = nullptr;
+    std::string engine, model_name;
+    if (std::string why = ArgonneRowSkip(cells, gpus, &gpu, &engine, &model_name); !why.empty()) {
+      ++out.skipped[why];
+      continue;
+    }
+    auto tp = WholeNumber(cells, "Num of Hardware");
+    if (!tp.ok()) return tp.error();
+    auto length = WholeNumber(cells, "Input Output Length");
+    if (!length.ok()) return length.error();
+    auto batch = WholeNumber(cells, "Batch Size");
+    if (!batch.ok()) return batch.error();
+    auto latency = PositiveNumber(cells, "Latency");
+    if (!latency.ok()) return latency.error();
+    auto throughput = PositiveNumber(cells, "Throughput");
+    if (!throughput.ok()) return throughput.error();
+
+    const double expected = static_cast<double>(*batch) * 2.0 * static_cast<double>(*length) / *latency;
+    if (std::abs(*throughput - expected) > 0.01 * expected) {
+      ++out.skipped["Throughput disagrees with batch x (input + output) / Latency by more than 1%"];
+      continue;
+    }
+    auto model = models.Get(model_name);
+    if (!model.ok()) return model.error();
+    if (2 * *length > (*model)->max_position_embeddings) {
+      ++out.skipped[kTooLong];
+      continue;
+    }
+    if (*latency < WeightReadFloorSeconds(**model, *gpu, static_cast<int>(*tp), static_cast<double>(*length))) {
+      ++out.skipped[kTooFast];
+      continue;
+    }
+    Measurement m;
+    m.gpu = gpu->name;
+    m.engine = engine;
+    m.model = model_name;
+    m.precision = Precision::kFp16;
+    m.tp = static_cast<int>(*tp);
+    m.batch_size = *batch;
+    m.input_len = *length;
+    m.output_len = *length;
+    m.total_s = *latency;
+    m.throughput_tps = *throughput;
+    m.counts = TokensCounted::kInputAndOutput;
+    m.source = fmt::format("argonne All_results.csv:{}", record.line);
+    kept.push_back(std::move(m));
+  }
+  // A run with longer input and output (same hardware, engine, model, GPUs
+  // and batch) does strictly more work; one that took less time than a
+  // shorter run failed or was cut short (the source has such rows at the
+  // longest lengths).
+  auto same_series = [](const Measurement& a, const Measurement& b) {
+    return a.gpu == b.gpu && a.engine == b.engine && a.model == b.model && a.tp == b.tp &&
+           a.batch_size == b.batch_size;
+  };
+  for (const Measurement& m : kept) {
+    const bool inverted = std::any_of(kept.begin(), kept.end(), [&](const Measurement& shorter) {
+      return same_series(m, shorter) && shorter.input_len < m.input_len && *shorter.total_s > *m.total_s;
+    });
+    if (inverted) {
+      ++out.skipped["took less time than the same run at a shorter length (failed run in the source)"];
+    } else {
+      out.rows.push_back(m);
+    }
+  }
+  return Status::Ok();
+}
+
+// ---- 2. Argonne Fig_22 TTFT ----------------------------------------------------
+
+Status RunArgonneTtft(std::string_view data_dir, const GpuTable& gpus, Dataset& out) {
+  const std::string path =
+      JoinPath(data_dir, std::string(kArgonneDir) + "/argonne--Plots--Fig_22--all_results_TTFT_ITL.csv");
+  auto table = ReadCsvFile(path, /*pad_short_rows=*/true);
+  if (!table.ok()) return table.error();
+  if (Status s = io::RequireColumns(*table, {"Hardware", "Num of Hardware", "Framework", "Model", "Input Length",
+                                             "Output Length", "Batch Size", "TTFT Latency"});
+      !s.ok()) {
+    return s;
+  }
+  for (const io::CsvRecord& record : table->rows) {
+    io::CellReader cells(*table, record);
+    const GpuSpec* gpu = nullptr;
+    std::string engine, model_name;
+    if (std::string why = ArgonneRowSkip(cells, gpus, &gpu, &engine, &model_name); !why.empty()) {
+      ++out.skipped[why];
+      continue;
+    }
+    auto tp = WholeNumber(cells, "Num of Hardware");
+    if (!tp.ok()) return tp.error();
+    auto input = WholeNumber(cells, "Input Length");
+    if (!input.ok()) return input.error();
+    auto output = WholeNumber(cells, "Output Length");
+    if (!output.ok()) return output.error();
+    auto batch = WholeNumber(cells, "Batch Size");
+    if (!batch.ok()) return batch.error();
+    auto ttft = PositiveNumber(cells, "TTFT Latency");
+    if (!ttft.ok()) return ttft.error();
+    Measurement m;
+    m.gpu = gpu->name;
+    m.engine = engine;
+    m.model = model_name;
+    m.precision = Precision::kFp16;
+    m.tp = static_cast<int>(*tp);
+    m.batch_size = *batch;
+    m.input_len = *input;
+    m.output_len = *output;
+    m.prefill_s = *ttft;
+    m.source = fmt::format("argonne TTFT_ITL.csv:{}", record.line);
+    out.rows.push_back(std::move(m));
+  }
+  return Status::Ok();
+}
+
+// ---- 3. TGI on SageMaker -------------------------------------------------------
+
+struct SageMakerInstance {
+  const char* name;
+  const char* gpu;
+  int gpu_count;
+};
+
+constexpr SageMakerInstance kSageMakerInstances[] = {
+    {"ml.g5.2xlarge", "A10G", 1},
+    {"ml.g5.12xlarge", "A10G", 4},
+    {"ml.g5.48xlarge", "A10G", 8},
+    {"ml.p4d.24xlarge", "A100", 8},  // 8x A100-SXM4-40GB
+};
+
+constexpr int64_t kTgiPromptTokens = 10;  // the benchmark's prompts: about 10 tokens
+
+Status RunTgi(std::string_view data_dir, const GpuTable& gpus, Dataset& out) {
+  const std::string path =
+      JoinPath(data_dir, "philschmid-tgi-sagemaker/philschmid-tgi-sagemaker--results--sagemaker.csv");
+  auto table = ReadCsvFile(path);
+  if (!table.ok()) return table.error();
+  const char* kUsers = "Virtual Users";
+  const char* kThroughput = "Thorughput (tokens/second)";  // sic
+  const char* kLatency = "Latency (ms/token) med";
+  const char* kRequest = "Latency Request ms avg";
+  const char* kTokens = "generated_tokens per request";
+  if (Status s = io::RequireColumns(*table, {"Model Id", "Instance", "Tensor parallelism degree", "quantization",
+                                             kTokens, kUsers, kThroughput, kLatency, kRequest});
+      !s.ok()) {
+    return s;
+  }
+  static const std::vector<std::pair<std::string, std::string>> kModels = {
+      {"meta-llama/Llama-2-7b-hf", "llama-2-7b"},
+      {"meta-llama/Llama-2-13b-hf", "llama-2-13b"},
+      {"meta-llama/Llama-2-70b-hf", "llama-2-70b"},
+  };
+  Models models;
+  for (const io::CsvRecord& record : table->rows) {
+    io::CellReader cells(*table, record);
+    const std::string quantization = io::ToLower(cells.Text("quantization"));
+    if (quantization != "none") {
+      ++out.skipped[fmt::format("quantization {} (not modelled yet)", quantization)];
+      continue;
+    }
+    const std::string model_id(cells.Text("Model Id"));
+    const std::string* model_name = Lookup(kModels, model_id);
+    if (!model_name) {
+      ++out.skipped[fmt::format("no config shipped for {}", model_id)];
+      continue;
+    }
+    const std::string instance(cells.Text("Instance"));
+    const SageMakerInstance* inst = nullptr;
+    for (const SageMakerInstance& i : kSageMakerInstances) {
+      if (instance == i.name) inst = &i;
+    }
+    if (!inst) {
+      ++out.skipped[fmt::format("unknown instance {}", instance)];
+      continue;
+    }
+    const GpuSpec* gpu = gpus.Find(inst->gpu);
+    if (!gpu) {
+      ++out.skipped[fmt::format("GPU not in the GPU table: {}", inst->gpu)];
+      continue;
+    }
+    auto tp = WholeNumber(cells, "Tensor parallelism degree");
+    if (!tp.ok()) return tp.error();
+    if (*tp > inst->gpu_count) {
+      return InvalidInput(fmt::format("{}: tensor parallelism {} but {} has {} GPUs",
+                                      cells.Where("Tensor parallelism degree"), *tp, instance, inst->gpu_count));
+    }
+    auto tokens = WholeNumber(cells, kTokens);
+    if (!tokens.ok()) return tokens.error();
+    auto users = WholeNumber(cells, kUsers);
+    if (!users.ok()) return users.error();
+    auto throughput = PositiveNumber(cells, kThroughput);
+    if (!throughput.ok()) return throughput.error();
+    auto latency_ms = PositiveNumber(cells, kLatency);
+    if (!latency_ms.ok()) return latency_ms.error();
+    auto request_ms = PositiveNumber(cells, kRequest);
+    if (!request_ms.ok()) return request_ms.error();
+    // The throughput counts generated tokens only: users x tokens / mean request latency.
+    const double expected = static_cast<double>(*users * *tokens) * 1000.0 / *request_ms;
+    if (std::abs(*throughput - expected) > 0.01 * expected) {
+      ++out.skipped["throughput disagrees with users x generated tokens / mean request latency by more than 1%"];
+      continue;
+    }
+    auto model = models.Get(*model_name);
+    if (!model.ok()) return model.error();
+    if (*latency_ms / 1000.0 < WeightReadFloorSeconds(**model, *gpu, static_cast<int>(*tp), 1.0)) {
+      ++out.skipped[kTooFast];
+      continue;
+    }
+    Measurement m;
+    m.gpu = gpu->name;
+    m.engine = "tgi";
+    m.model = *model_name;
+    m.precision = Precision::kFp16;
+    m.tp = static_cast<int>(*tp);
+    m.batch_size = *users;
+    m.input_len = kTgiPromptTokens;
+    m.output_len = *tokens;
+    m.decode_s_per_token = *latency_ms / 1000.0;
+    m.throughput_tps = *throughput;
+    m.counts = TokensCounted::kOutput;
+    m.source = fmt::format("tgi-sagemaker sagemaker.csv:{}", record.line);
+    out.rows.push_back(std::move(m));
+  }
+  return Status::Ok();
+}
+
+// ---- 4. llama.cpp (XiongjieDai) ------------------------------------------------
+
+Status RunLlamaCpp(std::string_view data_dir, const GpuTable& gpus, Dataset& out) {
+  const std::string path = JoinPath(data_dir, "xiongjiedai-llamacpp-llama3-nvidia.csv");
+  auto table = ReadCsvFile(path);
+  if (!table.ok()) return table.error();
+  if (Status s = io::RequireColumns(*table, {"gpu", "num_gpus", "model", "precision", "test", "n_tokens",
+                                             "batch_size", "value", "oom"});
+      !s.ok()) {
+    return s;
+  }
+  static const std::vector<std::pair<std::string, std::string>> kGpus = {
+      {"A100 SXM 80GB", "A100-80GB"},
+      {"H100 PCIe 80GB", "H100-PCIe"},
+      {"L40S 48GB", "L40S"},
+      {"A40 48GB", "A40"},
+  };
+  static const std::vector<std::pair<std::string, std::string>> kModels = {
+      {"Meta-Llama-3-8B", "llama-3.1-8b"},
+      {"Meta-Llama-3-70B", "llama-3.1-70b"},
+  };
+  // F16 prompt processing of Llama-3-8B on one A100 SXM or one L40S: the
+  // source's rate rises with prompt length and is several times below the
+  // A100 PCIe's and the same GPUs' Q4_K_M rates (README: anomalies).
+  static const std::vector<std::string> kAnomalousPp = {"A100 SXM 80GB", "L40S 48GB"};
+  Models models;
+  for (const io::CsvRecord& record : table->rows) {
+    io::CellReader cells(*table, record);
+    const std::string precision(cells.Text("precision"));
+    if (precision != "F16") {
+      ++out.skipped[fmt::format("precision {} (quantized weights not modelled yet)", precision)];
+      continue;
+    }
+    auto num_gpus = WholeNumber(cells, "num_gpus");
+    if (!num_gpus.ok()) return num_gpus.error();
+    if (*num_gpus != 1) {
+      ++out.skipped["several GPUs: llama.cpp splits layers across them (pipeline-style), not tensor parallel"];
+      continue;
+    }
+    const std::string source_gpu(cells.Text("gpu"));
+    const std::string* gpu_name = Lookup(kGpus, source_gpu);
+    const GpuSpec* gpu = gpu_name ? gpus.Find(*gpu_name) : nullptr;
+    if (!gpu) {
+      ++out.skipped[fmt::format("GPU not in the GPU table: {}", source_gpu)];
+      continue;
+    }
+    const std::string oom = io::ToLower(cells.Text("oom"));
+    if (oom == "true") {
+      ++out.skipped["out of memory in the source (no value)"];
+      continue;
+    }
+    const std::string model_id(cells.Text("model"));
+    const std::string* model_name = Lookup(kModels, model_id);
+    if (!model_name) {
+      ++out.skipped[fmt::format("no config shipped for {}", model_id)];
+      continue;
+    }
+    const std::string test(cells.Text("test"));
+    const bool pp = test.rfind("pp", 0) == 0;
+    const bool tg = test.rfind("tg", 0) == 0;
+    if (!pp && !tg) {
+      return InvalidInput(fmt::format("{}: expected a llama-bench test ppN or tgN, got {}", cells.Where("test"),
+                                      io::Quote(test)));
+    }
+    if (pp && std::find(kAnomalousPp.begin(), kAnomalousPp.end(), source_gpu) != kAnomalousPp.end()) {
+      ++out.skipped["anomalous in the source: F16 prompt processing on one A100 SXM or L40S"];
+      continue;
+    }
+    auto n = WholeNumber(cells, "n_tokens");
+    if (!n.ok()) return n.error();
+    if (test.substr(2) != std::to_string(*n)) {
+      return InvalidInput(fmt::format("{}: test {} does not match n_tokens {}", cells.Where("n_tokens"), test, *n));
+    }
+    auto batch = WholeNumber(cells, "batch_size");
+    if (!batch.ok()) return batch.error();
+    if (*batch != 1) {
+      ++out.skipped["batch size other than 1"];
+      continue;
+    }
+    auto value = PositiveNumber(cells, "value");
+    if (!value.ok()) return value.error();
+    auto model = models.Get(*model_name);
+    if (!model.ok()) return model.error();
+    if (tg && 1.0 / *value < WeightReadFloorSeconds(**model, *gpu, 1, 1.0)) {
+      ++out.skipped[kTooFast];
+      continue;
+    }
+    Measurement m;
+    m.gpu = gpu->name;
+    m.engine = "llamacpp";
+    m.model = *model_name;
+    m.precision = Precision::kFp16;
+    m.tp = 1;
+    m.batch_size = 1;
+    if (pp) {
+      // ppN: one prompt of N tokens processed, nothing generated.
+      m.input_len = *n;
+      m.output_len = 1;
+      m.prefill_s = static_cast<double>(*n) / *value;
+    } else {
+      // tgN: N tokens generated one at a time from an empty context.
+      m.input_len = 1;
+      m.output_len = *n;
+      m.decode_s_per_token = 1.0 / *value;
+    }
+    m.source = fmt::format("llamacpp xiongjiedai-llamacpp-llama3-nvidia.csv:{}", record.line);
+    out.rows.push_back(std::move(m));
+  }
+  return Status::Ok();
+}
+
+// ---- 5. FlexGen on a T4 ----------------------------------------------------------
+
+Status RunFlexGen(std::string_view data_dir, const GpuTable& gpus, Dataset& out) {
+  const std::string path = JoinPath(data_dir, "flexgen-t4-offloading-throughput.csv");
+  auto table = ReadCsvFile(path);
+  if (!table.ok()) return table.error();
+  if (Status s = io::RequireColumns(*table, {"system", "model", "gpu", "num_gpus", "precision", "input_len",
+                                             "output_len", "effective_batch_size", "lowest_offload_tier", "value"});
+      !s.ok()) {
+    return s;
+  }
+  static const std::vector<std::pair<std::string, std::string>> kModels = {
+      {"OPT-6.7B", "opt-6.7b"},
+      {"OPT-30B", "opt-30b"},
+  };
+  for (const io::CsvRecord& record : table->rows) {
+    io::CellReader cells(*table, record);
+    const std::string system(cells.Text("system"));
+    if (system == "FlexGen with Compression") {
+      ++out.skipped["FlexGen with 4-bit compression (not modelled)"];
+      continue;
+    }
+    if (system != "FlexGen") {
+      ++out.skipped[fmt::format("no engine profile for {}", system)];
+      continue;
+    }
+    if (io::ToLower(cells.Text("precision")) != "fp16") {
+      ++out.skipped[fmt::format("precision {} (not modelled)", cells.Text("precision"))];
+      continue;
+    }
+    if (io::ToLower(cells.Text("lowest_offload_tier")) == "disk") {
+      ++out.skipped["weights offloaded to disk (not modelled)"];
+      continue;
+    }
+    const std::string model_id(cells.Text("model"));
+    const std::string* model_name = Lookup(kModels, model_id);
+    if (!model_name) {
+      ++out.skipped[fmt::format("no config shipped for {}", model_id)];
+      continue;
+    }
+    const std::string source_gpu(cells.Text("gpu"));
+    const GpuSpec* gpu = source_gpu == "T4 16GB" ? gpus.Find("T4") : nullptr;
+    if (!gpu) {
+      ++out.skipped[fmt::format("GPU not in the GPU table: {}", source_gpu)];
+      continue;
+    }
+    auto num_gpus = WholeNumber(cells, "num_gpus");
+    if (!num_gpus.ok()) return num_gpus.error();
+    if (*num_gpus != 1) {
+      ++out.skipped["several GPUs"];
+      continue;
+    }
+    auto input = WholeNumber(cells, "input_len");
+    if (!input.ok()) return input.error();
+    auto output = WholeNumber(cells, "output_len");
+    if (!output.ok()) return output.error();
+    auto batch = WholeNumber(cells, "effective_batch_size");
+    if (!batch.ok()) return batch.error();
+    auto value = PositiveNumber(cells, "value");
+    if (!value.ok()) return value.error();
+    Measurement m;
+    m.gpu = gpu->name;
+    m.engine = "flexgen";
+    m.model = *model_name;
+    m.precision = Precision::kFp16;
+    m.tp = 1;
+    m.batch_size = *batch;
+    m.input_len = *input;
+    m.output_len = *output;
+    m.throughput_tps = *value;
+    m.counts = TokensCounted::kOutput;
+    m.source = fmt::format("flexgen-t4 flexgen-t4-offloading-throughput.csv:{}", record.line);
+    out.rows.push_back(std::move(m));
+  }
+  return Status::Ok();
+}
+
+const std::vector<Adapter>& Adapters() {
+  static const std::vector<Adapter> adapters = {
+      {"argonne",
+       "Argonne LLM-Inference-Bench: static-batch latency of vLLM and TensorRT-LLM on A100, H100, GH200",
+       RunArgonne},
+      {"argonne-ttft",
+       "Argonne LLM-Inference-Bench: time to first token at input 1024, batch 16 (vLLM, TensorRT-LLM)",
+       RunArgonneTtft},
+      {"tgi-sagemaker",
+       "Hugging Face TGI 1.0.3 on SageMaker (A10G, A100-40GB): Llama-2 fp16, 1-20 users, ~10-token prompts, 50 "
+       "new tokens (philschmid)",
+       RunTgi},
+      {"llamacpp", "llama.cpp llama-bench at batch 1 on one GPU: Llama-3 F16 prompt and generation rates (XiongjieDai)",
+       RunLlamaCpp},
+      {"flexgen-t4", "FlexGen offloading throughput on one T4 (GCP, 208 GB DRAM): OPT, input 512, output 32",
+       RunFlexGen},
+  };
+  return adapters;
+}
+
+bool LooksLikePath(std::string_view arg) {
+  auto ends = [&](std::string_view ext) {
+    return arg.size() > ext.size() && io::EqualsIgnoreCase(arg.substr(arg.size() - ext.size()), ext);
+  };
+  return arg.find('/') != std::string_view::npos || ends(".csv");
+}
+
+// ---- Vidur -------------------------------------------------------------------------
+
+// Vidur's device names -> GPU table names (assumptions in docs/validation-data.md).
+const char* VidurGpu(std::string_view device) {
+  if (device == "a100") return "A100-80GB";
+  if (device == "h100") return "H100";
+  if (device == "a40") return "A40";
+  return nullptr;
+}
+
+// "<prefix><middle><suffix>" files in `dir`, sorted by name; the middles.
+Result<std::vector<std::string>> VidurFiles(std::string_view data_dir, std::string_view prefix,
+                                            std::string_view suffix) {
+  if (Status s = RequireFolder(data_dir); !s.ok()) return s.error();
+  const fs::path dir = fs::path(std::string(data_dir)) / "vidur";
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    return InvalidInput(fmt::format("validation data folder '{}' not found", dir.string()));
+  }
+  std::vector<std::string> middles;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.size() > prefix.size() + suffix.size() && name.compare(0, prefix.size(), prefix) == 0 &&
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      middles.push_back(name.substr(prefix.size(), name.size() - prefix.size() - suffix.size()));
+    }
+  }
+  if (ec) return InvalidInput(fmt::format("cannot list {}: {}", dir.string(), ec.message()));
+  std::sort(middles.begin(), middles.end());
+  if (middles.empty()) {
+    return InvalidInput(fmt::format("{}: no {}*{} files", dir.string(), prefix, suffix));
+  }
+  return middles;
+}
+
+// Splits "a--b--c" at "--".
+std::vector<std::string> SplitDashes(std::string_view s) {
+  std::vector<std::string> parts;
+  size_t pos = 0;
+  while (true) {
+    size_t at = s.find("--", pos);
+    parts.emplace_back(s.substr(pos, at == std::string_view::npos ? std::string_view::npos : at - pos));
+    if (at == std::string_view::npos) break;
+    pos = at + 2;
+  }
+  return parts;
+}
+
+Result<int64_t> DividedBy(const io::CellReader& cells, std::string_view what, int64_t value, int64_t divisor) {
+  if (divisor <= 0 || value % divisor != 0) {
+    return InvalidInput(fmt::format("{}: {} ({}) is not divisible by the tensor-parallel degree {}",
+                                    cells.Where("num_tensor_parallel_workers"), what, value, divisor));
+  }
+  return value / divisor;
+}
+
+}  // namespace
+
+std::vector<std::string> DatasetNames() {
+  std::vector<std::string> names;
+  for (const Adapter& a : Adapters()) names.push_back(a.name);
+  return names;
+}
+
+Result<Dataset> LoadDataset(std::string_view name_or_path, std::string_view data_dir, const GpuTable& gpus) {
+  const std::string_view arg = io::Trim(name_or_path);
+  if (arg.empty()) return InvalidArgument("empty dataset name");
+  for (const Adapter& a : Adapters()) {
+    if (!io::EqualsIgnoreCase(a.name, arg)) continue;
+    if (Status s = RequireFolder(data_dir); !s.ok()) return s.error();
+    Dataset d;
+    d.name = a.name;
+    d.description = a.description;
+    if (Status s = a.run(data_dir, gpus, d); !s.ok()) return s.error();
+    return d;
+  }
+  if (LooksLikePath(arg)) {
+    const std::string path(arg);
+    auto text = ReadTextFile(path);
+    if (!text.ok()) return text.error();
+    auto rows = ParseMeasurements(*text, path);
+    if (!rows.ok()) return rows.error();
+    Dataset d;
+    d.name = path;
+    d.description = "measurements file";
+    d.rows = std::move(rows).value();
+    return d;
+  }
+  const std::vector<std::string> names = DatasetNames();
+  std::string quoted = io::Quote(arg);
+  return NotFound(fmt::format("unknown dataset '{}'{} (built in: {}; or give a path to a measurements .csv)",
+                              quoted.substr(1, quoted.size() - 2), io::DidYouMean(arg, names),
+                              fmt::join(names, ", ")));
+}
+
+Result<std::vector<GemmMeasurement>> LoadVidurGemms(std::string_view data_dir, const GpuTable& gpus) {
+  constexpr std::string_view kPrefix = "vidur--compute--";
+  constexpr std::string_view kSuffix = "--mlp.csv";
+  auto files = VidurFiles(data_dir, kPrefix, kSuffix);
+  if (!files.ok()) return files.error();
+  static const char* kOps[] = {"attn_pre_proj", "attn_post_proj", "mlp_up_proj", "mlp_down_proj"};
+  std::vector<GemmMeasurement> out;
+  for (const std::string& middle : *files) {
+    const std::string file_name = fmt::format("{}{}{}", kPrefix, middle, kSuffix);
+    const std::string path = JoinPath(data_dir, "vidur/" + file_name);
+    // <gpu>--<org>--<model>
+    std::vector<std::string> parts = SplitDashes(middle);
+    if (parts.size() < 2) return InvalidInput(fmt::format("{}: expected vidur--compute--<gpu>--<model>--mlp.csv", path));
+    const char* gpu_name = VidurGpu(parts[0]);
+    if (!gpu_name) return InvalidInput(fmt::format("{}: no GPU table name for Vidur's device '{}'", path, parts[0]));
+    const GpuSpec* gpu = gpus.Find(gpu_name);
+    if (!gpu) return InvalidInput(fmt::format("{}: GPU '{}' is not in the GPU table", path, gpu_name));
+    std::string model = parts[1];
+    for (size_t i = 2; i < parts.size(); ++i) model += "/" + parts[i];
+
+    auto table = ReadCsvFile(path);
+    if (!table.ok()) return table.error();
+    std::vector<std::string_view> required = {"num_tokens", "num_tensor_parallel_workers", "n_head", "n_kv_head",
+                                              "n_embd", "n_expanded_embd", "use_gated_mlp"};
+    std::vector<std::string> medians;
+    for (const char* op : kOps) medians.push_back(fmt::format("time_stats.{}.median", op));
+    for (const std::string& c : medians) required.push_back(c);
+    if (Status s = io::RequireColumns(*table, required); !s.ok()) return s.error();
+
+    for (const io::CsvRecord& record : table->rows) {
+      io::CellReader cells(*table, record);
+      auto tokens = WholeNumber(cells, "num_tokens");
+      if (!tokens.ok()) return tokens.error();
+      auto tp = WholeNumber(cells, "num_tensor_parallel_workers");
+      if (!tp.ok()) return tp.error();
+      auto heads = WholeNumber(cells, "n_head");
+      if (!heads.ok()) return heads.error();
+      auto kv_heads = WholeNumber(cells, "n_kv_head");
+      if (!kv_heads.ok()) return kv_heads.error();
+      auto embd = WholeNumber(cells, "n_embd");
+      if (!embd.ok()) return embd.error();
+      auto expanded = WholeNumber(cells, "n_expanded_embd");
+      if (!expanded.ok()) return expanded.error();
+      const std::string gated_text = io::ToLower(cells.Text("use_gated_mlp"));
+      if (gated_text != "true" && gated_text != "false") {
+        return InvalidInput(fmt::format("{}: expected True or False, got {}", cells.Where("use_gated_mlp"),
+                                        io::Quote(cells.Text("use_gated_mlp"))));
+      }
+      const bool gated = gated_text == "true";
+      if (*embd % *heads != 0) {
+        return InvalidInput(fmt::format("{}: n_embd {} is not a multiple of n_head {}", cells.Where("n_embd"), *embd,
+                                        *heads));
+      }
+      const int64_t head_dim = *embd / *heads;
+      // Vidur's shapes (vidur/profiling/mlp/mlp_impl.py): QKV and up are
+      // column-parallel (output split over TP), O and down row-parallel (input split).
+      auto qkv = DividedBy(cells, "(n_head + 2 n_kv_head) x head_dim", (*heads + 2 * *kv_heads) * head_dim, *tp);
+      if (!qkv.ok()) return qkv.error();
+      auto q = DividedBy(cells, "n_head x head_dim", *heads * head_dim, *tp);
+      if (!q.ok()) return q.error();
+      auto up = DividedBy(cells, "up-projection width", *expanded * (gated ? 2 : 1), *tp);
+      if (!up.ok()) return up.error();
+      auto down = DividedBy(cells, "n_expanded_embd", *expanded, *tp);
+      if (!down.ok()) return down.error();
+      const int64_t shapes[4][2] = {{*embd, *qkv}, {*q, *embd}, {*embd, *up}, {*down, *embd}};
+      for (int i = 0; i < 4; ++i) {
+        auto median_ms = PositiveNumber(cells, medians[i]);
+        if (!median_ms.ok()) return median_ms.error();
+        GemmMeasurement g;
+        g.gpu = gpu->name;
+        g.model = model;
+        g.op = kOps[i];
+        g.tokens = *tokens;
+        g.k = shapes[i][0];
+        g.n = shapes[i][1];
+        g.tp = static_cast<int>(*tp);
+        g.measured_s = *median_ms / 1000.0;
+        g.source = fmt::format("{}:{}", file_name, record.line);
+        out.push_back(std::move(g));
+      }
+    }
+  }
+  return out;
+}
+
+Result<std::vector<CollectiveMeasurement>> LoadVidurAllReduce(std::string_view data_dir, const GpuTable& gpus) {
+  constexpr std::string_view kPrefix = "vidur--network--";
+  constexpr std::string_view kSuffix = "--all_reduce.csv";
+  auto files = VidurFiles(data_dir, kPrefix, kSuffix);
+  if (!files.ok()) return files.error();
+  std::vector<CollectiveMeasurement> out;
+  for (const std::string& system : *files) {
+    const std::string file_name = fmt::format("{}{}{}", kPrefix, system, kSuffix);
+    const std::string path = JoinPath(data_dir, "vidur/" + file_name);
+    const size_t underscore = system.find('_');
+    const std::string device = system.substr(0, underscore);
+    const char* gpu_name = VidurGpu(device);
+    if (!gpu_name) return InvalidInput(fmt::format("{}: no GPU table name for Vidur's device '{}'", path, device));
+    const GpuSpec* gpu = gpus.Find(gpu_name);
+    if (!gpu) return InvalidInput(fmt::format("{}: GPU '{}' is not in the GPU table", path, gpu_name));
+
+    auto table = ReadCsvFile(path);
+    if (!table.ok()) return table.error();
+    const char* kMedian = "time_stats.all_reduce.median";
+    if (Status s = io::RequireColumns(*table, {kMedian, "rank", "num_workers", "size", "collective",
+                                               "devices_per_node"});
+        !s.ok()) {
+      return s.error();
+    }
+    for (const io::CsvRecord& record : table->rows) {
+      io::CellReader cells(*table, record);
+      auto rank = cells.Number("rank", /*required=*/true, /*allow_zero=*/true);
+      if (!rank.ok()) return rank.error();
+      if (**rank != 0) continue;  // rank 0's timing only
+      if (cells.Text("collective") != "all_reduce") continue;
+      auto workers = WholeNumber(cells, "num_workers");
+      if (!workers.ok()) return workers.error();
+      auto per_node = WholeNumber(cells, "devices_per_node");
+      if (!per_node.ok()) return per_node.error();
+      if (*workers > *per_node) continue;  // spans nodes: over the network, not NVLink
+      auto bytes = PositiveNumber(cells, "size");  // already bytes: Vidur records 2 x fp16 elements
+      if (!bytes.ok()) return bytes.error();
+      auto median_ms = PositiveNumber(cells, kMedian);
+      if (!median_ms.ok()) return median_ms.error();
+      CollectiveMeasurement c;
+      c.system = system;
+      c.gpu = gpu->name;
+      c.collective = "all_reduce";
+      c.gpus = static_cast<int>(*workers);
+      c.bytes = *bytes;
+      c.measured_s = *median_ms / 1000.0;
+      c.source = fmt::format("{}:{}", file_name, record.line);
+      out.push_back(std::move(c));
+    }
+  }
+  return out;
+}
+
+}  // namespace infersave

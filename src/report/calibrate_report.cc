@@ -1,0 +1,211 @@
+#include "infersave/calibrate_report.h"
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "io/csv.h"
+#include "io/text.h"
+
+namespace infersave {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+double Round(double v, int digits) {
+  const double scale = std::pow(10.0, digits);
+  return std::round(v * scale) / scale;
+}
+
+Json StatsJson(const ErrorStats& s) {
+  return Json{{"n", s.n},
+              {"mape_pct", Round(s.mape_pct, 2)},
+              {"median_ape_pct", Round(s.median_ape_pct, 2)},
+              {"p90_ape_pct", Round(s.p90_ape_pct, 2)},
+              {"bias_pct", Round(s.bias_pct, 2)}};
+}
+
+Json PhaseJson(const PhaseCtcf& c) {
+  return c.calibrated ? Json{{"alpha", Round(c.alpha, 6)}, {"beta_s", Round(c.beta_s, 9)}} : Json();
+}
+
+Json GroupJson(const GroupFit& g) {
+  Json j;
+  j["gpu"] = g.gpu;
+  j["engine"] = g.engine;
+  j["runs"] = g.points;
+  j["fitted"] = g.fitted;
+  j["refusal"] = g.refusal.empty() ? Json() : Json(g.refusal);
+  j["prefill"] = g.fitted ? PhaseJson(g.params.prefill) : Json();
+  j["decode"] = g.fitted ? PhaseJson(g.params.decode) : Json();
+  j["error_uncalibrated"] = StatsJson(g.before);
+  j["error_fitted_in_sample"] = g.fitted ? StatsJson(g.after) : Json();
+  j["error_cross_validated"] = g.cross_validated ? StatsJson(*g.cross_validated) : Json();
+  j["folds"] = g.folds;
+  j["warnings"] = g.warnings;
+  return j;
+}
+
+Json SkippedJson(const CalibrationReport& r) {
+  Json j = Json::object();
+  for (const auto& [reason, count] : r.skipped) j[reason] = count;
+  return j;
+}
+
+std::string StatsRow(const char* label, const ErrorStats& s) {
+  return fmt::format("    {:<16} {:>6.1f} {:>7.1f} {:>6.1f} {:>+7.1f}\n", label, s.mape_pct, s.median_ape_pct,
+                     s.p90_ape_pct, s.bias_pct);
+}
+
+std::string PhaseText(const char* name, const PhaseCtcf& c) {
+  if (!c.calibrated) return fmt::format("{} not fitted", name);
+  return fmt::format("{} alpha {:.3f} beta {:.4g} s", name, c.alpha, c.beta_s);
+}
+
+void WriteSkipped(std::ostream& out, const CalibrationReport& r) {
+  int total = 0;
+  for (const auto& [reason, count] : r.skipped) total += count;
+  if (total == 0) return;
+  fmt::print(out, "\nSkipped {} run{}:\n", total, total == 1 ? "" : "s");
+  for (const auto& [reason, count] : r.skipped) fmt::print(out, "  {:>5}  {}\n", count, reason);
+}
+
+int UsableRows(const CalibrationReport& r) {
+  int n = 0;
+  for (const RowEvaluation& row : r.rows) n += row.usable ? 1 : 0;
+  return n;
+}
+
+}  // namespace
+
+void WriteCalibrationReport(std::ostream& out, const CalibrationReport& report, std::string_view source,
+                            OutputFormat format) {
+  if (format == OutputFormat::kJson) {
+    Json doc;
+    doc["schema_version"] = kJsonSchemaVersion;
+    doc["measurements"] = std::string(source);
+    doc["perf_model"] = report.calibration.perf_model;
+    Json groups = Json::array();
+    for (const GroupFit& g : report.groups) groups.push_back(GroupJson(g));
+    doc["groups"] = groups;
+    doc["skipped"] = SkippedJson(report);
+    out << doc.dump(2) << '\n';
+    return;
+  }
+  if (format == OutputFormat::kCsv) {
+    out << "gpu,engine,runs,fitted,alpha_prefill,beta_prefill_s,alpha_decode,beta_decode_s,mape_before_pct,"
+           "median_ape_before_pct,mape_after_pct,median_ape_after_pct,cv_mape_pct,cv_median_ape_pct,cv_p90_ape_pct,"
+           "cv_bias_pct\n";
+    for (const GroupFit& g : report.groups) {
+      auto p = [&](const PhaseCtcf& c, bool beta) {
+        return g.fitted && c.calibrated ? fmt::format("{:.6g}", beta ? c.beta_s : c.alpha) : std::string();
+      };
+      auto cv = [&](double ErrorStats::*f) {
+        return g.cross_validated ? fmt::format("{:.2f}", (*g.cross_validated).*f) : std::string();
+      };
+      fmt::print(out, "{},{},{},{},{},{},{},{},{:.2f},{:.2f},{},{},{},{},{},{}\n", io::CsvField(g.gpu),
+                 io::CsvField(g.engine), g.points, g.fitted, p(g.params.prefill, false), p(g.params.prefill, true),
+                 p(g.params.decode, false), p(g.params.decode, true), g.before.mape_pct, g.before.median_ape_pct,
+                 g.fitted ? fmt::format("{:.2f}", g.after.mape_pct) : "",
+                 g.fitted ? fmt::format("{:.2f}", g.after.median_ape_pct) : "", cv(&ErrorStats::mape_pct),
+                 cv(&ErrorStats::median_ape_pct), cv(&ErrorStats::p90_ape_pct), cv(&ErrorStats::bias_pct));
+    }
+    return;
+  }
+  fmt::print(out, "CTCF fit of the {} model from {}: {} usable runs in {} GPU/engine groups\n",
+             report.calibration.perf_model, source, UsableRows(report), report.groups.size());
+  for (const GroupFit& g : report.groups) {
+    fmt::print(out, "\n{} / {}: {} run{}", g.gpu, g.engine, g.points, g.points == 1 ? "" : "s");
+    if (!g.fitted) {
+      fmt::print(out, ", not fitted: {}\n", g.refusal);
+    } else {
+      fmt::print(out, "; {}; {}\n", PhaseText("prefill", g.params.prefill), PhaseText("decode", g.params.decode));
+    }
+    fmt::print(out, "    {:<16} {:>6} {:>7} {:>6} {:>7}\n", "error (%)", "MAPE", "median", "p90", "bias");
+    out << StatsRow("uncalibrated", g.before);
+    if (g.fitted) out << StatsRow("fitted", g.after);
+    if (g.cross_validated) {
+      out << StatsRow(g.folds == g.points ? "leave-one-out" : fmt::format("{}-fold CV", g.folds).c_str(),
+                      *g.cross_validated);
+    }
+    for (const std::string& w : g.warnings) fmt::print(out, "    warning: {}\n", w);
+  }
+  WriteSkipped(out, report);
+}
+
+void WriteValidationReport(std::ostream& out, const CalibrationReport& report, std::string_view dataset,
+                           std::string_view description, OutputFormat format) {
+  if (format == OutputFormat::kJson) {
+    Json doc;
+    doc["schema_version"] = kJsonSchemaVersion;
+    doc["dataset"] = std::string(dataset);
+    doc["description"] = std::string(description);
+    doc["perf_model"] = report.calibration.perf_model;
+    Json groups = Json::array();
+    for (const GroupFit& g : report.groups) groups.push_back(GroupJson(g));
+    doc["groups"] = groups;
+    doc["skipped"] = SkippedJson(report);
+    out << doc.dump(2) << '\n';
+    return;
+  }
+  if (format == OutputFormat::kCsv) {
+    out << "dataset,gpu,engine,rows,metric,mape_pct,median_ape_pct,p90_ape_pct,bias_pct,cv_mape_pct,"
+           "cv_median_ape_pct,cv_p90_ape_pct,cv_bias_pct\n";
+    for (const GroupFit& g : report.groups) {
+      std::string metrics;
+      for (const RowEvaluation& r : report.rows) {
+        if (r.usable && r.gpu == g.gpu && io::ToLower(r.row->engine) == g.engine &&
+            metrics.find(MetricName(r.metric)) == std::string::npos) {
+          metrics += (metrics.empty() ? "" : "+") + std::string(MetricName(r.metric));
+        }
+      }
+      const ErrorStats& c = g.cross_validated ? *g.cross_validated : ErrorStats{};
+      fmt::print(out, "{},{},{},{},{},{:.2f},{:.2f},{:.2f},{:.2f},{},{},{},{}\n", io::CsvField(dataset),
+                 io::CsvField(g.gpu), io::CsvField(g.engine), g.points, metrics, g.before.mape_pct,
+                 g.before.median_ape_pct, g.before.p90_ape_pct, g.before.bias_pct,
+                 g.cross_validated ? fmt::format("{:.2f}", c.mape_pct) : "",
+                 g.cross_validated ? fmt::format("{:.2f}", c.median_ape_pct) : "",
+                 g.cross_validated ? fmt::format("{:.2f}", c.p90_ape_pct) : "",
+                 g.cross_validated ? fmt::format("{:.2f}", c.bias_pct) : "");
+    }
+    return;
+  }
+  fmt::print(out, "Validation of the {} model on {}: {} ({} usable runs)\n", report.calibration.perf_model, dataset,
+             description, UsableRows(report));
+  fmt::print(out, "Absolute percentage error of each run's measured quantity; calibrated = CTCF fitted by k-fold\n"
+                  "cross-validation within the GPU/engine group (no run is scored by a fit that saw it).\n\n");
+  fmt::print(out, "  {:<10} {:<13} {:>5}   {:>31}   {:>31}\n", "", "", "", "uncalibrated", "calibrated (cross-validated)");
+  fmt::print(out, "  {:<10} {:<13} {:>5}   {:>6} {:>7} {:>6} {:>8}   {:>6} {:>7} {:>6} {:>8}\n", "GPU", "engine",
+             "runs", "MAPE", "median", "p90", "bias", "MAPE", "median", "p90", "bias");
+  for (const GroupFit& g : report.groups) {
+    fmt::print(out, "  {:<10} {:<13} {:>5}   {:>6.1f} {:>7.1f} {:>6.1f} {:>+8.1f}   ", g.gpu, g.engine, g.points,
+               g.before.mape_pct, g.before.median_ape_pct, g.before.p90_ape_pct, g.before.bias_pct);
+    if (g.cross_validated) {
+      const ErrorStats& c = *g.cross_validated;
+      fmt::print(out, "{:>6.1f} {:>7.1f} {:>6.1f} {:>+8.1f}\n", c.mape_pct, c.median_ape_pct, c.p90_ape_pct,
+                 c.bias_pct);
+    } else {
+      fmt::print(out, "{:>31}\n", g.fitted ? "too few runs to cross-validate" : "not fitted");
+    }
+  }
+  WriteSkipped(out, report);
+}
+
+void WriteRowDump(std::ostream& out, const CalibrationReport& report) {
+  out << "source,gpu,engine,model,tp,batch_size,input_len,output_len,metric,measured,predicted_uncalibrated,"
+         "predicted_fitted,predicted_cross_validated,usable,offloaded,skip_reason\n";
+  for (const RowEvaluation& r : report.rows) {
+    const Measurement& m = *r.row;
+    fmt::print(out, "{},{},{},{},{},{},{},{},{},{:.6g},{},{},{},{},{},{}\n", io::CsvField(m.source),
+               io::CsvField(m.gpu), io::CsvField(m.engine), io::CsvField(m.model), m.tp, m.batch_size, m.input_len,
+               m.output_len, MetricName(r.metric), r.measured,
+               r.usable ? fmt::format("{:.6g}", r.predicted_uncalibrated) : "",
+               r.usable && r.calibrated ? fmt::format("{:.6g}", r.predicted_calibrated) : "",
+               r.usable && r.cross_validated ? fmt::format("{:.6g}", r.predicted_cross_validated) : "", r.usable,
+               r.offloaded, io::CsvField(r.skip_reason));
+  }
+}
+
+}  // namespace infersave

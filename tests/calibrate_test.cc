@@ -1,0 +1,143 @@
+// CTCF fitting: recovers a known alpha and beta, cross-validates, refuses
+// what it cannot fit (method.md section 5).
+#include "infersave/calibrate.h"
+
+#include <gtest/gtest.h>
+
+#include "test_util.h"
+
+namespace infersave {
+namespace {
+
+TEST(ErrorStatsTest, ByHand) {
+  ErrorStats s = ComputeErrorStats({10, -20, 5, 0, -5});
+  EXPECT_EQ(s.n, 5);
+  EXPECT_DOUBLE_EQ(s.mape_pct, 8);      // (10 + 20 + 5 + 0 + 5) / 5
+  EXPECT_DOUBLE_EQ(s.median_ape_pct, 5);
+  EXPECT_DOUBLE_EQ(s.bias_pct, -2);     // -10 / 5
+  // |errors| sorted 0 5 5 10 20: p90 at rank 3.6 -> 10 + 0.6 x 10.
+  EXPECT_DOUBLE_EQ(s.p90_ape_pct, 16);
+}
+
+// Runs of llama-2-7b with vLLM on one A100 80GB at several shapes.
+std::vector<Measurement> Shapes() {
+  std::vector<Measurement> rows;
+  for (int64_t bs : {1, 8, 32}) {
+    for (int64_t len : {128, 512, 1024}) {
+      Measurement m;
+      m.gpu = "A100-80GB";
+      m.engine = "vllm";
+      m.model = "llama-2-7b";
+      m.batch_size = bs;
+      m.input_len = len;
+      m.output_len = len / 2;
+      m.total_s = 1;  // placeholder, replaced below
+      rows.push_back(m);
+    }
+  }
+  return rows;
+}
+
+TEST(CalibrateTest, RecoversAKnownAlphaAndBetaFromTotals) {
+  std::vector<Measurement> rows = Shapes();
+  // The uncalibrated regressors of each run.
+  auto probe = Calibrate(rows, testing::Gpus(), CalibrationOptions{});
+  ASSERT_TRUE(probe.ok());
+  // Synthetic truth: prefill 1.3 x + 0.02 s, decode 0.8 x + 3 ms per step.
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const RowEvaluation& r = probe->rows[i];
+    ASSERT_TRUE(r.usable) << r.skip_reason;
+    rows[i].total_s = 1.3 * r.prefill_compute_s + 0.02 + 0.8 * r.decode_compute_s + 0.003 * r.decode_steps;
+  }
+  auto fit = Calibrate(rows, testing::Gpus(), CalibrationOptions{});
+  ASSERT_TRUE(fit.ok());
+  ASSERT_EQ(fit->groups.size(), 1u);
+  const GroupFit& g = fit->groups[0];
+  EXPECT_EQ(g.gpu, "A100-80GB");
+  EXPECT_EQ(g.engine, "vllm");
+  ASSERT_TRUE(g.fitted) << g.refusal;
+  EXPECT_NEAR(g.params.prefill.alpha, 1.3, 1e-6);
+  EXPECT_NEAR(g.params.prefill.beta_s, 0.02, 1e-8);
+  EXPECT_NEAR(g.params.decode.alpha, 0.8, 1e-6);
+  EXPECT_NEAR(g.params.decode.beta_s, 0.003, 1e-9);
+  EXPECT_LT(g.after.mape_pct, 1e-6);
+  ASSERT_TRUE(g.cross_validated);
+  EXPECT_LT(g.cross_validated->mape_pct, 1e-5);
+  EXPECT_GT(g.before.mape_pct, 5);  // the synthetic truth differs from the uncalibrated model
+  // The calibration as `plan` reads it.
+  ASSERT_EQ(fit->calibration.entries.size(), 2u);
+  auto parsed = ParseCalibration(CalibrationToJson(*fit, "test"), "fit.json");
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message();
+  const CtcfEntry* decode = parsed->Find("A100-80GB", "vllm", Phase::kDecode);
+  ASSERT_NE(decode, nullptr);
+  EXPECT_NEAR(decode->alpha, 0.8, 1e-6);
+  EXPECT_EQ(decode->points, 9);
+}
+
+TEST(CalibrateTest, RecoversPerPhaseFitsFromPhaseMeasurements) {
+  std::vector<Measurement> rows = Shapes();
+  auto probe = Calibrate(rows, testing::Gpus(), CalibrationOptions{});
+  ASSERT_TRUE(probe.ok());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const RowEvaluation& r = probe->rows[i];
+    rows[i].total_s.reset();
+    rows[i].prefill_s = 2.0 * r.prefill_compute_s + 0.01;
+    rows[i].decode_s_per_token = 1.5 * r.decode_compute_s / r.decode_steps + 0.004;
+  }
+  auto fit = Calibrate(rows, testing::Gpus(), CalibrationOptions{});
+  ASSERT_TRUE(fit.ok());
+  const GroupFit& g = fit->groups[0];
+  ASSERT_TRUE(g.fitted);
+  EXPECT_NEAR(g.params.prefill.alpha, 2.0, 1e-6);
+  EXPECT_NEAR(g.params.prefill.beta_s, 0.01, 1e-8);
+  EXPECT_NEAR(g.params.decode.alpha, 1.5, 1e-6);
+  EXPECT_NEAR(g.params.decode.beta_s, 0.004, 1e-9);
+}
+
+TEST(CalibrateTest, RefusesFewerPointsThanParameters) {
+  std::vector<Measurement> rows = Shapes();
+  rows.resize(3);  // three totals for four parameters
+  auto fit = Calibrate(rows, testing::Gpus(), CalibrationOptions{});
+  ASSERT_TRUE(fit.ok());
+  ASSERT_EQ(fit->groups.size(), 1u);
+  EXPECT_FALSE(fit->groups[0].fitted);
+  EXPECT_EQ(fit->groups[0].refusal,
+            "3 measured values for 4 parameters: needs at least as many values as parameters");
+  EXPECT_TRUE(fit->calibration.entries.empty());
+}
+
+TEST(CalibrateTest, OneConfigurationRepeatedFitsASharedAlphaWithAWarning) {
+  std::vector<Measurement> rows(5, Shapes()[4]);
+  auto probe = Calibrate(rows, testing::Gpus(), CalibrationOptions{});
+  const RowEvaluation& r = probe->rows[0];
+  const double truth = 1.25 * (r.prefill_compute_s + r.decode_compute_s);
+  for (Measurement& m : rows) m.total_s = truth;
+  auto fit = Calibrate(rows, testing::Gpus(), CalibrationOptions{});
+  const GroupFit& g = fit->groups[0];
+  ASSERT_TRUE(g.fitted);
+  EXPECT_NEAR(g.params.prefill.alpha, 1.25, 1e-9);
+  EXPECT_NEAR(g.params.decode.alpha, 1.25, 1e-9);
+  EXPECT_EQ(g.params.decode.beta_s, 0);
+  ASSERT_FALSE(g.warnings.empty());
+  EXPECT_NE(g.warnings[0].find("cannot separate prefill from decode"), std::string::npos);
+}
+
+TEST(CalibrateTest, UnusableRowsAreSkippedWithTheirReason) {
+  std::vector<Measurement> rows = Shapes();
+  rows[0].gpu = "RTX 9090";
+  rows[1].model = "no-such-model";
+  rows[2].engine = "tgi-3";
+  rows[3].input_len = 5000;  // beyond Llama-2's 4096 tokens
+  rows[4].tp = 3;            // 32 heads do not split 3 ways
+  auto fit = Calibrate(rows, testing::Gpus(), CalibrationOptions{});
+  ASSERT_TRUE(fit.ok());
+  EXPECT_EQ(fit->skipped.at("GPU 'RTX 9090' is not in the GPU table"), 1);
+  EXPECT_EQ(fit->skipped.at("longer than llama-2-7b's context window"), 1);
+  EXPECT_EQ(fit->skipped.at("llama-2-7b cannot be split 3 ways (attention heads)"), 1);
+  EXPECT_FALSE(fit->rows[1].usable);
+  EXPECT_NE(fit->rows[1].skip_reason.find("unknown model 'no-such-model'"), std::string::npos);
+  EXPECT_NE(fit->rows[2].skip_reason.find("unknown engine 'tgi-3'"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace infersave

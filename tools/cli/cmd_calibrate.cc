@@ -1,0 +1,104 @@
+// `infersave calibrate` and `infersave validate` (method.md section 5).
+#include <fmt/format.h>
+
+#include <fstream>
+#include <iostream>
+
+#include "common.h"
+#include "infersave/calibrate_report.h"
+#include "infersave/datasets.h"
+#include "infersave/shipped.h"
+
+namespace infersave::cli {
+
+namespace {
+
+Result<CalibrationOptions> Options(const std::string& perf_model, int folds) {
+  CalibrationOptions o;
+  auto kind = ParsePerfModel(perf_model);
+  if (!kind.ok()) return kind.error();
+  o.perf_model = *kind;
+  if (folds < 2 || folds > 100) return InvalidArgument(fmt::format("--folds must be between 2 and 100, got {}", folds));
+  o.folds = folds;
+  return o;
+}
+
+Status WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  out.close();
+  if (!out) return InvalidInput(fmt::format("cannot write {}", path));
+  return Status::Ok();
+}
+
+}  // namespace
+
+int RunCalibrate(const CalibrateFlags& f) {
+  auto format = ParseOutputFormat(f.format);
+  if (!format.ok()) return ReportError(format.error());
+  auto options = Options(f.perf_model, f.folds);
+  if (!options.ok()) return ReportError(options.error());
+  auto gpus = LoadGpuTable(f.gpu_table);
+  if (!gpus.ok()) return ReportError(gpus.error());
+  std::optional<Catalog> catalog;
+  if (!f.catalog.empty()) {
+    auto c = LoadCatalog(f.catalog, *gpus);
+    if (!c.ok()) return ReportError(c.error());
+    catalog = std::move(c).value();
+  }
+  Result<Dataset> dataset = InvalidInput("");
+  if (catalog) {
+    // An 'instance' column needs the catalog: parse the file here.
+    auto text = ReadTextFile(f.measurements);
+    if (!text.ok()) return ReportError(text.error());
+    auto rows = ParseMeasurements(*text, f.measurements, &*catalog);
+    if (!rows.ok()) return ReportError(rows.error());
+    dataset = Dataset{f.measurements, "measurements file", std::move(rows).value(), {}};
+  } else {
+    dataset = LoadDataset(f.measurements, f.data_dir, *gpus);
+  }
+  if (!dataset.ok()) return ReportError(dataset.error());
+  auto report = Calibrate(dataset->rows, *gpus, *options);
+  if (!report.ok()) return ReportError(report.error());
+  WriteCalibrationReport(std::cout, *report, dataset->name, *format);
+  if (!f.output.empty()) {
+    if (report->calibration.entries.empty()) {
+      return ReportError(InvalidInput(fmt::format("nothing could be fitted from {}; {} not written", dataset->name,
+                                                  f.output)));
+    }
+    std::string note = fmt::format("Fitted by `infersave calibrate` from {} ({}). median_ape_pct is the {}-fold "
+                                   "cross-validated median absolute percentage error of the group.",
+                                   dataset->name, dataset->description, options->folds);
+    if (Status s = WriteFile(f.output, CalibrationToJson(*report, note)); !s.ok()) return ReportError(s.error());
+    std::cerr << "wrote " << f.output << '\n';
+  }
+  if (!f.dump.empty()) {
+    std::ofstream dump(f.dump);
+    WriteRowDump(dump, *report);
+    if (!dump) return ReportError(InvalidInput(fmt::format("cannot write {}", f.dump)));
+  }
+  return report->calibration.entries.empty() ? kExitNoneQualifies : kExitOk;
+}
+
+int RunValidate(const CalibrateFlags& f) {
+  auto format = ParseOutputFormat(f.format);
+  if (!format.ok()) return ReportError(format.error());
+  auto options = Options(f.perf_model, f.folds);
+  if (!options.ok()) return ReportError(options.error());
+  auto gpus = LoadGpuTable(f.gpu_table);
+  if (!gpus.ok()) return ReportError(gpus.error());
+  auto dataset = LoadDataset(f.measurements, f.data_dir, *gpus);
+  if (!dataset.ok()) return ReportError(dataset.error());
+  auto report = Calibrate(dataset->rows, *gpus, *options);
+  if (!report.ok()) return ReportError(report.error());
+  for (const auto& [reason, count] : dataset->skipped) report->skipped[reason] += count;
+  WriteValidationReport(std::cout, *report, dataset->name, dataset->description, *format);
+  if (!f.dump.empty()) {
+    std::ofstream dump(f.dump);
+    WriteRowDump(dump, *report);
+    if (!dump) return ReportError(InvalidInput(fmt::format("cannot write {}", f.dump)));
+  }
+  return kExitOk;
+}
+
+}  // namespace infersave::cli

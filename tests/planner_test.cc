@@ -243,9 +243,9 @@ TEST(TensorParallelTest, PcieAllReduceIsSlowerThanNvlink) {
   // A100: 600 GB/s NVLink both ways = 300 per direction; A10G: PCIe 4.0 x16, 31.5.
   EXPECT_DOUBLE_EQ(GpuLinkBytesPerSecond(Gpu("A100")), 300e9);
   EXPECT_DOUBLE_EQ(GpuLinkBytesPerSecond(Gpu("A10G")), 31.5e9);
-  // 2 (4 - 1) / 4 x 524,288 B / (link x 0.7) + 6 x 5 us.
-  EXPECT_NEAR(nvlink, 1.5 * bytes / (300e9 * 0.7) + 6 * 5e-6, 1e-12);
-  EXPECT_NEAR(pcie, 1.5 * bytes / (31.5e9 * 0.7) + 6 * 5e-6, 1e-12);
+  // 25 us + 2 (4 - 1) / 4 x 524,288 B / (link x 0.7).
+  EXPECT_NEAR(nvlink, 25e-6 + 1.5 * bytes / (300e9 * 0.7), 1e-12);
+  EXPECT_NEAR(pcie, 25e-6 + 1.5 * bytes / (31.5e9 * 0.7), 1e-12);
   EXPECT_GT(pcie, nvlink);
   EXPECT_EQ(AllReduceSeconds(bytes, 1, 300e9, vllm), 0);
 }

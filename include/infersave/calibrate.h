@@ -94,3 +94,29 @@ Result<CalibrationReport> Calibrate(const std::vector<Measurement>& rows, const 
 std::string CalibrationToJson(const CalibrationReport& report, std::string_view source_note);
 
 }  // namespace infersave
+
+#include "infersave/datasets.h"
+#include "infersave/engine.h"
+
+namespace infersave {
+
+// Error of the roofline's per-operator terms against Vidur's measurements:
+// GEMM times per (GPU, operator, token range) and all-reduce times per
+// (system, GPUs, message size range).
+struct OperatorErrorRow {
+  std::string group;     // "A100-80GB mlp_up_proj", "h100_dgx 4 GPUs"
+  std::string range;     // "1-16 tokens", "< 1 MiB"
+  ErrorStats error;      // signed % error of predicted vs measured time
+  double median_measured_s = 0;
+  double median_predicted_s = 0;
+};
+
+// GEMMs are predicted as max(2 t k n / (peak x prefill_compute_efficiency),
+// 2 (t k + k n + t n) bytes / (bandwidth x memory_efficiency)) + kernel_latency_s.
+std::vector<OperatorErrorRow> ValidateGemms(const std::vector<GemmMeasurement>& gemms, const GpuTable& gpus,
+                                            const EngineProfile& engine);
+// All-reduces are predicted by AllReduceSeconds over the GPU's link.
+std::vector<OperatorErrorRow> ValidateAllReduce(const std::vector<CollectiveMeasurement>& runs, const GpuTable& gpus,
+                                                const EngineProfile& engine);
+
+}  // namespace infersave

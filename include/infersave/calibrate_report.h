@@ -19,6 +19,10 @@ void WriteCalibrationReport(std::ostream& out, const CalibrationReport& report, 
 void WriteValidationReport(std::ostream& out, const CalibrationReport& report, std::string_view dataset,
                            std::string_view description, OutputFormat format);
 
+// Per-operator errors (Vidur GEMMs or all-reduces).
+void WriteOperatorReport(std::ostream& out, const std::vector<OperatorErrorRow>& rows, std::string_view title,
+                         OutputFormat format);
+
 // One line per measurement: measured and predicted values, for plotting.
 void WriteRowDump(std::ostream& out, const CalibrationReport& report);
 

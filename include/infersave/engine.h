@@ -26,8 +26,12 @@ struct EngineProfile {
   // Fraction of the GPU-to-GPU link's per-direction peak that all-reduce
   // reaches (NCCL bus bandwidth / link peak).
   double collective_efficiency = 0.7;
-  // Fixed cost of one step of a ring all-reduce (launch, synchronisation), s.
-  double collective_latency_s = 5e-6;
+  // Fixed cost of one all-reduce (launch, synchronisation, small-message
+  // protocol), seconds; Vidur measures 20-40 us on NVLink systems.
+  double collective_latency_s = 25e-6;
+  // Fixed cost of one GEMM or attention kernel beyond its roofline time
+  // (launch tail, wave quantisation), seconds; Vidur's small GEMMs show 3-6 us.
+  double kernel_latency_s = 0;
   // Fixed time per transformer layer per forward pass (kernel launches,
   // framework work), seconds.
   double layer_overhead_s = 0;

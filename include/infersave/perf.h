@@ -70,7 +70,8 @@ struct PredictInput {
 };
 
 // Time of one ring all-reduce of `bytes` over `tp` GPUs (method.md section 8):
-// 2 (tp - 1) / tp x bytes / (link x efficiency) + 2 (tp - 1) x latency.
+// latency + 2 (tp - 1) / tp x bytes / (link x efficiency). Checked against
+// Vidur's measured all-reduces (docs/model.md).
 double AllReduceSeconds(double bytes, int tp, double link_bytes_per_s, const EngineProfile& engine);
 
 // The per-direction GPU-to-GPU bandwidth of a GPU: half the vendor's

@@ -35,6 +35,7 @@ void WritePrediction(std::ostream& out, const Evaluation& e, const Plan& plan, c
 
 void WriteModels(std::ostream& out, const std::vector<ModelConfig>& models, OutputFormat format);
 void WriteInstances(std::ostream& out, const Catalog& catalog, OutputFormat format);
+void WriteEngines(std::ostream& out, const std::vector<EngineProfile>& engines, OutputFormat format);
 
 // How far off this prediction may be: what it was calibrated on, or that it
 // was not ("uncalibrated roofline: no measurements for T4 with vllm").

@@ -29,6 +29,7 @@ std::vector<Field> FieldsOf(EngineProfile& e) {
       {"host_link_efficiency", Field::kFraction, &e.host_link_efficiency},
       {"collective_efficiency", Field::kFraction, &e.collective_efficiency},
       {"collective_latency_s", Field::kNonNegative, &e.collective_latency_s},
+      {"kernel_latency_s", Field::kNonNegative, &e.kernel_latency_s},
       {"layer_overhead_s", Field::kNonNegative, &e.layer_overhead_s},
       {"step_overhead_s", Field::kNonNegative, &e.step_overhead_s},
       {"overlap_prefill_offload", Field::kFlag, nullptr, &e.overlap_prefill_offload},

@@ -34,9 +34,8 @@ double Timing::output_tokens_per_s(const Workload& w) const {
 
 double AllReduceSeconds(double bytes, int tp, double link_bytes_per_s, const EngineProfile& engine) {
   if (tp <= 1) return 0;
-  const double steps = 2.0 * (tp - 1);
-  return steps / tp * bytes / (link_bytes_per_s * engine.collective_efficiency) +
-         steps * engine.collective_latency_s;
+  const double share = 2.0 * (tp - 1) / tp;
+  return engine.collective_latency_s + share * bytes / (link_bytes_per_s * engine.collective_efficiency);
 }
 
 double GpuLinkBytesPerSecond(const GpuSpec& gpu) {

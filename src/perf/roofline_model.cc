@@ -101,7 +101,9 @@ Timing RooflineModel::Predict(const PredictInput& in) const {
     const double mlp = Roof(2 * tokens * h * ffn * mats * k_active, flop_rate,
                             mlp_weight_bytes(tokens) + tokens * (2 * h + mats * ffn * k_active) * ba, hbm);
     const double elementwise = tokens * 8 * h * ba / hbm;
-    return qkv + o + mlp + elementwise + allreduce;
+    // Four GEMM launches (QKV, O, MLP in, MLP out) each cost a few
+    // microseconds beyond their roofline time (Vidur's small GEMMs).
+    return qkv + o + mlp + elementwise + allreduce + 4 * e.kernel_latency_s;
   };
   // The LM head, for the last position of every sequence.
   const double lm_head = Roof(2 * bs * h * vocab, flops_dec, vocab * h * bw + bs * vocab * 4, hbm);
@@ -118,7 +120,7 @@ Timing RooflineModel::Predict(const PredictInput& in) const {
   const double attn_pre_flops = 4 * bs * heads * dh * lin * lin * causal;
   double attn_pre_bytes = 2 * bs * lin * kv * bkv + 2 * bs * lin * q * ba;
   if (!e.fused_attention) attn_pre_bytes += 4 * bs * heads * lin * lin * ba;
-  const double attn_pre = Roof(attn_pre_flops, flops_pre, attn_pre_bytes, hbm);
+  const double attn_pre = Roof(attn_pre_flops, flops_pre, attn_pre_bytes, hbm) + e.kernel_latency_s;
   const double prefill_uncal = passes * (n * (linear_layer_time(chunk, flops_pre) + e.layer_overhead_s) +
                                          e.step_overhead_s) +
                                n * attn_pre + lm_head;
@@ -133,7 +135,8 @@ Timing RooflineModel::Predict(const PredictInput& in) const {
   // ---- Decode: one token per sequence per step; the attention reads the KV
   // of the whole context c, which grows from L_in + 1 to L_in + L_out - 1
   // (fix 3). Step time is linear in c: D0 + D1 c.
-  const double d0 = n * (linear_layer_time(bs, flops_dec) + e.layer_overhead_s) + lm_head + e.step_overhead_s;
+  const double d0 = n * (linear_layer_time(bs, flops_dec) + e.layer_overhead_s + e.kernel_latency_s) + lm_head +
+                    e.step_overhead_s;
   const double d1 = n * Roof(4 * bs * heads * dh, flops_dec, 2 * bs * kv * bkv, hbm);
   // CTCF on the step's computation: alpha (D0 + D1 c) + beta.
   const double a0 = in.ctcf.decode.alpha * d0 + in.ctcf.decode.beta_s;

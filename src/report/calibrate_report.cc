@@ -193,6 +193,40 @@ void WriteValidationReport(std::ostream& out, const CalibrationReport& report, s
   WriteSkipped(out, report);
 }
 
+void WriteOperatorReport(std::ostream& out, const std::vector<OperatorErrorRow>& rows, std::string_view title,
+                         OutputFormat format) {
+  if (format == OutputFormat::kJson) {
+    Json list = Json::array();
+    for (const OperatorErrorRow& r : rows) {
+      list.push_back(Json{{"group", r.group},
+                          {"range", r.range},
+                          {"error", StatsJson(r.error)},
+                          {"median_measured_s", r.median_measured_s},
+                          {"median_predicted_s", r.median_predicted_s}});
+    }
+    out << Json{{"schema_version", kJsonSchemaVersion}, {"title", std::string(title)}, {"rows", list}}.dump(2)
+        << '\n';
+    return;
+  }
+  if (format == OutputFormat::kCsv) {
+    out << "group,range,n,mape_pct,median_ape_pct,p90_ape_pct,bias_pct,median_measured_s,median_predicted_s\n";
+    for (const OperatorErrorRow& r : rows) {
+      fmt::print(out, "{},{},{},{:.2f},{:.2f},{:.2f},{:.2f},{:.6g},{:.6g}\n", io::CsvField(r.group),
+                 io::CsvField(r.range), r.error.n, r.error.mape_pct, r.error.median_ape_pct, r.error.p90_ape_pct,
+                 r.error.bias_pct, r.median_measured_s, r.median_predicted_s);
+    }
+    return;
+  }
+  fmt::print(out, "{}\n\n", title);
+  fmt::print(out, "  {:<34} {:<18} {:>6} {:>7} {:>7} {:>8} {:>12} {:>12}\n", "operator", "range", "runs", "median",
+             "p90", "bias", "measured", "predicted");
+  for (const OperatorErrorRow& r : rows) {
+    fmt::print(out, "  {:<34} {:<18} {:>6} {:>6.1f}% {:>6.1f}% {:>+7.1f}% {:>9.1f} us {:>9.1f} us\n", r.group, r.range,
+               r.error.n, r.error.median_ape_pct, r.error.p90_ape_pct, r.error.bias_pct, r.median_measured_s * 1e6,
+               r.median_predicted_s * 1e6);
+  }
+}
+
 void WriteRowDump(std::ostream& out, const CalibrationReport& report) {
   out << "source,gpu,engine,model,tp,batch_size,input_len,output_len,metric,measured,predicted_uncalibrated,"
          "predicted_fitted,predicted_cross_validated,usable,offloaded,skip_reason\n";

@@ -453,4 +453,36 @@ void WriteInstances(std::ostream& out, const Catalog& catalog, OutputFormat form
   }
 }
 
+void WriteEngines(std::ostream& out, const std::vector<EngineProfile>& engines, OutputFormat format) {
+  if (format == OutputFormat::kJson) {
+    Json list = Json::array();
+    for (const EngineProfile& e : engines) {
+      list.push_back({{"name", e.name},
+                      {"description", e.description},
+                      {"default_calibration", e.default_calibration},
+                      {"prefill_compute_efficiency", e.prefill_compute_efficiency},
+                      {"decode_compute_efficiency", e.decode_compute_efficiency},
+                      {"memory_efficiency", e.memory_efficiency},
+                      {"host_link_efficiency", e.host_link_efficiency},
+                      {"supports_kv_offload", e.supports_kv_offload},
+                      {"fused_attention", e.fused_attention}});
+    }
+    out << Json{{"schema_version", kJsonSchemaVersion}, {"engines", list}}.dump(2) << '\n';
+    return;
+  }
+  if (format == OutputFormat::kCsv) {
+    out << "name,default_calibration,memory_efficiency,prefill_compute_efficiency,supports_kv_offload,description\n";
+    for (const EngineProfile& e : engines) {
+      fmt::print(out, "{},{},{},{},{},{}\n", io::CsvField(e.name), io::CsvField(e.default_calibration),
+                 e.memory_efficiency, e.prefill_compute_efficiency, e.supports_kv_offload,
+                 io::CsvField(e.description));
+    }
+    return;
+  }
+  for (const EngineProfile& e : engines) {
+    fmt::print(out, "{:<13} {}{}\n", e.name, e.description,
+               e.default_calibration.empty() ? "" : fmt::format(" [calibration: {}]", e.default_calibration));
+  }
+}
+
 }  // namespace infersave

@@ -87,6 +87,27 @@ int RunValidate(const CalibrateFlags& f) {
   if (!options.ok()) return ReportError(options.error());
   auto gpus = LoadGpuTable(f.gpu_table);
   if (!gpus.ok()) return ReportError(gpus.error());
+  if (f.measurements == "vidur-gemm" || f.measurements == "vidur-allreduce") {
+    auto engine = LoadEngine(f.engine);
+    if (!engine.ok()) return ReportError(engine.error());
+    if (f.measurements == "vidur-gemm") {
+      auto gemms = LoadVidurGemms(f.data_dir, *gpus);
+      if (!gemms.ok()) return ReportError(gemms.error());
+      WriteOperatorReport(std::cout, ValidateGemms(*gemms, *gpus, *engine),
+                          fmt::format("Roofline GEMM times (engine '{}' efficiencies) against Vidur's profiling: {} "
+                                      "GEMMs",
+                                      engine->name, gemms->size()),
+                          *format);
+    } else {
+      auto runs = LoadVidurAllReduce(f.data_dir, *gpus);
+      if (!runs.ok()) return ReportError(runs.error());
+      WriteOperatorReport(std::cout, ValidateAllReduce(*runs, *gpus, *engine),
+                          fmt::format("Ring all-reduce model (engine '{}') against Vidur's measured all-reduce: {} runs",
+                                      engine->name, runs->size()),
+                          *format);
+    }
+    return kExitOk;
+  }
   auto dataset = LoadDataset(f.measurements, f.data_dir, *gpus);
   if (!dataset.ok()) return ReportError(dataset.error());
   auto report = Calibrate(dataset->rows, *gpus, *options);

@@ -36,11 +36,13 @@ int RunInstances(const std::string& catalog_name, const std::string& gpu_table, 
 int RunEngines(const std::string& format_text) {
   auto format = ParseOutputFormat(format_text);
   if (!format.ok()) return ReportError(format.error());
+  std::vector<EngineProfile> engines;
   for (const std::string& name : ShippedEngineNames()) {
     auto e = LoadEngine(name);
     if (!e.ok()) return ReportError(e.error());
-    fmt::print(std::cout, "{:<10} {}\n", e->name, e->description);
+    engines.push_back(std::move(e).value());
   }
+  WriteEngines(std::cout, engines, *format);
   return kExitOk;
 }
 

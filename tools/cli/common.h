@@ -78,6 +78,7 @@ struct CalibrateFlags {
   std::string gpu_table;
   std::string catalog;       // resolves an `instance` column
   std::string format = "table";
+  std::string engine = "vllm";  // efficiencies for the per-operator datasets
   int folds = 5;
 };
 

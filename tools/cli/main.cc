@@ -54,9 +54,12 @@ int main(int argc, char** argv) {
   CalibrateFlags validate_flags;
   CLI::App* validate = app.add_subcommand("validate", "error of the model against measured runs, uncalibrated and cross-validated");
   validate->add_option("--dataset", validate_flags.measurements,
-                       "argonne, argonne-ttft, tgi-sagemaker, llamacpp, flexgen-t4, or a measurements CSV")
+                       "argonne, argonne-ttft, tgi-sagemaker, llamacpp, flexgen-t4, vidur-gemm, vidur-allreduce, "
+                       "or a measurements CSV")
       ->required();
   validate->add_option("--data-dir", validate_flags.data_dir, "folder of the public datasets")->capture_default_str();
+  validate->add_option("-e,--engine", validate_flags.engine, "engine whose efficiencies vidur-gemm and vidur-allreduce use")
+      ->capture_default_str();
   validate->add_option("--dump", validate_flags.dump, "write measured and predicted values per run (CSV)");
   validate->add_option("--perf-model", validate_flags.perf_model, "roofline or paper")->capture_default_str();
   validate->add_option("--folds", validate_flags.folds, "k of k-fold cross-validation")->capture_default_str();
@@ -65,6 +68,7 @@ int main(int argc, char** argv) {
 
   std::string engines_format = "table";
   CLI::App* engines = app.add_subcommand("engines", "list the shipped engine profiles");
+  engines->add_option("-f,--format", engines_format, "table, json or csv")->capture_default_str();
 
   try {
     app.parse(argc, argv);

@@ -156,7 +156,7 @@ TEST(CalibrationParseTest, DuplicateEntry) {
 // ---- Shipped calibration ---------------------------------------------------------
 
 TEST(CalibrationShippedTest, PaperFlexGen) {
-  EXPECT_EQ(ShippedCalibrationNames(), (std::vector<std::string>{"paper-flexgen"}));
+  EXPECT_EQ(ShippedCalibrationNames(), (std::vector<std::string>{"paper-flexgen", "public"}));
   auto cal = LoadCalibration("paper-flexgen");
   ASSERT_TRUE(cal.ok()) << cal.error().message();
   EXPECT_EQ(cal->source, "paper-flexgen");
@@ -205,8 +205,8 @@ TEST(CalibrationLoadTest, UnknownCalibration) {
   ASSERT_FALSE(cal.ok());
   EXPECT_EQ(cal.error().code(), ErrorCode::kNotFound);
   EXPECT_EQ(cal.error().message(),
-            "unknown calibration 'paper-flexgn' (did you mean 'paper-flexgen'?) (shipped: paper-flexgen; or give a "
-            "path to a .json file)");
+            "unknown calibration 'paper-flexgn' (did you mean 'paper-flexgen'?) (shipped: paper-flexgen, public; or "
+            "give a path to a .json file)");
   auto missing = LoadCalibration("/nonexistent-infersave-dir/cal.json");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().code(), ErrorCode::kInvalidInput);

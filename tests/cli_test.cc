@@ -596,7 +596,7 @@ std::vector<BadCase> BadCases() {
       {"UnknownCalibration",
        {"plan", "--calibration", "nope"},
        3,
-       "unknown calibration 'nope' (shipped: paper-flexgen; or give a path to a .json file)",
+       "unknown calibration 'nope' (shipped: paper-flexgen, public; or give a path to a .json file)",
        true},
       // Sizes.
       {"NegativeBatchSize",

@@ -71,7 +71,7 @@ TEST(EngineShippedTest, VllmValues) {
   auto e = LoadEngine("vllm");
   ASSERT_TRUE(e.ok()) << e.error().message();
   EXPECT_EQ(e->name, "vllm");
-  EXPECT_EQ(e->default_calibration, "");
+  EXPECT_EQ(e->default_calibration, "public");
   EXPECT_EQ(e->prefill_compute_efficiency, 0.72);
   EXPECT_EQ(e->decode_compute_efficiency, 0.4);
   EXPECT_EQ(e->memory_efficiency, 0.8);

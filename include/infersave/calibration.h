@@ -2,6 +2,7 @@
 // measured = alpha * predicted + beta, per (GPU, engine, phase).
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,10 +24,19 @@ struct CtcfEntry {
   double median_ape_pct = -1;  // cross-validated median absolute % error; < 0 unknown
 };
 
+// How far off the uncalibrated model was for one engine, over every
+// measurement behind a calibration file: what a prediction on a GPU without
+// an entry can expect.
+struct UncalibratedError {
+  int runs = 0;
+  double median_ape_pct = 0;
+};
+
 struct Calibration {
   std::string source;      // file or shipped name
   std::string perf_model;  // the performance model the fit was made against
   std::vector<CtcfEntry> entries;
+  std::map<std::string, UncalibratedError> uncalibrated_by_engine;  // engine name (lower case) -> error
   // nullptr when there is no entry for this GPU (name, case-insensitive),
   // engine and phase.
   const CtcfEntry* Find(std::string_view gpu, std::string_view engine, Phase phase) const;

@@ -144,23 +144,48 @@ FitResult Fit(const std::vector<const RowEvaluation*>& rows) {
                             eqs.size(), eqs.size() == 1 ? "" : "s", unknowns.size());
     return f;
   }
-  Eigen::MatrixXd a(static_cast<Eigen::Index>(eqs.size()), static_cast<Eigen::Index>(unknowns.size()));
-  Eigen::VectorXd b(static_cast<Eigen::Index>(eqs.size()));
-  for (size_t i = 0; i < eqs.size(); ++i) {
-    for (size_t j = 0; j < unknowns.size(); ++j) {
-      a(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = eqs[i].x[static_cast<size_t>(unknowns[j])];
-    }
-    b(static_cast<Eigen::Index>(i)) = eqs[i].y;
-  }
-  Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(a);
-  qr.setThreshold(1e-10);
+  // Least squares; an offset (beta) is a fixed cost and cannot be negative:
+  // a negative one is fixed at 0 and the rest refitted (an active set).
+  std::vector<int> free_params = unknowns;
   std::array<double, kParams> theta = {1, 0, 1, 0};
-  if (qr.rank() == static_cast<Eigen::Index>(unknowns.size())) {
+  bool rank_deficient = false;
+  for (int pass = 0; pass < kParams; ++pass) {
+    Eigen::MatrixXd a(static_cast<Eigen::Index>(eqs.size()), static_cast<Eigen::Index>(free_params.size()));
+    Eigen::VectorXd b(static_cast<Eigen::Index>(eqs.size()));
+    for (size_t i = 0; i < eqs.size(); ++i) {
+      for (size_t j = 0; j < free_params.size(); ++j) {
+        a(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = eqs[i].x[static_cast<size_t>(free_params[j])];
+      }
+      b(static_cast<Eigen::Index>(i)) = eqs[i].y;
+    }
+    Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(a);
+    qr.setThreshold(1e-10);
+    if (qr.rank() < static_cast<Eigen::Index>(free_params.size())) {
+      rank_deficient = true;
+      f.warnings.push_back(fmt::format(
+          "the measurements cannot separate prefill from decode (rank {} of {}): fitted one shared alpha, no beta",
+          qr.rank(), free_params.size()));
+      break;
+    }
     Eigen::VectorXd solution = qr.solve(b);
-    for (size_t j = 0; j < unknowns.size(); ++j) theta[static_cast<size_t>(unknowns[j])] = solution(static_cast<Eigen::Index>(j));
-  } else {
-    // The measurements cannot tell the phases apart (e.g. one configuration):
-    // fit one scale shared by both phases, no offsets.
+    theta = {1, 0, 1, 0};
+    for (size_t j = 0; j < free_params.size(); ++j) {
+      theta[static_cast<size_t>(free_params[j])] = solution(static_cast<Eigen::Index>(j));
+    }
+    // The most negative offset, if any, leaves the fit.
+    int worst = -1;
+    for (int p : {1, 3}) {
+      const bool is_free = std::find(free_params.begin(), free_params.end(), p) != free_params.end();
+      if (is_free && theta[static_cast<size_t>(p)] < 0 &&
+          (worst < 0 || theta[static_cast<size_t>(p)] < theta[static_cast<size_t>(worst)])) {
+        worst = p;
+      }
+    }
+    if (worst < 0) break;
+    free_params.erase(std::find(free_params.begin(), free_params.end(), worst));
+  }
+  if (rank_deficient) {
+    // One scale shared by both phases, no offsets.
     double num = 0, den = 0;
     for (const Equation& e : eqs) {
       const double s = e.x[0] + e.x[2];
@@ -172,9 +197,6 @@ FitResult Fit(const std::vector<const RowEvaluation*>& rows) {
       return f;
     }
     theta = {num / den, 0, num / den, 0};
-    f.warnings.push_back(fmt::format(
-        "the measurements cannot separate prefill from decode (rank {} of {}): fitted one shared alpha, no beta",
-        qr.rank(), unknowns.size()));
   }
   auto touched = [&](int p) { return std::find(unknowns.begin(), unknowns.end(), p) != unknowns.end(); };
   f.params.prefill = PhaseCtcf{theta[0], theta[1], touched(0), static_cast<int>(rows.size()), -1};
@@ -431,6 +453,17 @@ std::string CalibrationToJson(const CalibrationReport& report, std::string_view 
   doc["schema_version"] = 1;
   doc["perf_model"] = report.calibration.perf_model;
   doc["_about"] = std::string(source_note);
+  // The uncalibrated model's error per engine, over every usable run.
+  std::map<std::string, std::vector<double>> by_engine;
+  for (const RowEvaluation& r : report.rows) {
+    if (r.usable) by_engine[io::ToLower(r.row->engine)].push_back(SignedPct(r.predicted_uncalibrated, r.measured));
+  }
+  nlohmann::ordered_json unc = nlohmann::ordered_json::object();
+  for (const auto& [engine, errors] : by_engine) {
+    ErrorStats s = ComputeErrorStats(errors);
+    unc[engine] = {{"runs", s.n}, {"median_ape_pct", std::round(s.median_ape_pct * 10) / 10}};
+  }
+  doc["uncalibrated_error"] = unc;
   nlohmann::ordered_json entries = nlohmann::ordered_json::array();
   for (const CtcfEntry& e : report.calibration.entries) {
     nlohmann::ordered_json j;

@@ -34,6 +34,24 @@ Result<Calibration> ParseCalibration(std::string_view json_text, std::string_vie
     return InvalidInput(fmt::format("{}: missing field 'perf_model' (the model the fit was made against)", source));
   }
   cal.perf_model = model->get<std::string>();
+  if (auto unc = doc.find("uncalibrated_error"); unc != doc.end()) {
+    if (!unc->is_object()) {
+      return InvalidInput(fmt::format("{}: field 'uncalibrated_error': expected an object of engines", source));
+    }
+    for (auto it = unc->begin(); it != unc->end(); ++it) {
+      const json& v = it.value();
+      auto runs = v.is_object() ? v.find("runs") : v.end();
+      auto ape = v.is_object() ? v.find("median_ape_pct") : v.end();
+      if (runs == v.end() || ape == v.end() || !runs->is_number_unsigned() || !ape->is_number() ||
+          ape->get<double>() < 0 || runs->get<uint64_t>() > 1'000'000'000) {
+        return InvalidInput(fmt::format(
+            "{}: uncalibrated_error.{}: expected {{\"runs\": whole number, \"median_ape_pct\": number >= 0}}", source,
+            it.key()));
+      }
+      cal.uncalibrated_by_engine[io::ToLower(it.key())] =
+          UncalibratedError{static_cast<int>(runs->get<uint64_t>()), ape->get<double>()};
+    }
+  }
   auto list = doc.find("entries");
   if (list == doc.end() || !list->is_array()) {
     return InvalidInput(fmt::format("{}: field 'entries': expected an array", source));

@@ -69,7 +69,15 @@ std::string AccuracyNote(const Evaluation& e, const Plan& plan, const ReportCont
                        e.ctcf.prefill.calibrated ? PhaseNote(e.ctcf.prefill) : "uncalibrated",
                        e.ctcf.decode.calibrated ? PhaseNote(e.ctcf.decode) : "uncalibrated");
   }
-  return fmt::format("uncalibrated {} model: no measurements for {} with {}", plan.perf_model, gpu, engine);
+  std::string note = fmt::format("uncalibrated {} model: no measurements for {} with {}", plan.perf_model, gpu, engine);
+  if (ctx.calibration) {
+    auto it = ctx.calibration->uncalibrated_by_engine.find(io::ToLower(engine));
+    if (it != ctx.calibration->uncalibrated_by_engine.end() && it->second.runs > 0) {
+      note += fmt::format(" (on {} measured {} runs on other GPUs its median error was {:.0f}%)", it->second.runs,
+                          engine, it->second.median_ape_pct);
+    }
+  }
+  return note;
 }
 
 namespace {

@@ -46,20 +46,29 @@ int RunCalibrate(const CalibrateFlags& f) {
     if (!c.ok()) return ReportError(c.error());
     catalog = std::move(c).value();
   }
-  Result<Dataset> dataset = InvalidInput("");
-  if (catalog) {
-    // An 'instance' column needs the catalog: parse the file here.
-    auto text = ReadTextFile(f.measurements);
-    if (!text.ok()) return ReportError(text.error());
-    auto rows = ParseMeasurements(*text, f.measurements, &*catalog);
-    if (!rows.ok()) return ReportError(rows.error());
-    dataset = Dataset{f.measurements, "measurements file", std::move(rows).value(), {}};
-  } else {
-    dataset = LoadDataset(f.measurements, f.data_dir, *gpus);
+  // All the named datasets and files, as one set of runs.
+  Result<Dataset> dataset = Dataset{};
+  for (const std::string& name : f.measurements) {
+    Result<Dataset> part = InvalidInput("");
+    if (catalog && name.find('/') != std::string::npos) {
+      // An 'instance' column needs the catalog: parse the file here.
+      auto text = ReadTextFile(name);
+      if (!text.ok()) return ReportError(text.error());
+      auto rows = ParseMeasurements(*text, name, &*catalog);
+      if (!rows.ok()) return ReportError(rows.error());
+      part = Dataset{name, "measurements file", std::move(rows).value(), {}};
+    } else {
+      part = LoadDataset(name, f.data_dir, *gpus);
+    }
+    if (!part.ok()) return ReportError(part.error());
+    dataset->name += (dataset->name.empty() ? "" : " + ") + part->name;
+    dataset->description += (dataset->description.empty() ? "" : "; ") + part->description;
+    dataset->rows.insert(dataset->rows.end(), part->rows.begin(), part->rows.end());
+    for (const auto& [reason, count] : part->skipped) dataset->skipped[reason] += count;
   }
-  if (!dataset.ok()) return ReportError(dataset.error());
   auto report = Calibrate(dataset->rows, *gpus, *options);
   if (!report.ok()) return ReportError(report.error());
+  for (const auto& [reason, count] : dataset->skipped) report->skipped[reason] += count;
   WriteCalibrationReport(std::cout, *report, dataset->name, *format);
   if (!f.output.empty()) {
     if (report->calibration.entries.empty()) {
@@ -87,10 +96,10 @@ int RunValidate(const CalibrateFlags& f) {
   if (!options.ok()) return ReportError(options.error());
   auto gpus = LoadGpuTable(f.gpu_table);
   if (!gpus.ok()) return ReportError(gpus.error());
-  if (f.measurements == "vidur-gemm" || f.measurements == "vidur-allreduce") {
+  if (f.dataset == "vidur-gemm" || f.dataset == "vidur-allreduce") {
     auto engine = LoadEngine(f.engine);
     if (!engine.ok()) return ReportError(engine.error());
-    if (f.measurements == "vidur-gemm") {
+    if (f.dataset == "vidur-gemm") {
       auto gemms = LoadVidurGemms(f.data_dir, *gpus);
       if (!gemms.ok()) return ReportError(gemms.error());
       WriteOperatorReport(std::cout, ValidateGemms(*gemms, *gpus, *engine),
@@ -108,7 +117,7 @@ int RunValidate(const CalibrateFlags& f) {
     }
     return kExitOk;
   }
-  auto dataset = LoadDataset(f.measurements, f.data_dir, *gpus);
+  auto dataset = LoadDataset(f.dataset, f.data_dir, *gpus);
   if (!dataset.ok()) return ReportError(dataset.error());
   auto report = Calibrate(dataset->rows, *gpus, *options);
   if (!report.ok()) return ReportError(report.error());

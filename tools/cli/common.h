@@ -70,7 +70,8 @@ Result<Job> LoadJob(const JobFlags& flags);
 
 // Flags of `calibrate` and `validate`.
 struct CalibrateFlags {
-  std::string measurements;  // calibrate: a measurements CSV; validate: a dataset name or CSV
+  std::vector<std::string> measurements;  // calibrate: datasets or measurement CSVs
+  std::string dataset;                    // validate: one dataset or measurements CSV
   std::string data_dir = "../shared/validation-data";
   std::string output;        // calibrate -o
   std::string dump;          // per-row CSV

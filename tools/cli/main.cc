@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
   CalibrateFlags calibrate_flags;
   CLI::App* calibrate = app.add_subcommand("calibrate", "fit the CTCF (alpha, beta per GPU, engine and phase) from measurements");
   calibrate->add_option("--measurements", calibrate_flags.measurements,
-                        "measurements CSV (docs/calibration.md), or a public dataset name (see `validate`)")
+                        "measurements CSV (docs/calibration.md) or public dataset name (see `validate`); repeatable")
       ->required();
   calibrate->add_option("-o,--output", calibrate_flags.output, "write the calibration JSON that `plan --calibration` reads");
   calibrate->add_option("--dump", calibrate_flags.dump, "write measured and predicted values per run (CSV)");
@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
 
   CalibrateFlags validate_flags;
   CLI::App* validate = app.add_subcommand("validate", "error of the model against measured runs, uncalibrated and cross-validated");
-  validate->add_option("--dataset", validate_flags.measurements,
+  validate->add_option("--dataset", validate_flags.dataset,
                        "argonne, argonne-ttft, tgi-sagemaker, llamacpp, flexgen-t4, vidur-gemm, vidur-allreduce, "
                        "or a measurements CSV")
       ->required();

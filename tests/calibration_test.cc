@@ -39,7 +39,7 @@ constexpr const char* kValid = R"({
   "entries": [
     {"gpu": "T4", "engine": "flexgen", "phase": "prefill", "alpha": 1.5, "beta_s": 0.01, "points": 12,
      "median_ape_pct": 4.2},
-    {"gpu": "T4", "engine": "flexgen", "phase": "decode", "alpha": 0.8, "beta_s": -0.002},
+    {"gpu": "T4", "engine": "flexgen", "phase": "decode", "alpha": 0.8, "beta_s": 0.002},
     {"gpu": "L4", "engine": "vllm", "phase": "decode", "alpha": 1, "beta_s": 0, "points": 3}
   ]
 })";
@@ -60,7 +60,7 @@ TEST(CalibrationParseTest, ValidFile) {
   const CtcfEntry& d = c.entries[1];
   EXPECT_EQ(d.phase, Phase::kDecode);
   EXPECT_EQ(d.alpha, 0.8);
-  EXPECT_EQ(d.beta_s, -0.002);  // a negative intercept is a legitimate fit
+  EXPECT_EQ(d.beta_s, 0.002);
   EXPECT_EQ(d.points, 0);            // absent
   EXPECT_EQ(d.median_ape_pct, -1);  // absent: unknown
 }
@@ -119,6 +119,9 @@ TEST(CalibrationParseTest, BadPhase) {
 }
 
 TEST(CalibrationParseTest, AlphaMustBePositive) {
+  EXPECT_EQ(ParseError(File(R"({"gpu": "T4", "engine": "flexgen", "phase": "decode", "alpha": 1, "beta_s": -5})")),
+            "cal.json: entries[0]: field 'beta_s': expected a fixed cost >= 0 seconds, got -5 (a negative offset "
+            "predicts negative times for small work)");
   EXPECT_EQ(ParseError(File(R"({"gpu": "T4", "engine": "flexgen", "phase": "prefill", "alpha": 0, "beta_s": 0})")),
             "cal.json: entries[0]: field 'alpha': expected a positive scale, got 0 (a non-positive alpha would "
             "predict shorter times for more work)");

@@ -19,7 +19,7 @@ struct CtcfEntry {
   std::string engine;      // engine profile name
   Phase phase = Phase::kPrefill;
   double alpha = 1;        // dimensionless
-  double beta_s = 0;       // seconds, per prefill pass or per decode step
+  double beta_s = 0;       // seconds (>= 0), per batch prefill or per decode step
   int points = 0;          // measurements the fit used
   double median_ape_pct = -1;  // cross-validated median absolute % error; < 0 unknown
 };

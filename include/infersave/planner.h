@@ -86,8 +86,8 @@ struct Evaluation {
   double job_hours = 0;    // see Pace
   double billed_hours = 0;
   double job_cost_usd = 0;
-  // Paper eq. 3: min(TPS, TPS_SLO) x 3600 / (billed hours x price), tokens
-  // per USD of a billed hour.
+  // Paper eq. 3: min(TPS, TPS_SLO) x 3600 / (billed hours x price): tokens
+  // per hour of service per USD of the job (higher is better).
   double cost_efficiency = 0;
   bool precision_supported = true;  // the GPU computes in the weights' precision
   bool can_run = false;             // precision supported and Algorithm 1 found a placement
@@ -122,6 +122,11 @@ class Evaluator {
   const ParameterCount& params() const { return params_; }
 
  private:
+  // The calibration entries for this instance's GPU and the engine.
+  Ctcf LookupCtcf(const Instance& instance) const;
+  Evaluation EvaluateLayoutWith(const Instance& instance, int tp, OffloadMode mode, double fixed_ratio,
+                                const Ctcf& ctcf) const;
+
   PlanContext context_;
   PlanOptions options_;
   ParameterCount params_;

@@ -109,6 +109,10 @@ Result<Calibration> ParseCalibration(std::string_view json_text, std::string_vie
       return InvalidInput(fmt::format("{}: field 'alpha': expected a positive scale, got {} (a non-positive alpha "
                                       "would predict shorter times for more work)", where, *alpha));
     }
+    if (*beta < 0) {
+      return InvalidInput(fmt::format("{}: field 'beta_s': expected a fixed cost >= 0 seconds, got {} (a negative "
+                                      "offset predicts negative times for small work)", where, *beta));
+    }
     e.alpha = *alpha;
     e.beta_s = *beta;
     e.points = static_cast<int>(*points);

@@ -122,6 +122,7 @@ Status ValidateEngineProfile(const EngineProfile& e, std::string_view source) {
   };
   for (const Bounded& b : {Bounded{"layer_overhead_s", e.layer_overhead_s, 1},
                            Bounded{"collective_latency_s", e.collective_latency_s, 1},
+                           Bounded{"kernel_latency_s", e.kernel_latency_s, 1},
                            Bounded{"step_overhead_s", e.step_overhead_s, 1},
                            Bounded{"runtime_reserve_gib", e.runtime_reserve_bytes, kGiB},
                            Bounded{"host_reserve_gib", e.host_reserve_bytes, kGiB}}) {

@@ -142,6 +142,13 @@ Result<GpuTable> ParseGpuTable(std::string_view csv_text, std::string_view sourc
     if (so_far.Find(g.name)) {
       return InvalidInput(fmt::format("{}: GPU {} is listed twice", cells.Where("name"), io::Quote(g.name)));
     }
+    for (const std::string& alias : g.aliases) {
+      if (const GpuSpec* other = so_far.Find(alias); other || io::EqualsIgnoreCase(alias, g.name)) {
+        if (!other) continue;  // an alias may repeat the row's own name
+        return InvalidInput(fmt::format("{}: alias {} already names GPU {}", cells.Where("aliases"), io::Quote(alias),
+                                        io::Quote(other->name)));
+      }
+    }
     gpus.push_back(std::move(g));
   }
   if (gpus.empty()) return InvalidInput(fmt::format("{}: no GPU rows", source));

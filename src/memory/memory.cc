@@ -115,6 +115,8 @@ OffloadDecision DecideOffload(const MemoryBreakdown& mem, const EngineProfile& e
 
   if (mode == OffloadMode::kFixed) {
     if (fixed_ratio > 0 && !engine.supports_kv_offload) return cannot(OffloadBlocker::kEngineCannotOffload);
+    // Offloaded or not, the layer being computed needs its KV on the GPU.
+    if (fixed_ratio > 0 && available < mem.kv_per_layer_bytes) return cannot(OffloadBlocker::kNoRoomForOneLayer);
     if (fixed_ratio + 1e-12 < d.required_ratio) {
       if (available < mem.kv_per_layer_bytes) return cannot(OffloadBlocker::kNoRoomForOneLayer);
       return cannot(OffloadBlocker::kFixedRatioTooSmall);

@@ -139,9 +139,6 @@ Status ReadLlamaLike(const FieldReader& f, ModelConfig& m) {
   INFERSAVE_ASSIGN(m.vocab_size, f.Required("vocab_size"));
   INFERSAVE_ASSIGN(m.max_position_embeddings, f.Required("max_position_embeddings"));
   INFERSAVE_ASSIGN(m.tie_word_embeddings, f.Flag("tie_word_embeddings", false));
-  if (m.hidden_size % m.num_heads != 0 && !f.Text("head_dim").empty()) {
-    // head_dim given as a string is malformed; fall through to the check below.
-  }
   INFERSAVE_ASSIGN(m.head_dim, f.Optional("head_dim", m.hidden_size / m.num_heads));
   bool attention_bias = false;
   bool mlp_bias = false;
@@ -161,10 +158,7 @@ Status ReadLlamaLike(const FieldReader& f, ModelConfig& m) {
 #undef INFERSAVE_ASSIGN
 
 Status CheckConsistency(const ModelConfig& m, std::string_view source) {
-  if (m.family != ModelFamily::kOpt && m.head_dim * m.num_heads != m.hidden_size &&
-      m.hidden_size % m.num_heads != 0) {
-    // Models with an explicit head_dim may have q_width != hidden_size; that is fine.
-  }
+  // Llama-family configs may give a head_dim with heads x head_dim != hidden_size; that is valid.
   if (m.family == ModelFamily::kOpt && m.hidden_size % m.num_heads != 0) {
     return InvalidInput(fmt::format(
         "{}: hidden_size {} is not a multiple of num_attention_heads {}", source, m.hidden_size,

@@ -106,13 +106,13 @@ Json EvaluationJson(const Evaluation& e, const Plan& plan, const ReportContext& 
     j["job_hours"] = Round(e.job_hours, 6);
     j["billed_hours"] = Round(e.billed_hours, 6);
     j["job_cost_usd"] = Round(e.job_cost_usd, 4);
-    j["cost_efficiency_tokens_per_usd"] = Round(e.cost_efficiency, 1);
+    j["cost_efficiency"] = Round(e.cost_efficiency, 1);
     j["calibrated"] = e.ctcf.prefill.calibrated || e.ctcf.decode.calibrated;
     j["accuracy"] = AccuracyNote(e, plan, ctx);
   } else {
     for (const char* k : {"offload_ratio", "predicted_tps", "predicted_output_tps", "prefill_s", "decode_s_per_token",
                           "batch_total_s", "job_hours", "billed_hours", "job_cost_usd",
-                          "cost_efficiency_tokens_per_usd"}) {
+                          "cost_efficiency"}) {
       j[k] = nullptr;
     }
     j["calibrated"] = false;

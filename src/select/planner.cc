@@ -88,17 +88,36 @@ bool BetterLayout(const Evaluation& a, const Evaluation& b) {
 Evaluation Evaluator::Evaluate(const Instance& instance, OffloadMode mode, double fixed_ratio) const {
   // Every tensor-parallel degree that divides the GPU count and the model's
   // heads (the paper's model knows only one GPU per copy).
-  Evaluation best = EvaluateLayout(instance, 1, mode, fixed_ratio);
+  const Ctcf ctcf = LookupCtcf(instance);
+  Evaluation best = EvaluateLayoutWith(instance, 1, mode, fixed_ratio, ctcf);
   if (options_.perf_model == PerfModelKind::kPaper) return best;
   for (int tp = 2; tp <= instance.gpu_count; tp *= 2) {
     if (instance.gpu_count % tp != 0 || !ValidTensorParallel(*context_.model, tp)) continue;
-    Evaluation e = EvaluateLayout(instance, tp, mode, fixed_ratio);
+    Evaluation e = EvaluateLayoutWith(instance, tp, mode, fixed_ratio, ctcf);
     if (BetterLayout(e, best)) best = e;
   }
   return best;
 }
 
+Ctcf Evaluator::LookupCtcf(const Instance& instance) const {
+  Ctcf ctcf;
+  if (!calibration_matches_model_) return ctcf;
+  auto fill = [&](Phase phase, PhaseCtcf& out) {
+    if (const CtcfEntry* c = context_.calibration->Find(instance.gpu.name, context_.engine->name, phase)) {
+      out = PhaseCtcf{c->alpha, c->beta_s, true, c->points, c->median_ape_pct};
+    }
+  };
+  fill(Phase::kPrefill, ctcf.prefill);
+  fill(Phase::kDecode, ctcf.decode);
+  return ctcf;
+}
+
 Evaluation Evaluator::EvaluateLayout(const Instance& instance, int tp, OffloadMode mode, double fixed_ratio) const {
+  return EvaluateLayoutWith(instance, tp, mode, fixed_ratio, LookupCtcf(instance));
+}
+
+Evaluation Evaluator::EvaluateLayoutWith(const Instance& instance, int tp, OffloadMode mode, double fixed_ratio,
+                                         const Ctcf& ctcf) const {
   const Workload& w = options_.workload;
   const EngineProfile& engine = *context_.engine;
   Evaluation e;
@@ -121,15 +140,7 @@ Evaluation Evaluator::EvaluateLayout(const Instance& instance, int tp, OffloadMo
   e.can_run = e.precision_supported && e.offload.placement != Placement::kCannotRun;
 
   if (e.can_run) {
-    if (calibration_matches_model_) {
-      auto fill = [&](Phase phase, PhaseCtcf& out) {
-        if (const CtcfEntry* c = context_.calibration->Find(instance.gpu.name, engine.name, phase)) {
-          out = PhaseCtcf{c->alpha, c->beta_s, true, c->points, c->median_ape_pct};
-        }
-      };
-      fill(Phase::kPrefill, e.ctcf.prefill);
-      fill(Phase::kDecode, e.ctcf.decode);
-    }
+    e.ctcf = ctcf;
     PredictInput in;
     in.model = context_.model;
     in.params = &params_;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <iostream>
 
 #include "infersave/shipped.h"
@@ -110,6 +111,12 @@ Result<Job> LoadJob(const JobFlags& f) {
     }
     o.offload_mode = OffloadMode::kFixed;
     o.offload_ratio = ratio;
+    const double step = job.engine.offload_step;
+    if (step > 0 && std::fabs(ratio / step - std::round(ratio / step)) > 1e-6) {
+      return InvalidArgument(fmt::format("--offload {}: engine '{}' places the KV cache in steps of {:g}; give a "
+                                         "multiple of it",
+                                         f.offload, job.engine.name, step));
+    }
   }
   o.gpu_memory_utilization = f.gpu_memory_utilization;
   if (Status s = ValidatePlanOptions(o, job.model); !s.ok()) return s.error();

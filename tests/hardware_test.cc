@@ -163,6 +163,11 @@ TEST(GpuTableTest, DuplicateGpu) {
   // A name that is another row's alias is a duplicate too.
   EXPECT_EQ(GpuError(kGpus + "tesla t4,,turing,16,320,8.1,65,15.75,15.75\n"),
             "gpus.csv:4: column 'name': GPU \"tesla t4\" is listed twice");
+  // An alias that is another row's name or alias is ambiguous.
+  EXPECT_EQ(GpuError(kGpus + "L4,a10g,ada,24,300,30.3,121,31.5,31.5\n"),
+            "gpus.csv:4: column 'aliases': alias \"a10g\" already names GPU \"A10G\"");
+  EXPECT_EQ(GpuError(kGpus + "L4,Tesla-T4,ada,24,300,30.3,121,31.5,31.5\n"),
+            "gpus.csv:4: column 'aliases': alias \"Tesla-T4\" already names GPU \"T4\"");
 }
 
 TEST(GpuTableTest, BadCells) {

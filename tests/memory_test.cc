@@ -132,6 +132,13 @@ TEST(OffloadTest, HostReserveIsKeptFree) {
   EXPECT_EQ(DecideOffload(Round(10), e, OffloadMode::kAuto, 0, 5.9).blocker, OffloadBlocker::kHostMemoryTooSmall);
 }
 
+TEST(OffloadTest, FixedRatioStillNeedsOneLayerOnTheGpu) {
+  // 0.5 left, one layer's KV is 1: even with everything offloaded the layer
+  // being computed has nowhere to go.
+  EXPECT_EQ(DecideOffload(Round(6.5), Steps(0.01), OffloadMode::kFixed, 1.0, 100).blocker,
+            OffloadBlocker::kNoRoomForOneLayer);
+}
+
 TEST(OffloadTest, FixedRatioAboveTheNeedIsUsedAsGiven) {
   OffloadDecision d = DecideOffload(Round(14), Steps(0.01), OffloadMode::kFixed, 0.25, 100);
   EXPECT_EQ(d.placement, Placement::kOffload);

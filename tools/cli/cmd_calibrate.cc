@@ -23,6 +23,35 @@ Result<CalibrationOptions> Options(const std::string& perf_model, int folds) {
   return o;
 }
 
+// What both commands load first.
+struct Common {
+  OutputFormat format = OutputFormat::kTable;
+  CalibrationOptions options;
+  GpuTable gpus;
+};
+
+Result<Common> LoadCommon(const CalibrateFlags& f) {
+  Common c;
+  auto format = ParseOutputFormat(f.format);
+  if (!format.ok()) return format.error();
+  c.format = *format;
+  auto options = Options(f.perf_model, f.folds);
+  if (!options.ok()) return options.error();
+  c.options = *options;
+  auto gpus = LoadGpuTable(f.gpu_table);
+  if (!gpus.ok()) return gpus.error();
+  c.gpus = std::move(gpus).value();
+  return c;
+}
+
+Status WriteDump(const std::string& path, const CalibrationReport& report) {
+  if (path.empty()) return Status::Ok();
+  std::ofstream dump(path);
+  WriteRowDump(dump, report);
+  if (!dump) return InvalidInput(fmt::format("cannot write {}", path));
+  return Status::Ok();
+}
+
 Status WriteFile(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
   out << text;
@@ -34,12 +63,11 @@ Status WriteFile(const std::string& path, const std::string& text) {
 }  // namespace
 
 int RunCalibrate(const CalibrateFlags& f) {
-  auto format = ParseOutputFormat(f.format);
-  if (!format.ok()) return ReportError(format.error());
-  auto options = Options(f.perf_model, f.folds);
-  if (!options.ok()) return ReportError(options.error());
-  auto gpus = LoadGpuTable(f.gpu_table);
-  if (!gpus.ok()) return ReportError(gpus.error());
+  auto common = LoadCommon(f);
+  if (!common.ok()) return ReportError(common.error());
+  const OutputFormat* format = &common->format;
+  const CalibrationOptions* options = &common->options;
+  const GpuTable* gpus = &common->gpus;
   std::optional<Catalog> catalog;
   if (!f.catalog.empty()) {
     auto c = LoadCatalog(f.catalog, *gpus);
@@ -81,21 +109,16 @@ int RunCalibrate(const CalibrateFlags& f) {
     if (Status s = WriteFile(f.output, CalibrationToJson(*report, note)); !s.ok()) return ReportError(s.error());
     std::cerr << "wrote " << f.output << '\n';
   }
-  if (!f.dump.empty()) {
-    std::ofstream dump(f.dump);
-    WriteRowDump(dump, *report);
-    if (!dump) return ReportError(InvalidInput(fmt::format("cannot write {}", f.dump)));
-  }
+  if (Status s = WriteDump(f.dump, *report); !s.ok()) return ReportError(s.error());
   return report->calibration.entries.empty() ? kExitNoneQualifies : kExitOk;
 }
 
 int RunValidate(const CalibrateFlags& f) {
-  auto format = ParseOutputFormat(f.format);
-  if (!format.ok()) return ReportError(format.error());
-  auto options = Options(f.perf_model, f.folds);
-  if (!options.ok()) return ReportError(options.error());
-  auto gpus = LoadGpuTable(f.gpu_table);
-  if (!gpus.ok()) return ReportError(gpus.error());
+  auto common = LoadCommon(f);
+  if (!common.ok()) return ReportError(common.error());
+  const OutputFormat* format = &common->format;
+  const CalibrationOptions* options = &common->options;
+  const GpuTable* gpus = &common->gpus;
   if (f.dataset == "vidur-gemm" || f.dataset == "vidur-allreduce") {
     auto engine = LoadEngine(f.engine);
     if (!engine.ok()) return ReportError(engine.error());
@@ -123,11 +146,7 @@ int RunValidate(const CalibrateFlags& f) {
   if (!report.ok()) return ReportError(report.error());
   for (const auto& [reason, count] : dataset->skipped) report->skipped[reason] += count;
   WriteValidationReport(std::cout, *report, dataset->name, dataset->description, *format);
-  if (!f.dump.empty()) {
-    std::ofstream dump(f.dump);
-    WriteRowDump(dump, *report);
-    if (!dump) return ReportError(InvalidInput(fmt::format("cannot write {}", f.dump)));
-  }
+  if (Status s = WriteDump(f.dump, *report); !s.ok()) return ReportError(s.error());
   return kExitOk;
 }
 

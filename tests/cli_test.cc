@@ -585,7 +585,7 @@ std::vector<BadCase> BadCases() {
       {"UnknownCatalog",
        {"plan", "--catalog", "pape"},
        3,
-       "unknown catalog 'pape' (did you mean 'paper'?) (shipped: aws, paper; or give a path to a .csv file)",
+       "unknown catalog 'pape' (did you mean 'paper'?) (shipped: aws, azure, gcp, paper; or give a path to a .csv file)",
        true},
       // Calibration files.
       {"CalibrationPointsOverflow",  // was undefined behaviour: a double beyond int cast to int

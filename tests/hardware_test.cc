@@ -454,7 +454,7 @@ TEST_F(HardwareShippedTest, GpuTableRows) {
   for (const GpuSpec& g : gpus_.gpus()) names.push_back(g.name);
   EXPECT_EQ(names, (std::vector<std::string>{"T4", "T4g", "A10G", "A10", "L4", "L40S", "A40", "V100",
                                              "V100-32GB", "A100", "A100-80GB", "H100", "H100-PCIe", "GH200",
-                                             "H200"}));
+                                             "H200", "A100-80GB-PCIe", "H100-NVL"}));
   for (const GpuSpec& g : gpus_.gpus()) {
     SCOPED_TRACE(g.name);
     EXPECT_GT(g.memory_bytes, 0);
@@ -585,7 +585,7 @@ TEST_F(HardwareShippedTest, CatalogNamesAreCaseInsensitive) {
   auto catalog = LoadCatalog("PAPER", gpus_);
   ASSERT_TRUE(catalog.ok()) << catalog.error().message();
   EXPECT_EQ(catalog->name, "paper");
-  EXPECT_EQ(ShippedCatalogNames(), (std::vector<std::string>{"aws", "paper"}));
+  EXPECT_EQ(ShippedCatalogNames(), (std::vector<std::string>{"aws", "azure", "gcp", "paper"}));
 }
 
 TEST_F(HardwareShippedTest, UnknownCatalog) {
@@ -593,7 +593,7 @@ TEST_F(HardwareShippedTest, UnknownCatalog) {
   ASSERT_FALSE(catalog.ok());
   EXPECT_EQ(catalog.error().code(), ErrorCode::kNotFound);
   EXPECT_EQ(catalog.error().message(),
-            "unknown catalog 'awz' (did you mean 'aws'?) (shipped: aws, paper; or give a path to a .csv file)");
+            "unknown catalog 'awz' (did you mean 'aws'?) (shipped: aws, azure, gcp, paper; or give a path to a .csv file)");
   auto missing = LoadCatalog("/nonexistent-infersave-dir/cat.csv", gpus_);
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().code(), ErrorCode::kInvalidInput);

@@ -148,7 +148,7 @@ void ExpectGolden(const std::string& name, const std::string& args) {
 }
 
 const std::string kPaperFlags =
-    "plan --catalog paper --model opt-2.7b --batch-size 32 --max-price 3 --billing hourly --engine flexgen";
+    "plan --today 2026-11-26 --catalog paper --model opt-2.7b --batch-size 32 --max-price 3 --billing hourly --engine flexgen";
 
 TEST(PaperGoldenTest, Online400) { ExpectGolden("paper_online_400.txt", kPaperFlags + " --slo-tps 400"); }
 TEST(PaperGoldenTest, Online600Headroom10) {
@@ -162,7 +162,7 @@ TEST(PaperGoldenTest, Offline100Json) {
   ExpectGolden("paper_offline_100.json",
                kPaperFlags + " --input-len 1024 --output-len 128 --requests 1000 --slo-tps 100 --format json");
 }
-TEST(PaperGoldenTest, DefaultPlan) { ExpectGolden("default_plan.txt", "plan"); }
+TEST(PaperGoldenTest, DefaultPlan) { ExpectGolden("default_plan.txt", "plan --today 2026-11-26"); }
 
 }  // namespace
 }  // namespace infersave

@@ -299,3 +299,86 @@ TEST(TensorParallelTest, SplittingHalvesWeightsPerGpuAndAddsAllReduce) {
 
 }  // namespace
 }  // namespace infersave
+
+namespace infersave {
+namespace {
+
+TEST(CatalogOptionsTest, SpotPricesAndMissingOnes) {
+  ModelConfig model = testing::Model("opt-2.7b");
+  EngineProfile engine = testing::Engine("vllm");
+  Catalog catalog;
+  Instance with_spot;
+  with_spot.name = "a";
+  with_spot.gpu = testing::Gpu("L4");
+  with_spot.gpu_count = 1;
+  with_spot.host_memory_bytes = 64.0 * (1 << 30);
+  with_spot.usd_per_hour = 1.0;
+  with_spot.spot_usd_per_hour = 0.3;
+  Instance without = with_spot;
+  without.name = "b";
+  without.usd_per_hour = 0.5;
+  without.spot_usd_per_hour.reset();
+  catalog.instances = {with_spot, without};
+  PlanOptions o;
+  o.slo_tps = 100;
+  o.spot = true;
+  auto plan = MakePlan(PlanContext{&model, &catalog, &engine, nullptr}, o);
+  ASSERT_TRUE(plan.ok());
+  ASSERT_TRUE(plan->recommendation);
+  EXPECT_EQ(plan->recommendation->instance->name, "a");
+  EXPECT_DOUBLE_EQ(plan->recommendation->usd_per_hour, 0.3);
+  const Evaluation* b = testing::FindCandidate(*plan, "b");
+  EXPECT_EQ(b->verdict, Verdict::kNoSpotPrice);
+  EXPECT_EQ(RejectionText(*b, plan->options), "no spot price in the catalog");
+  EXPECT_EQ(plan->warnings[0], "1 of 2 instances have no spot price in catalog  and were left out");
+  // On demand, the cheaper on-demand price wins.
+  o.spot = false;
+  plan = MakePlan(PlanContext{&model, &catalog, &engine, nullptr}, o);
+  EXPECT_EQ(plan->recommendation->instance->name, "b");
+}
+
+TEST(CatalogOptionsTest, PriceCheckFlagsImplausiblePrices) {
+  Catalog catalog;
+  auto add = [&](std::string name, double price, std::optional<double> spot = std::nullopt) {
+    Instance i;
+    i.name = std::move(name);
+    i.gpu = testing::Gpu("A10G");
+    i.gpu_count = 1;
+    i.usd_per_hour = price;
+    i.spot_usd_per_hour = spot;
+    i.line = static_cast<int>(catalog.instances.size()) + 2;
+    catalog.instances.push_back(i);
+  };
+  add("ok-1", 1.0);
+  add("ok-2", 1.2, 0.4);
+  add("typo", 0.1);       // a tenth of the others: a misplaced decimal point
+  add("free", 0.01);      // under $0.05 per GPU-hour
+  add("spot-high", 1.1, 1.5);
+  std::vector<std::string> flags = CheckCatalogPrices(catalog);
+  ASSERT_EQ(flags.size(), 3u);
+  EXPECT_EQ(flags[0], "typo (line 4): $0.100 per GPU-hour is under a quarter of the $1.000 a A10G costs elsewhere in "
+                      "this catalog; check its Price");
+  EXPECT_EQ(flags[1], "free (line 5): $0.0100 per GPU-hour is implausibly low for a A10G; check its Price");
+  EXPECT_EQ(flags[2], "spot-high (line 6): spot price $1.500/h is above the on-demand $1.100/h");
+}
+
+TEST(CatalogOptionsTest, RegionFilter) {
+  const std::string csv =
+      "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,GpuInfo,Price,SpotPrice,Region,AvailabilityZone\n"
+      "g5.xlarge,A10G,1,4,16,,1.006,,us-east-1,\n"
+      "g5.xlarge,A10G,1,4,16,,1.2,,eu-west-1,\n";
+  auto first = ParseCatalog(csv, "c.csv", testing::Gpus());
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->instances[0].usd_per_hour, 1.006);
+  EXPECT_EQ(first->other_region_rows, 1);
+  auto eu = ParseCatalog(csv, "c.csv", testing::Gpus(), "EU-WEST-1");
+  ASSERT_TRUE(eu.ok());
+  ASSERT_EQ(eu->instances.size(), 1u);
+  EXPECT_EQ(eu->instances[0].usd_per_hour, 1.2);
+  EXPECT_EQ(ParseCatalog(csv, "c.csv", testing::Gpus(), "us-east-2").error().message(),
+            "c.csv: no GPU instances in region 'us-east-2' (did you mean 'us-east-1'?) (regions in this catalog: "
+            "eu-west-1, us-east-1)");
+}
+
+}  // namespace
+}  // namespace infersave

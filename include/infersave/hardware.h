@@ -92,8 +92,15 @@ struct Catalog {
 // AvailabilityZone), plus optional Source, AsOf and gpu.<column> overrides.
 // Rows without an accelerator (CPU-only instances) are skipped. Every other
 // row must name a GPU in `gpus` and carry a positive Price; errors name the
-// source, line and column.
+// source, line and column. With `region`, only that region's rows are kept
+// (an error lists the catalog's regions when none match); without, the first
+// row of each instance type is kept and the others are counted.
 Result<Catalog> ParseCatalog(std::string_view csv_text, std::string_view source,
-                             const GpuTable& gpus);
+                             const GpuTable& gpus, std::string_view region = "");
+
+// Prices that look wrong: far below what the same GPU costs elsewhere in the
+// catalog (under a quarter of its median price per GPU-hour), under $0.05
+// per GPU-hour, or a spot price above the on-demand one. One message each.
+std::vector<std::string> CheckCatalogPrices(const Catalog& catalog);
 
 }  // namespace infersave

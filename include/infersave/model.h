@@ -49,6 +49,10 @@ struct ModelConfig {
 
   std::string torch_dtype;     // the config's torch_dtype, verbatim ("float16", "bfloat16")
   double published_params = 0;  // the publisher's total, when the shipped file records it; else 0
+  // HuggingFace repository id to deploy ("facebook/opt-2.7b"): the shipped
+  // file's _infersave.hf_repo; for another config.json a guess: its
+  // _name_or_path, else the folder holding the file (must be checked).
+  std::string hf_repo;
 
   int64_t kv_width() const { return num_kv_heads * head_dim; }  // n_kv x d_head
   int64_t q_width() const { return num_heads * head_dim; }

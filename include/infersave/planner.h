@@ -51,6 +51,8 @@ struct PlanOptions {
   // Price cap P_max in USD per instance-hour; infinity means none.
   double max_usd_per_hour = std::numeric_limits<double>::infinity();
   Billing billing = Billing::kPerSecond;
+  // Price instances at their SpotPrice; those without one are rejected.
+  bool spot = false;
   Pace pace = Pace::kSlo;  // kMax when slo_tps is 0
   PerfModelKind perf_model = PerfModelKind::kRoofline;
   OffloadMode offload_mode = OffloadMode::kAuto;
@@ -65,6 +67,7 @@ Status ValidatePlanOptions(const PlanOptions& options, const ModelConfig& model)
 // Why an instance is not recommended.
 enum class Verdict {
   kQualifies,        // runs, meets the SLO, within the price cap
+  kNoSpotPrice,      // --spot, and the catalog has no spot price for it
   kOverPriceCap,     // price > P_max (Algorithm 1's first filter)
   kUnsupportedPrecision,  // the GPU cannot compute in the weights' precision
   kCannotRun,        // Algorithm 1: see Evaluation::offload.blocker
@@ -92,6 +95,7 @@ struct Evaluation {
   bool precision_supported = true;  // the GPU computes in the weights' precision
   bool can_run = false;             // precision supported and Algorithm 1 found a placement
   bool within_price_cap = true;
+  bool priced = true;               // has a price of the kind asked for (spot or on-demand)
   bool meets_slo = false;           // throughput >= SLO x (1 + headroom); false when it cannot run
   Verdict verdict = Verdict::kQualifies;
 

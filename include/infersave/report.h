@@ -2,6 +2,7 @@
 // any stream (the library computes; these functions only format).
 #pragma once
 
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -25,7 +26,11 @@ struct ReportContext {
   const Catalog* catalog = nullptr;
   const Calibration* calibration = nullptr;  // may be null
   int top = 3;  // qualifying instances listed in the table
+  std::string today;  // YYYY-MM-DD, to print the catalog's age ("" = do not)
 };
+
+// Days from `from` to `to` (both YYYY-MM-DD); nullopt when either is not a date.
+std::optional<int> DaysBetween(std::string_view from, std::string_view to);
 
 void WritePlan(std::ostream& out, const Plan& plan, const ReportContext& ctx, OutputFormat format);
 

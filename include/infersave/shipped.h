@@ -38,7 +38,7 @@ Result<std::string> ReadTextFile(const std::string& path);
 // kNotFound and a "did you mean" hint.
 Result<ModelConfig> LoadModel(std::string_view name_or_path);
 Result<GpuTable> LoadGpuTable(std::string_view path);  // "" = shipped data/gpus.csv
-Result<Catalog> LoadCatalog(std::string_view name_or_path, const GpuTable& gpus);
+Result<Catalog> LoadCatalog(std::string_view name_or_path, const GpuTable& gpus, std::string_view region = "");
 Result<EngineProfile> LoadEngine(std::string_view name_or_path);
 Result<Calibration> LoadCalibration(std::string_view name_or_path);
 

@@ -135,10 +135,10 @@ Result<GpuTable> LoadGpuTable(std::string_view path) {
   return ParseGpuTable(*body, path);
 }
 
-Result<Catalog> LoadCatalog(std::string_view name_or_path, const GpuTable& gpus) {
+Result<Catalog> LoadCatalog(std::string_view name_or_path, const GpuTable& gpus, std::string_view region) {
   auto text = Resolve(name_or_path, "catalog", "catalogs/", ".csv", "");
   if (!text.ok()) return text.error();
-  auto catalog = ParseCatalog(text->body, text->source, gpus);
+  auto catalog = ParseCatalog(text->body, text->source, gpus, region);
   if (catalog.ok()) catalog->name = text->source;
   return catalog;
 }

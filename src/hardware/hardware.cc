@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "infersave/hardware.h"
@@ -195,7 +196,8 @@ std::vector<std::string> GpuNames(const GpuTable& gpus) {
 }  // namespace
 
 Result<Catalog> ParseCatalog(std::string_view csv_text, std::string_view source,
-                             const GpuTable& gpus) {
+                             const GpuTable& gpus, std::string_view region) {
+  std::set<std::string> regions_seen;
   auto table = io::ParseCsv(csv_text, source);
   if (!table.ok()) return table.error();
   if (Status s = io::RequireColumns(
@@ -283,6 +285,8 @@ Result<Catalog> ParseCatalog(std::string_view csv_text, std::string_view source,
 
     inst.region = std::string(cells.Text("Region"));
     inst.zone = std::string(cells.Text("AvailabilityZone"));
+    if (!inst.region.empty()) regions_seen.insert(inst.region);
+    if (!region.empty() && !io::EqualsIgnoreCase(inst.region, io::Trim(region))) continue;
     inst.source = std::string(cells.Text("Source"));
     inst.as_of = std::string(cells.Text("AsOf"));
 
@@ -305,10 +309,45 @@ Result<Catalog> ParseCatalog(std::string_view csv_text, std::string_view source,
     }
     catalog.instances.push_back(std::move(inst));
   }
+  if (catalog.instances.empty() && !region.empty()) {
+    std::vector<std::string> known(regions_seen.begin(), regions_seen.end());
+    return InvalidInput(fmt::format("{}: no GPU instances in region '{}'{} (regions in this catalog: {})", source,
+                                    io::Trim(region), io::DidYouMean(region, known),
+                                    known.empty() ? "none named" : fmt::format("{}", fmt::join(known, ", "))));
+  }
   if (catalog.instances.empty()) {
     return InvalidInput(fmt::format("{}: no GPU instances (every row lacks an AcceleratorName)", source));
   }
   return catalog;
+}
+
+std::vector<std::string> CheckCatalogPrices(const Catalog& catalog) {
+  std::map<std::string, std::vector<double>> per_gpu;
+  for (const Instance& i : catalog.instances) per_gpu[i.gpu.name].push_back(i.usd_per_hour / i.gpu_count);
+  std::map<std::string, double> median;
+  for (auto& [gpu, prices] : per_gpu) {
+    std::sort(prices.begin(), prices.end());
+    const size_t n = prices.size();
+    median[gpu] = n % 2 ? prices[n / 2] : (prices[n / 2 - 1] + prices[n / 2]) / 2;
+  }
+  std::vector<std::string> out;
+  for (const Instance& i : catalog.instances) {
+    const double per_gpu_hour = i.usd_per_hour / i.gpu_count;
+    const double typical = median[i.gpu.name];
+    if (per_gpu_hour < 0.05) {
+      out.push_back(fmt::format("{} (line {}): ${:.4f} per GPU-hour is implausibly low for a {}; check its Price",
+                                i.name, i.line, per_gpu_hour, i.gpu.name));
+    } else if (per_gpu_hour < 0.25 * typical) {
+      out.push_back(fmt::format("{} (line {}): ${:.3f} per GPU-hour is under a quarter of the ${:.3f} a {} costs "
+                                "elsewhere in this catalog; check its Price",
+                                i.name, i.line, per_gpu_hour, typical, i.gpu.name));
+    }
+    if (i.spot_usd_per_hour && *i.spot_usd_per_hour > i.usd_per_hour) {
+      out.push_back(fmt::format("{} (line {}): spot price ${:.3f}/h is above the on-demand ${:.3f}/h", i.name, i.line,
+                                *i.spot_usd_per_hour, i.usd_per_hour));
+    }
+  }
+  return out;
 }
 
 }  // namespace infersave

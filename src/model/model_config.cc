@@ -245,8 +245,15 @@ Result<ModelConfig> ParseModelConfig(std::string_view json_text, std::string_vie
   if (Status s = CheckConsistency(m, source); !s.ok()) return s.error();
   m.torch_dtype = f.Text("torch_dtype");
 
+  if (auto n = doc.find("_name_or_path"); n != doc.end() && n->is_string() && !n->get<std::string>().empty()) {
+    m.hf_repo = n->get<std::string>();
+  } else {
+    const size_t slash = source.rfind('/');
+    m.hf_repo = slash == std::string_view::npos ? "." : slash == 0 ? "/" : std::string(source.substr(0, slash));
+  }
   auto meta = doc.find("_infersave");
   if (meta != doc.end() && meta->is_object()) {
+    if (auto r = meta->find("hf_repo"); r != meta->end() && r->is_string()) m.hf_repo = r->get<std::string>();
     if (auto n = meta->find("name"); n != meta->end() && n->is_string()) m.name = n->get<std::string>();
     if (auto s = meta->find("source"); s != meta->end() && s->is_string()) m.source = s->get<std::string>();
     if (auto p = meta->find("published_params"); p != meta->end() && p->is_number()) {

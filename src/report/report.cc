@@ -4,7 +4,9 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "io/csv.h"
@@ -46,6 +48,21 @@ std::string PhaseNote(const PhaseCtcf& c) {
 }
 
 }  // namespace
+
+std::optional<int> DaysBetween(std::string_view from, std::string_view to) {
+  auto parse = [](std::string_view d) -> std::optional<std::chrono::sys_days> {
+    int y = 0;
+    unsigned m = 0, day = 0;
+    if (d.size() != 10 || d[4] != '-' || d[7] != '-') return std::nullopt;
+    if (std::sscanf(std::string(d).c_str(), "%4d-%2u-%2u", &y, &m, &day) != 3) return std::nullopt;
+    std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{m}, std::chrono::day{day}};
+    if (!ymd.ok()) return std::nullopt;
+    return std::chrono::sys_days{ymd};
+  };
+  auto a = parse(from), b = parse(to);
+  if (!a || !b) return std::nullopt;
+  return static_cast<int>((*b - *a).count());
+}
 
 Result<OutputFormat> ParseOutputFormat(std::string_view text) {
   std::string t = io::ToLower(io::Trim(text));
@@ -161,9 +178,12 @@ Json InputsJson(const Plan& plan, const ReportContext& ctx) {
                   : o.offload_mode == OffloadMode::kNone ? Json("none")
                                                          : Json(o.offload_ratio);
   in["calibration"] = ctx.calibration ? Json(ctx.calibration->source) : Json();
+  auto age = DaysBetween(plan.catalog_as_of, ctx.today);
   in["catalog"] = {{"name", plan.catalog},
                    {"as_of", plan.catalog_as_of.empty() ? Json() : Json(plan.catalog_as_of)},
-                   {"instances", plan.candidates.size()}};
+                   {"age_days", age ? Json(*age) : Json()},
+                   {"instances", plan.candidates.size()},
+                   {"prices", o.spot ? "spot" : "on-demand"}};
   return in;
 }
 
@@ -208,9 +228,14 @@ std::string Hours(double h) { return h < 10 ? fmt::format("{:.2f} h", h) : fmt::
 void WritePlanHeader(std::ostream& out, const Plan& plan, const ReportContext& ctx) {
   const PlanOptions& o = plan.options;
   const Workload& w = o.workload;
-  fmt::print(out, "InferSave plan: {} ({:.2f} B params, {}) on catalog {}{}\n", ctx.model->name,
+  std::string age;
+  if (auto days = DaysBetween(plan.catalog_as_of, ctx.today); days && *days >= 0) {
+    age = fmt::format(", {} day{} old", *days, *days == 1 ? "" : "s");
+  }
+  fmt::print(out, "InferSave plan: {} ({:.2f} B params, {}) on catalog {}{}{}\n", ctx.model->name,
              static_cast<double>(plan.params.total) / 1e9, PrecisionName(w.weight_precision), plan.catalog,
-             plan.catalog_as_of.empty() ? " (undated)" : fmt::format(" (prices as of {})", plan.catalog_as_of));
+             plan.catalog_as_of.empty() ? " (undated)" : fmt::format(" (prices as of {}{})", plan.catalog_as_of, age),
+             o.spot ? ", spot prices" : "");
   fmt::print(out, "  workload   batch {} x ({} in + {} out) tokens, {} requests\n", w.batch_size, w.input_len,
              w.output_len, w.requests);
   std::string slo = o.slo_tps > 0 ? fmt::format(">= {:g} tok/s (input + output)", o.slo_tps) : "none";

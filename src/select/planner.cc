@@ -124,8 +124,13 @@ Evaluation Evaluator::EvaluateLayoutWith(const Instance& instance, int tp, Offlo
   e.instance = &instance;
   e.tp = tp;
   e.replicas = instance.gpu_count / tp;
-  e.usd_per_hour = instance.usd_per_hour;
-  e.within_price_cap = instance.usd_per_hour <= options_.max_usd_per_hour;
+  if (options_.spot) {
+    e.priced = instance.spot_usd_per_hour.has_value();
+    e.usd_per_hour = instance.spot_usd_per_hour.value_or(instance.usd_per_hour);
+  } else {
+    e.usd_per_hour = instance.usd_per_hour;
+  }
+  e.within_price_cap = e.usd_per_hour <= options_.max_usd_per_hour;
 
   const Precision compute = w.weight_precision == Precision::kFp32 || w.weight_precision == Precision::kBf16
                                 ? w.weight_precision
@@ -178,7 +183,9 @@ Evaluation Evaluator::EvaluateLayoutWith(const Instance& instance, int tp, Offlo
   }
 
   // Algorithm 1 filters by price first, then by memory; then the SLO.
-  if (!e.within_price_cap) {
+  if (!e.priced) {
+    e.verdict = Verdict::kNoSpotPrice;
+  } else if (!e.within_price_cap) {
     e.verdict = Verdict::kOverPriceCap;
   } else if (!e.precision_supported) {
     e.verdict = Verdict::kUnsupportedPrecision;
@@ -199,6 +206,7 @@ int Group(const Evaluation& e) {
     case Verdict::kQualifies: return 0;
     case Verdict::kMissesSlo: return 1;
     case Verdict::kOverPriceCap: return e.can_run ? 2 : 3;
+    case Verdict::kNoSpotPrice: return 3;
     default: return 3;
   }
 }
@@ -252,7 +260,7 @@ Result<Plan> MakePlan(const PlanContext& context, const PlanOptions& options) {
   // Max-Performance: the highest predicted throughput among instances that
   // can run the job within the price cap (the paper's g6e.xlarge).
   for (const Evaluation& e : plan.candidates) {
-    if (!e.can_run || !e.within_price_cap) continue;
+    if (!e.can_run || !e.within_price_cap || !e.priced) continue;
     if (!plan.max_performance || e.tps > plan.max_performance->tps ||
         (e.tps == plan.max_performance->tps && RanksBefore(e, *plan.max_performance))) {
       plan.max_performance = e;
@@ -273,10 +281,19 @@ Result<Plan> MakePlan(const PlanContext& context, const PlanOptions& options) {
         "calibration {} was fitted against the '{}' model, not '{}'; predictions are uncalibrated",
         context.calibration->source, context.calibration->perf_model, plan.perf_model));
   }
+  for (std::string& w : CheckCatalogPrices(*context.catalog)) plan.warnings.push_back("catalog: " + std::move(w));
+  if (options.spot) {
+    int missing = 0;
+    for (const Instance& i : context.catalog->instances) missing += i.spot_usd_per_hour ? 0 : 1;
+    if (missing > 0) {
+      plan.warnings.push_back(fmt::format("{} of {} instances have no spot price in catalog {} and were left out",
+                                          missing, context.catalog->instances.size(), context.catalog->name));
+    }
+  }
   if (context.catalog->other_region_rows > 0) {
     plan.warnings.push_back(fmt::format(
         "catalog {} lists {} more rows for instance types in other regions or zones; the first row of each type "
-        "was used",
+        "was used (choose one with --region)",
         context.catalog->name, context.catalog->other_region_rows));
   }
   return plan;
@@ -289,6 +306,8 @@ std::string RejectionText(const Evaluation& e, const PlanOptions& o) {
       return "";
     case Verdict::kOverPriceCap:
       return fmt::format("over the price cap: ${:.3f}/h > ${:.2f}/h", e.usd_per_hour, o.max_usd_per_hour);
+    case Verdict::kNoSpotPrice:
+      return "no spot price in the catalog";
     case Verdict::kUnsupportedPrecision:
       return fmt::format("{} has no {} support", inst.gpu.name, PrecisionName(o.workload.weight_precision));
     case Verdict::kMissesSlo: {

@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cmath>
 #include <iostream>
 
 #include "infersave/shipped.h"
+#include "io/text.h"
 
 namespace infersave::cli {
 
@@ -14,6 +16,10 @@ void AddJobFlags(CLI::App& app, JobFlags& f) {
       ->capture_default_str();
   app.add_option("-c,--catalog", f.catalog, "shipped catalog (aws, paper) or path to a SkyPilot-format CSV")
       ->capture_default_str();
+  app.add_option("--cloud", f.cloud, "use the shipped catalog of a cloud: aws, gcp or azure (instead of --catalog)");
+  app.add_option("--region", f.region, "keep only this region's instances (e.g. us-east-1)");
+  app.add_flag("--spot", f.spot, "price instances at their spot price (those without one are left out)");
+  app.add_option("--today", f.today, "date the catalog's age is counted to, YYYY-MM-DD (default: the system date)");
   app.add_option("--gpu-table", f.gpu_table, "path to a GPU table CSV replacing the shipped one");
   app.add_option("-b,--batch-size", f.batch_size, "requests processed together per replica (BS)")->capture_default_str();
   app.add_option("-i,--input-len", f.input_len, "prompt tokens per request (L_in)")->capture_default_str();
@@ -46,6 +52,10 @@ void AddJobFlags(CLI::App& app, JobFlags& f) {
 
 Result<Job> LoadJob(const JobFlags& f) {
   Job job;
+  job.today = f.today.empty() ? Today() : f.today;
+  if (!DaysBetween("2000-01-01", job.today)) {
+    return InvalidArgument(fmt::format("--today: expected a date YYYY-MM-DD, got \"{}\"", f.today));
+  }
   auto format = ParseOutputFormat(f.format);
   if (!format.ok()) return format.error();
   job.format = *format;
@@ -56,7 +66,19 @@ Result<Job> LoadJob(const JobFlags& f) {
   auto gpus = LoadGpuTable(f.gpu_table);
   if (!gpus.ok()) return gpus.error();
   job.gpus = std::move(gpus).value();
-  auto catalog = LoadCatalog(f.catalog, job.gpus);
+  std::string catalog_name = f.catalog;
+  if (!f.cloud.empty()) {
+    const std::string cloud = io::ToLower(f.cloud);
+    if (cloud != "aws" && cloud != "gcp" && cloud != "azure") {
+      return InvalidArgument(fmt::format("--cloud: expected aws, gcp or azure, got \"{}\"", f.cloud));
+    }
+    if (f.catalog != "aws" && !io::EqualsIgnoreCase(f.catalog, cloud)) {
+      return InvalidArgument(fmt::format("give --cloud or --catalog, not both (--cloud {} --catalog {})", f.cloud,
+                                         f.catalog));
+    }
+    catalog_name = cloud;
+  }
+  auto catalog = LoadCatalog(catalog_name, job.gpus, f.region);
   if (!catalog.ok()) return catalog.error();
   job.catalog = std::move(catalog).value();
   auto engine = LoadEngine(f.engine);
@@ -83,6 +105,7 @@ Result<Job> LoadJob(const JobFlags& f) {
   o.workload.weight_precision = *precision;
   o.workload.kv_precision = *precision;
   o.slo_tps = f.slo_tps;
+  o.spot = f.spot;
   o.slo_headroom_pct = f.slo_headroom_pct;
   if (f.max_price) o.max_usd_per_hour = *f.max_price;
   auto billing = ParseBilling(f.billing);
@@ -121,6 +144,13 @@ Result<Job> LoadJob(const JobFlags& f) {
   o.gpu_memory_utilization = f.gpu_memory_utilization;
   if (Status s = ValidatePlanOptions(o, job.model); !s.ok()) return s.error();
   return job;
+}
+
+std::string Today() {
+  const auto now = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
+  const std::chrono::year_month_day ymd{now};
+  return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                     static_cast<unsigned>(ymd.day()));
 }
 
 int ReportError(const Error& error) {

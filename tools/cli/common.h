@@ -27,6 +27,10 @@ inline constexpr int kExitInvalidInput = 3;
 struct JobFlags {
   std::string model = "opt-2.7b";
   std::string catalog = "aws";
+  std::string cloud;   // aws, gcp, azure: the shipped catalog of that cloud
+  std::string region;  // keep only this region's rows
+  bool spot = false;
+  std::string today;   // YYYY-MM-DD the catalog's age is measured to ("" = the system date)
   std::string gpu_table;  // "" = shipped
   int64_t batch_size = 32;
   int64_t input_len = 128;
@@ -44,6 +48,7 @@ struct JobFlags {
   std::string calibration;  // "" = the engine's default, "none" = none
   std::optional<double> gpu_memory_utilization;
   std::string format = "table";
+  std::string emit;  // plan --emit: skypilot, vllm or flexgen ("" = the report)
 };
 
 void AddJobFlags(CLI::App& app, JobFlags& flags);
@@ -61,12 +66,16 @@ struct Job {
   PlanContext context() const {
     return PlanContext{&model, &catalog, &engine, calibration ? &*calibration : nullptr};
   }
+  std::string today;  // YYYY-MM-DD
   ReportContext report(int top) const {
-    return ReportContext{&model, &engine, &catalog, calibration ? &*calibration : nullptr, top};
+    return ReportContext{&model, &engine, &catalog, calibration ? &*calibration : nullptr, top, today};
   }
 };
 
 Result<Job> LoadJob(const JobFlags& flags);
+
+// Today's date (UTC), YYYY-MM-DD, for the catalog's age.
+std::string Today();
 
 // Flags of `calibrate` and `validate`.
 struct CalibrateFlags {

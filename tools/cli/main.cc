@@ -19,6 +19,9 @@ int main(int argc, char** argv) {
   CLI::App* plan = app.add_subcommand("plan", "recommend the cheapest instance that meets the objective");
   AddJobFlags(*plan, plan_flags);
   plan->add_option("--top", top, "qualifying instances to list")->capture_default_str();
+  plan->add_option("--emit", plan_flags.emit,
+                   "print deployment text for the recommendation instead of the report: skypilot (task YAML), "
+                   "vllm (vllm serve command) or flexgen (flex_opt command)");
 
   JobFlags predict_flags;
   std::string instance;

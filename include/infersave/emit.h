@@ -1,0 +1,32 @@
+// Deployment text for a plan's recommendation: a SkyPilot task YAML, a
+// `vllm serve` command line, or a FlexGen `flex_opt` command line
+// (docs/deploy.md maps each plan field to the tool's flag, with sources).
+#pragma once
+
+#include <ostream>
+#include <string_view>
+
+#include "infersave/planner.h"
+#include "infersave/report.h"
+#include "infersave/status.h"
+
+namespace infersave {
+
+enum class DeployTarget { kSkyPilot, kVllm, kFlexGen };
+
+// Parses "skypilot", "vllm" or "flexgen" (case-insensitive); anything else
+// fails with kInvalidArgument naming the choices.
+Result<DeployTarget> ParseDeployTarget(std::string_view text);
+
+// Writes ready-to-run text deploying plan.recommendation with `target`.
+// Nothing is written when it fails:
+//  - kInvalidArgument "nothing to deploy: no instance meets the constraints"
+//    when the plan has no recommendation;
+//  - kInvalidArgument for an unknown target;
+//  - kInvalidArgument with the reason when the target cannot express the plan
+//    (FlexGen: tensor parallelism or a model other than OPT; vLLM: KV cache
+//    kept in CPU memory; a precision the tool has no flag for).
+// `ctx.model` and `ctx.engine` must be set.
+Status WriteDeployment(std::ostream& out, const Plan& plan, const ReportContext& ctx, std::string_view target);
+
+}  // namespace infersave

@@ -1,0 +1,331 @@
+// Deployment text for a plan's recommendation (docs/deploy.md): a SkyPilot
+// task YAML, a `vllm serve` command line or a FlexGen `flex_opt` command line.
+#include "infersave/emit.h"
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cmath>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "infersave/shipped.h"
+#include "io/text.h"
+
+namespace infersave {
+namespace {
+
+constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+constexpr int kFirstPort = 8000;  // vLLM's default --port
+
+// OPT sizes FlexGen's get_opt_config knows by name (flexgen/opt_config.py;
+// opt-350m raises NotImplementedError there, so it is left out).
+constexpr std::array<std::string_view, 8> kFlexGenOptNames = {"opt-125m", "opt-1.3b", "opt-2.7b", "opt-6.7b",
+                                                              "opt-13b",  "opt-30b",  "opt-66b",  "opt-175b"};
+
+std::string Money(double usd) { return usd < 10 ? fmt::format("${:.3f}", usd) : fmt::format("${:.2f}", usd); }
+std::string Hours(double h) { return h < 10 ? fmt::format("{:.2f} h", h) : fmt::format("{:.1f} h", h); }
+
+// A word the shell passes through unchanged, or the word in single quotes.
+std::string ShellWord(std::string_view word) {
+  const bool plain = !word.empty() && std::all_of(word.begin(), word.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) ||
+           std::string_view("_./-:@+=,").find(c) != std::string_view::npos;
+  });
+  if (plain) return std::string(word);
+  std::string quoted = "'";
+  for (char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+// A YAML scalar written plain when that is unambiguous, else double-quoted.
+std::string YamlScalar(std::string_view value) {
+  const bool plain = !value.empty() && std::isalnum(static_cast<unsigned char>(value.front())) &&
+                     std::all_of(value.begin(), value.end(), [](char c) {
+                       return std::isalnum(static_cast<unsigned char>(c)) ||
+                              std::string_view("_.-/").find(c) != std::string_view::npos;
+                     });
+  if (plain) return std::string(value);
+  std::string quoted = "\"";
+  for (char c : value) {
+    if (c == '"' || c == '\\') quoted += '\\';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+bool Contains(const std::vector<std::string>& names, std::string_view name) {
+  return std::any_of(names.begin(), names.end(), [&](const std::string& n) { return io::EqualsIgnoreCase(n, name); });
+}
+
+// The model id to deploy and whether it is the shipped, checked one.
+struct ModelId {
+  std::string id;
+  bool checked = false;
+};
+
+ModelId DeployedModelId(const ModelConfig& m) {
+  if (!m.hf_repo.empty() && Contains(ShippedModelNames(), m.name)) return {m.hf_repo, true};
+  return {m.hf_repo.empty() ? m.name : m.hf_repo, false};
+}
+
+// The last path component, lower-cased ("facebook/OPT-2.7b" -> "opt-2.7b").
+std::string BaseName(std::string_view id) {
+  while (!id.empty() && id.back() == '/') id.remove_suffix(1);
+  const size_t slash = id.rfind('/');
+  return io::ToLower(slash == std::string_view::npos ? id : id.substr(slash + 1));
+}
+
+// SkyPilot's cloud for a shipped catalog; "" for a user's file.
+std::string CloudOf(const std::string& catalog) {
+  if (!Contains(ShippedCatalogNames(), catalog)) return "";
+  const std::string name = io::ToLower(catalog);
+  if (name == "paper") return "aws";  // the paper's AWS instances (arXiv 2504.11816 Table IV)
+  for (const char* cloud : {"aws", "gcp", "azure"}) {
+    if (name.rfind(cloud, 0) == 0) return cloud;
+  }
+  return "";
+}
+
+// "0,1" for the GPUs of replica r.
+std::string GpuList(int replica, int tp) {
+  std::vector<int> ids;
+  for (int g = 0; g < tp; ++g) ids.push_back(replica * tp + g);
+  return fmt::format("{}", fmt::join(ids, ","));
+}
+
+// One command per replica: each with its own GPUs (CUDA_VISIBLE_DEVICES) and,
+// for servers, its own port; in the background, then `wait`. A single replica
+// that uses every GPU is the bare command.
+std::vector<std::string> PerReplica(const Evaluation& e, const std::string& command, bool server) {
+  const int replicas = std::max(e.replicas, 1);
+  if (replicas == 1 && e.instance->gpu_count == e.tp) {
+    return {server ? fmt::format("{} --port {}", command, kFirstPort) : command};
+  }
+  std::vector<std::string> lines;
+  for (int r = 0; r < replicas; ++r) {
+    std::string line = fmt::format("CUDA_VISIBLE_DEVICES={} {}", GpuList(r, e.tp), command);
+    if (server) line += fmt::format(" --port {}", kFirstPort + r);
+    lines.push_back(replicas > 1 ? line + " &" : line);
+  }
+  if (replicas > 1) lines.push_back("wait");
+  return lines;
+}
+
+// What the deployment runs: comment lines, then the shell lines.
+struct Deployment {
+  std::vector<std::string> notes;  // without the leading "# "
+  std::vector<std::string> lines;
+  std::string package;  // pip package for SkyPilot's setup
+  bool server = false;  // listens on ports kFirstPort...
+};
+
+Result<std::string> VllmDtype(const Workload& w, std::string_view what) {
+  std::string dtype;
+  switch (w.weight_precision) {
+    case Precision::kFp16: dtype = "float16"; break;
+    case Precision::kBf16: dtype = "bfloat16"; break;
+    case Precision::kFp32: dtype = "float32"; break;
+    default:
+      return InvalidArgument(fmt::format("{}: weights in {} need a quantized checkpoint and vLLM's "
+                                         "--quantization; InferSave only emits float16, bfloat16 and float32 "
+                                         "deployments",
+                                         what, PrecisionName(w.weight_precision)));
+  }
+  if (w.kv_precision != w.weight_precision) {
+    return InvalidArgument(fmt::format("{}: the plan stores the KV cache in {} and the weights in {}; "
+                                       "vLLM's --kv-cache-dtype auto keeps the KV cache in the weights' type",
+                                       what, PrecisionName(w.kv_precision), PrecisionName(w.weight_precision)));
+  }
+  return dtype;
+}
+
+Result<Deployment> VllmDeployment(const Plan& plan, const ReportContext& ctx, const ModelId& model,
+                                  std::string_view what) {
+  const Evaluation& e = *plan.recommendation;
+  const Workload& w = plan.options.workload;
+  if (e.offload.ratio > 0) {
+    return InvalidArgument(fmt::format(
+        "{}: the plan keeps {:.0f}% of the KV cache ({:.2f} GiB per GPU) in CPU memory and streams it "
+        "to the GPU every step (engine '{}'), which vLLM does not do: its --cpu-offload-gb moves weights, not the "
+        "KV cache, and --swap-space only holds preempted requests; deploy this plan with --emit flexgen, or plan "
+        "again with --engine vllm (or --offload none) for a plan that vLLM runs as predicted",
+        what, e.offload.ratio * 100, e.offload.host_kv_bytes / kGiB, plan.engine));
+  }
+  auto dtype = VllmDtype(w, what);
+  if (!dtype.ok()) return dtype.error();
+  const double utilization = plan.options.gpu_memory_utilization.value_or(ctx.engine->gpu_memory_utilization);
+  const std::string command =
+      fmt::format("vllm serve {} --tensor-parallel-size {} --max-model-len {} --gpu-memory-utilization {:g} "
+                  "--max-num-seqs {} --dtype {}",
+                  ShellWord(model.id), e.tp, w.input_len + w.output_len, utilization, w.batch_size, *dtype);
+  Deployment d;
+  d.package = "vllm";
+  d.server = true;
+  d.lines = PerReplica(e, command, true);
+  if (e.replicas > 1) {
+    d.notes.push_back(fmt::format("{} replicas of {} GPU{}: one vLLM server per replica on its own GPUs and port "
+                                  "({}-{}); spread the requests over them",
+                                  e.replicas, e.tp, e.tp == 1 ? "" : "s", kFirstPort, kFirstPort + e.replicas - 1));
+  }
+  if (!io::EqualsIgnoreCase(plan.engine, "vllm")) {
+    d.notes.push_back(fmt::format("the prediction used engine profile '{}'; vLLM's speed will differ (plan with "
+                                  "--engine vllm to predict it)",
+                                  plan.engine));
+  }
+  return d;
+}
+
+Result<Deployment> FlexGenDeployment(const Plan& plan, const ReportContext& ctx, const ModelId& model,
+                                     std::string_view what) {
+  const Evaluation& e = *plan.recommendation;
+  const Workload& w = plan.options.workload;
+  if (e.tp > 1) {
+    return InvalidArgument(fmt::format(
+        "{}: the plan splits the model over {} GPUs of {} (tensor parallel), but FlexGen runs one GPU "
+        "per process; deploy it with --emit vllm",
+        what, e.tp, e.instance->name));
+  }
+  if (ctx.model->family != ModelFamily::kOpt) {
+    return InvalidArgument(fmt::format("{}: FlexGen runs only OPT models; {} is a {} model; deploy it "
+                                       "with --emit vllm",
+                                       what, ctx.model->name, FamilyName(ctx.model->family)));
+  }
+  const std::string name = BaseName(model.id);
+  if (std::find(kFlexGenOptNames.begin(), kFlexGenOptNames.end(), name) == kFlexGenOptNames.end()) {
+    return InvalidArgument(fmt::format("{}: FlexGen picks the OPT architecture by name and knows {}; "
+                                       "cannot tell which one the model {} is",
+                                       what, fmt::join(kFlexGenOptNames, ", "), model.id));
+  }
+  if (w.weight_precision != Precision::kFp16 || w.kv_precision != Precision::kFp16) {
+    return InvalidArgument(fmt::format("{}: FlexGen computes OPT in float16 only; the plan uses {}", what,
+                                       PrecisionName(w.weight_precision != Precision::kFp16 ? w.weight_precision
+                                                                                             : w.kv_precision)));
+  }
+  // Whole percents, rounded up so that the GPU share never exceeds the plan's.
+  const int cpu_pct = static_cast<int>(std::ceil(e.offload.ratio * 100 - 1e-6));
+  const std::string command = fmt::format(
+      "python3 -m flexgen.flex_opt --model facebook/{} --percent 100 0 {} {} 100 0 --gpu-batch-size {} "
+      "--num-gpu-batches 1 --prompt-len {} --gen-len {}",
+      name, 100 - cpu_pct, cpu_pct, w.batch_size, w.input_len, w.output_len);
+  Deployment d;
+  d.package = "flexgen";
+  d.lines = PerReplica(e, command, false);
+  d.notes.push_back(fmt::format("weights and activations on the GPU; KV cache {}% on the GPU, {}% in CPU memory{}",
+                                100 - cpu_pct, cpu_pct,
+                                cpu_pct > 0 ? fmt::format(" ({:.2f} GiB per GPU)", e.offload.host_kv_bytes / kGiB)
+                                            : std::string()));
+  d.notes.push_back("flex_opt runs one batch of --gpu-batch-size prompts and prints its throughput; to run the "
+                    "job's own prompts, use FlexGen's OptLM with the same Policy (docs/deploy.md)");
+  if (e.replicas > 1) {
+    d.notes.push_back(fmt::format("{} GPUs: one FlexGen process per GPU; give each its share of the requests",
+                                  e.replicas));
+  }
+  if (!io::EqualsIgnoreCase(plan.engine, "flexgen")) {
+    d.notes.push_back(fmt::format("the prediction used engine profile '{}'; FlexGen's speed will differ (plan with "
+                                  "--engine flexgen to predict it)",
+                                  plan.engine));
+  }
+  return d;
+}
+
+// Comment lines shared by every target: what InferSave predicted, from what.
+std::vector<std::string> Header(const Plan& plan, const ReportContext& ctx, const ModelId& model) {
+  const Evaluation& e = *plan.recommendation;
+  const Instance& i = *e.instance;
+  std::vector<std::string> h;
+  h.push_back(fmt::format("InferSave plan: {} on {} ({}x {}) at {}/h {}, engine {}", ctx.model->name, i.name,
+                          i.gpu_count, i.gpu.name, Money(e.usd_per_hour), plan.options.spot ? "spot" : "on-demand",
+                          plan.engine));
+  h.push_back(fmt::format("predicted {:.0f} tok/s (input + output), {:.0f} output tok/s; {} requests: job {}, billed "
+                          "{}, cost {}",
+                          e.tps, e.output_tps, plan.options.workload.requests, Hours(e.job_hours),
+                          Hours(e.billed_hours), Money(e.job_cost_usd)));
+  h.push_back(fmt::format("prices from catalog {}{}", plan.catalog,
+                          plan.catalog_as_of.empty() ? " (undated)" : fmt::format(" as of {}", plan.catalog_as_of)));
+  if (!model.checked) {
+    h.push_back(fmt::format("CHECK the model id {}: guessed from {} (its _name_or_path, else its folder); it must "
+                            "name the HuggingFace repository or local folder holding the weights",
+                            model.id, ctx.model->source));
+  }
+  return h;
+}
+
+void WriteComments(std::ostream& out, const std::vector<std::string>& lines) {
+  for (const std::string& l : lines) fmt::print(out, "# {}\n", l);
+}
+
+void WriteScript(std::ostream& out, const std::vector<std::string>& header, const Deployment& d) {
+  WriteComments(out, header);
+  WriteComments(out, d.notes);
+  for (const std::string& l : d.lines) fmt::print(out, "{}\n", l);
+}
+
+void WriteSkyPilot(std::ostream& out, const Plan& plan, const std::vector<std::string>& header,
+                   const Deployment& d) {
+  const Evaluation& e = *plan.recommendation;
+  const Instance& i = *e.instance;
+  WriteComments(out, header);
+  WriteComments(out, d.notes);
+  fmt::print(out, "# launch: sky launch -c infersave <this file>\n");
+  fmt::print(out, "resources:\n");
+  if (std::string cloud = CloudOf(plan.catalog); !cloud.empty()) fmt::print(out, "  cloud: {}\n", cloud);
+  if (!i.region.empty()) fmt::print(out, "  region: {}\n", YamlScalar(i.region));
+  fmt::print(out, "  instance_type: {}\n", YamlScalar(i.name));
+  fmt::print(out, "  accelerators: {}:{}\n", YamlScalar(i.gpu.name), i.gpu_count);
+  fmt::print(out, "  use_spot: {}\n", plan.options.spot ? "true" : "false");
+  if (d.server) {
+    const int replicas = std::max(e.replicas, 1);
+    if (replicas == 1) {
+      fmt::print(out, "  ports: {}\n", kFirstPort);
+    } else {
+      fmt::print(out, "  ports: {}-{}\n", kFirstPort, kFirstPort + replicas - 1);
+    }
+  }
+  fmt::print(out, "setup: |\n  pip install {}\n", d.package);
+  fmt::print(out, "run: |\n");
+  for (const std::string& l : d.lines) fmt::print(out, "  {}\n", l);
+}
+
+}  // namespace
+
+Result<DeployTarget> ParseDeployTarget(std::string_view text) {
+  const std::string t = io::ToLower(io::Trim(text));
+  if (t == "skypilot") return DeployTarget::kSkyPilot;
+  if (t == "vllm") return DeployTarget::kVllm;
+  if (t == "flexgen") return DeployTarget::kFlexGen;
+  return InvalidArgument(fmt::format("--emit: unknown target {}{} (expected skypilot, vllm or flexgen)",
+                                     io::Quote(text), io::DidYouMean(t, {"skypilot", "vllm", "flexgen"})));
+}
+
+Status WriteDeployment(std::ostream& out, const Plan& plan, const ReportContext& ctx, std::string_view target) {
+  auto parsed = ParseDeployTarget(target);
+  if (!parsed.ok()) return parsed.error();
+  if (!plan.recommendation) return InvalidArgument("nothing to deploy: no instance meets the constraints");
+  const ModelId model = DeployedModelId(*ctx.model);
+
+  const bool flexgen = *parsed == DeployTarget::kFlexGen ||
+                       (*parsed == DeployTarget::kSkyPilot && io::EqualsIgnoreCase(plan.engine, "flexgen"));
+  const std::string what = *parsed != DeployTarget::kSkyPilot ? fmt::format("--emit {}", flexgen ? "flexgen" : "vllm")
+                           : flexgen ? std::string("--emit skypilot (with FlexGen, the plan's engine)")
+                                     : std::string("--emit skypilot (with vLLM)");
+  auto deployment = flexgen ? FlexGenDeployment(plan, ctx, model, what) : VllmDeployment(plan, ctx, model, what);
+  if (!deployment.ok()) return deployment.error();
+
+  // Written to a buffer first: nothing reaches `out` unless all of it does.
+  std::ostringstream text;
+  const std::vector<std::string> header = Header(plan, ctx, model);
+  if (*parsed == DeployTarget::kSkyPilot) {
+    WriteSkyPilot(text, plan, header, *deployment);
+  } else {
+    WriteScript(text, header, *deployment);
+  }
+  out << text.str();
+  return Status::Ok();
+}
+
+}  // namespace infersave

@@ -1,0 +1,476 @@
+// Deployment text for a plan's recommendation (docs/deploy.md): the exact
+// SkyPilot YAML, vLLM and FlexGen command lines, and the plans each target
+// refuses.
+#include "infersave/emit.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <sstream>
+#include <string>
+
+#include "test_util.h"
+
+namespace infersave {
+namespace {
+
+using testing::Engine;
+using testing::Gpu;
+using testing::Model;
+
+constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+
+Instance MakeInstance(std::string name, std::string_view gpu, int count, double price, std::string region = "",
+                      double host_gib = 64) {
+  Instance i;
+  i.name = std::move(name);
+  i.gpu = Gpu(gpu);
+  i.gpu_count = count;
+  i.vcpus = 8;
+  i.host_memory_bytes = host_gib * kGiB;
+  i.usd_per_hour = price;
+  i.region = std::move(region);
+  return i;
+}
+
+// The "# predicted ..." line for an evaluation, as the emitter words it.
+std::string Predicted(const Evaluation& e, int64_t requests) {
+  auto money = [](double usd) { return usd < 10 ? fmt::format("${:.3f}", usd) : fmt::format("${:.2f}", usd); };
+  auto hours = [](double h) { return h < 10 ? fmt::format("{:.2f} h", h) : fmt::format("{:.1f} h", h); };
+  return fmt::format("# predicted {:.0f} tok/s (input + output), {:.0f} output tok/s; {} requests: job {}, billed {}, "
+                     "cost {}\n",
+                     e.tps, e.output_tps, requests, hours(e.job_hours), hours(e.billed_hours), money(e.job_cost_usd));
+}
+
+struct Emitted {
+  Status status;
+  std::string text;
+};
+
+Emitted Emit(const Plan& plan, const ModelConfig& model, const EngineProfile& engine, std::string_view target) {
+  std::ostringstream out;
+  ReportContext ctx{&model, &engine, nullptr, nullptr};
+  Status s = WriteDeployment(out, plan, ctx, target);
+  return {s, out.str()};
+}
+
+// A job on a hand-made catalog named like the shipped AWS one.
+struct Job {
+  ModelConfig model = Model("opt-2.7b");
+  EngineProfile engine = Engine("vllm");
+  Catalog catalog;
+  PlanOptions options;
+  Job() {
+    catalog.name = "aws";
+    catalog.as_of = "2026-11-26";
+    options.workload.batch_size = 32;
+    options.workload.input_len = 128;
+    options.workload.output_len = 512;
+    options.workload.requests = 3000;
+    options.slo_tps = 400;
+  }
+  Plan Run() {
+    auto plan = MakePlan(PlanContext{&model, &catalog, &engine, nullptr}, options);
+    EXPECT_TRUE(plan.ok()) << (plan.ok() ? "" : plan.error().message());
+    return *plan;
+  }
+  // A plan whose recommendation is `instance` split `tp` ways (catalog[0]).
+  Plan RunLayout(int tp) {
+    Plan plan = Run();
+    Evaluator evaluator(PlanContext{&model, &catalog, &engine, nullptr}, options);
+    plan.recommendation = evaluator.EvaluateLayout(catalog.instances[0], tp, OffloadMode::kAuto, 0);
+    return plan;
+  }
+};
+
+// ---- vLLM ---------------------------------------------------------------------
+
+TEST(EmitTest, VllmSingleGpu) {
+  Job job;
+  job.catalog.instances = {MakeInstance("g5.xlarge", "A10G", 1, 1.006, "us-east-1")};
+  Plan plan = job.Run();
+  ASSERT_TRUE(plan.recommendation);
+  const Evaluation& e = *plan.recommendation;
+  ASSERT_EQ(e.tp, 1);
+  ASSERT_EQ(e.replicas, 1);
+  ASSERT_EQ(e.offload.ratio, 0);
+
+  Emitted out = Emit(plan, job.model, job.engine, "vllm");
+  ASSERT_TRUE(out.status.ok()) << out.status.error().message();
+  EXPECT_EQ(out.text,
+            "# InferSave plan: opt-2.7b on g5.xlarge (1x A10G) at $1.006/h on-demand, engine vllm\n" +
+                Predicted(e, 3000) +
+                "# prices from catalog aws as of 2026-11-26\n"
+                "vllm serve facebook/opt-2.7b --tensor-parallel-size 1 --max-model-len 640 "
+                "--gpu-memory-utilization 0.9 --max-num-seqs 32 --dtype float16 --port 8000\n");
+
+  Emitted sky = Emit(plan, job.model, job.engine, "skypilot");
+  ASSERT_TRUE(sky.status.ok()) << sky.status.error().message();
+  EXPECT_EQ(sky.text,
+            "# InferSave plan: opt-2.7b on g5.xlarge (1x A10G) at $1.006/h on-demand, engine vllm\n" +
+                Predicted(e, 3000) +
+                "# prices from catalog aws as of 2026-11-26\n"
+                "# launch: sky launch -c infersave <this file>\n"
+                "resources:\n"
+                "  cloud: aws\n"
+                "  region: us-east-1\n"
+                "  instance_type: g5.xlarge\n"
+                "  accelerators: A10G:1\n"
+                "  use_spot: false\n"
+                "  ports: 8000\n"
+                "setup: |\n"
+                "  pip install vllm\n"
+                "run: |\n"
+                "  vllm serve facebook/opt-2.7b --tensor-parallel-size 1 --max-model-len 640 "
+                "--gpu-memory-utilization 0.9 --max-num-seqs 32 --dtype float16 --port 8000\n");
+}
+
+TEST(EmitTest, VllmUsesTheUtilizationOptionAndBf16) {
+  Job job;
+  job.catalog.instances = {MakeInstance("g5.xlarge", "A10G", 1, 1.006, "us-east-1")};
+  job.options.gpu_memory_utilization = 0.85;
+  job.options.workload.weight_precision = Precision::kBf16;
+  job.options.workload.kv_precision = Precision::kBf16;
+  Plan plan = job.Run();
+  ASSERT_TRUE(plan.recommendation);
+  Emitted out = Emit(plan, job.model, job.engine, "VLLM");
+  ASSERT_TRUE(out.status.ok()) << out.status.error().message();
+  EXPECT_NE(out.text.find("\nvllm serve facebook/opt-2.7b --tensor-parallel-size 1 --max-model-len 640 "
+                          "--gpu-memory-utilization 0.85 --max-num-seqs 32 --dtype bfloat16 --port 8000\n"),
+            std::string::npos)
+      << out.text;
+}
+
+TEST(EmitTest, TwoReplicasOfTensorParallelTwoOnFourGpus) {
+  Job job;
+  job.model = Model("llama-2-7b");
+  job.catalog.instances = {MakeInstance("g6.12xlarge", "L4", 4, 4.602, "us-east-1", 192)};
+  Plan plan = job.RunLayout(2);
+  ASSERT_TRUE(plan.recommendation);
+  const Evaluation& e = *plan.recommendation;
+  ASSERT_TRUE(e.can_run) << RejectionText(e, plan.options);
+  ASSERT_EQ(e.tp, 2);
+  ASSERT_EQ(e.replicas, 2);
+  ASSERT_EQ(e.offload.ratio, 0);
+  const std::string serve =
+      "vllm serve meta-llama/Llama-2-7b-hf --tensor-parallel-size 2 --max-model-len 640 --gpu-memory-utilization 0.9 "
+      "--max-num-seqs 32 --dtype float16";
+  const std::string header =
+      "# InferSave plan: llama-2-7b on g6.12xlarge (4x L4) at $4.602/h on-demand, engine vllm\n" + Predicted(e, 3000) +
+      "# prices from catalog aws as of 2026-11-26\n" +
+      "# 2 replicas of 2 GPUs: one vLLM server per replica on its own GPUs and port (8000-8001); spread the requests "
+      "over them\n";
+
+  Emitted out = Emit(plan, job.model, job.engine, "vllm");
+  ASSERT_TRUE(out.status.ok()) << out.status.error().message();
+  EXPECT_EQ(out.text, header + "CUDA_VISIBLE_DEVICES=0,1 " + serve + " --port 8000 &\n" +
+                          "CUDA_VISIBLE_DEVICES=2,3 " + serve + " --port 8001 &\n" + "wait\n");
+
+  Emitted sky = Emit(plan, job.model, job.engine, "skypilot");
+  ASSERT_TRUE(sky.status.ok()) << sky.status.error().message();
+  EXPECT_EQ(sky.text, header +
+                          "# launch: sky launch -c infersave <this file>\n"
+                          "resources:\n"
+                          "  cloud: aws\n"
+                          "  region: us-east-1\n"
+                          "  instance_type: g6.12xlarge\n"
+                          "  accelerators: L4:4\n"
+                          "  use_spot: false\n"
+                          "  ports: 8000-8001\n"
+                          "setup: |\n"
+                          "  pip install vllm\n"
+                          "run: |\n"
+                          "  CUDA_VISIBLE_DEVICES=0,1 " +
+                          serve + " --port 8000 &\n" + "  CUDA_VISIBLE_DEVICES=2,3 " + serve + " --port 8001 &\n" +
+                          "  wait\n");
+
+  // FlexGen runs one GPU per process.
+  Emitted flexgen = Emit(plan, job.model, job.engine, "flexgen");
+  ASSERT_FALSE(flexgen.status.ok());
+  EXPECT_EQ(flexgen.status.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(flexgen.status.error().message(),
+            "--emit flexgen: the plan splits the model over 2 GPUs of g6.12xlarge (tensor parallel), but FlexGen "
+            "runs one GPU per process; deploy it with --emit vllm");
+  EXPECT_EQ(flexgen.text, "");
+}
+
+TEST(EmitTest, SpotPlanAndUserCatalog) {
+  Job job;
+  job.catalog.name = "my-prices.csv";
+  job.catalog.as_of = "";
+  Instance i = MakeInstance("g5.xlarge", "A10G", 1, 1.006);
+  i.spot_usd_per_hour = 0.4;
+  job.catalog.instances = {i};
+  job.options.spot = true;
+  Plan plan = job.Run();
+  ASSERT_TRUE(plan.recommendation);
+  Emitted sky = Emit(plan, job.model, job.engine, "skypilot");
+  ASSERT_TRUE(sky.status.ok()) << sky.status.error().message();
+  // No cloud for a user's catalog, no region when the row has none.
+  EXPECT_NE(sky.text.find("at $0.400/h spot, engine vllm\n"), std::string::npos) << sky.text;
+  EXPECT_NE(sky.text.find("# prices from catalog my-prices.csv (undated)\n"), std::string::npos) << sky.text;
+  EXPECT_NE(sky.text.find("resources:\n  instance_type: g5.xlarge\n  accelerators: A10G:1\n  use_spot: true\n"),
+            std::string::npos)
+      << sky.text;
+}
+
+// ---- FlexGen --------------------------------------------------------------------
+
+// The paper's offline job (arXiv 2504.11816 Section VI) with 20% of the KV
+// cache held in CPU memory.
+struct PaperJob {
+  ModelConfig model = Model("opt-2.7b");
+  Catalog catalog = testing::ShippedCatalog("paper");
+  EngineProfile engine = Engine("flexgen");
+  Calibration calibration = *LoadCalibration("paper-flexgen");
+  PlanOptions options;
+  PaperJob() {
+    options.workload.batch_size = 32;
+    options.workload.input_len = 1024;
+    options.workload.output_len = 128;
+    options.workload.requests = 1000;
+    options.slo_tps = 100;
+    options.max_usd_per_hour = 3;
+    options.billing = Billing::kHourly;
+    options.offload_mode = OffloadMode::kFixed;
+    options.offload_ratio = 0.2;
+  }
+  Plan Run() {
+    auto plan = MakePlan(PlanContext{&model, &catalog, &engine, &calibration}, options);
+    EXPECT_TRUE(plan.ok()) << (plan.ok() ? "" : plan.error().message());
+    return *plan;
+  }
+};
+
+TEST(EmitTest, FlexGenWithTwentyPercentKvOffloadOnThePaperCatalog) {
+  PaperJob job;
+  Plan plan = job.Run();
+  ASSERT_TRUE(plan.recommendation);
+  const Evaluation& e = *plan.recommendation;
+  ASSERT_EQ(e.tp, 1);
+  ASSERT_DOUBLE_EQ(e.offload.ratio, 0.2);
+  const Instance& i = *e.instance;
+  const std::string header =
+      fmt::format("# InferSave plan: opt-2.7b on {} (1x {}) at ${:.3f}/h on-demand, engine flexgen\n", i.name,
+                  i.gpu.name, i.usd_per_hour) +
+      Predicted(e, 1000) + "# prices from catalog paper as of 2025-04-16\n" +
+      fmt::format("# weights and activations on the GPU; KV cache 80% on the GPU, 20% in CPU memory ({:.2f} GiB per "
+                  "GPU)\n",
+                  e.offload.host_kv_bytes / kGiB) +
+      "# flex_opt runs one batch of --gpu-batch-size prompts and prints its throughput; to run the job's own "
+      "prompts, use FlexGen's OptLM with the same Policy (docs/deploy.md)\n";
+  const std::string command =
+      "python3 -m flexgen.flex_opt --model facebook/opt-2.7b --percent 100 0 80 20 100 0 --gpu-batch-size 32 "
+      "--num-gpu-batches 1 --prompt-len 1024 --gen-len 128";
+
+  Emitted out = Emit(plan, job.model, job.engine, "flexgen");
+  ASSERT_TRUE(out.status.ok()) << out.status.error().message();
+  EXPECT_EQ(out.text, header + command + "\n");
+
+  // SkyPilot runs the plan's engine: FlexGen, a batch job without ports.
+  Emitted sky = Emit(plan, job.model, job.engine, "skypilot");
+  ASSERT_TRUE(sky.status.ok()) << sky.status.error().message();
+  EXPECT_EQ(sky.text, header +
+                          "# launch: sky launch -c infersave <this file>\n"
+                          "resources:\n"
+                          "  cloud: aws\n"
+                          "  region: us-east-1\n"
+                          "  instance_type: " +
+                          i.name + "\n  accelerators: " + i.gpu.name +
+                          ":1\n"
+                          "  use_spot: false\n"
+                          "setup: |\n"
+                          "  pip install flexgen\n"
+                          "run: |\n"
+                          "  " +
+                          command + "\n");
+
+  // vLLM does not keep a share of the running batch's KV cache in CPU memory.
+  Emitted vllm = Emit(plan, job.model, job.engine, "vllm");
+  ASSERT_FALSE(vllm.status.ok());
+  EXPECT_EQ(vllm.status.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(vllm.status.error().message(),
+            fmt::format("--emit vllm: the plan keeps 20% of the KV cache ({:.2f} GiB per GPU) in CPU memory and "
+                        "streams it to the GPU every step (engine 'flexgen'), which vLLM does not do: its "
+                        "--cpu-offload-gb moves weights, not the KV cache, and --swap-space only holds preempted "
+                        "requests; deploy this plan with --emit flexgen, or plan again with --engine vllm (or "
+                        "--offload none) for a plan that vLLM runs as predicted",
+                        e.offload.host_kv_bytes / kGiB));
+  EXPECT_EQ(vllm.text, "");
+}
+
+TEST(EmitTest, FlexGenRefusesModelsOtherThanOpt) {
+  Job job;
+  job.model = Model("llama-2-7b");
+  job.catalog.instances = {MakeInstance("g6e.xlarge", "L40S", 1, 1.861, "us-east-1")};
+  Plan plan = job.Run();
+  ASSERT_TRUE(plan.recommendation);
+  ASSERT_EQ(plan.recommendation->tp, 1);
+  Emitted out = Emit(plan, job.model, job.engine, "flexgen");
+  ASSERT_FALSE(out.status.ok());
+  EXPECT_EQ(out.status.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(out.status.error().message(),
+            "--emit flexgen: FlexGen runs only OPT models; llama-2-7b is a llama model; deploy it with --emit vllm");
+  EXPECT_EQ(out.text, "");
+}
+
+TEST(EmitTest, FlexGenForAVllmPlanSaysThePredictionIsVllms) {
+  Job job;
+  job.catalog.instances = {MakeInstance("g5.xlarge", "A10G", 1, 1.006, "us-east-1")};
+  Plan plan = job.Run();
+  ASSERT_TRUE(plan.recommendation);
+  Emitted out = Emit(plan, job.model, job.engine, "flexgen");
+  ASSERT_TRUE(out.status.ok()) << out.status.error().message();
+  EXPECT_NE(out.text.find("# weights and activations on the GPU; KV cache 100% on the GPU, 0% in CPU memory\n"),
+            std::string::npos)
+      << out.text;
+  EXPECT_NE(out.text.find("# the prediction used engine profile 'vllm'; FlexGen's speed will differ"),
+            std::string::npos)
+      << out.text;
+  EXPECT_NE(out.text.find("\npython3 -m flexgen.flex_opt --model facebook/opt-2.7b --percent 100 0 100 0 100 0 "
+                          "--gpu-batch-size 32 --num-gpu-batches 1 --prompt-len 128 --gen-len 512\n"),
+            std::string::npos)
+      << out.text;
+}
+
+// ---- Refusals and the model id ----------------------------------------------------
+
+TEST(EmitTest, NothingToDeployWithoutARecommendation) {
+  Job job;
+  job.catalog.instances = {MakeInstance("g5.xlarge", "A10G", 1, 1.006, "us-east-1")};
+  job.options.max_usd_per_hour = 0.5;
+  Plan plan = job.Run();
+  ASSERT_FALSE(plan.recommendation);
+  for (const char* target : {"skypilot", "vllm", "flexgen"}) {
+    Emitted out = Emit(plan, job.model, job.engine, target);
+    ASSERT_FALSE(out.status.ok()) << target;
+    EXPECT_EQ(out.status.error().code(), ErrorCode::kInvalidArgument);
+    EXPECT_EQ(out.status.error().message(), "nothing to deploy: no instance meets the constraints");
+    EXPECT_EQ(out.text, "");
+  }
+}
+
+TEST(EmitTest, UnknownTarget) {
+  Job job;
+  job.catalog.instances = {MakeInstance("g5.xlarge", "A10G", 1, 1.006, "us-east-1")};
+  Plan plan = job.Run();
+  Emitted out = Emit(plan, job.model, job.engine, "ollama");
+  ASSERT_FALSE(out.status.ok());
+  EXPECT_EQ(out.status.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(out.status.error().message(), "--emit: unknown target \"ollama\" (expected skypilot, vllm or flexgen)");
+  EXPECT_EQ(out.text, "");
+  auto typo = ParseDeployTarget("vlm");
+  ASSERT_FALSE(typo.ok());
+  EXPECT_EQ(typo.error().message(),
+            "--emit: unknown target \"vlm\" (did you mean 'vllm'?) (expected skypilot, vllm or flexgen)");
+  EXPECT_EQ(*ParseDeployTarget(" SkyPilot "), DeployTarget::kSkyPilot);
+}
+
+TEST(EmitTest, UserConfigModelIdMustBeChecked) {
+  const std::string text = R"({"model_type": "opt", "_name_or_path": "my-org/opt-2.7b-tuned",
+    "hidden_size": 2560, "ffn_dim": 10240, "num_attention_heads": 32, "num_hidden_layers": 32,
+    "vocab_size": 50272, "max_position_embeddings": 2048, "word_embed_proj_dim": 2560, "torch_dtype": "float16"})";
+  auto parsed = ParseModelConfig(text, "/data/tuned/config.json");
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message();
+  EXPECT_EQ(parsed->hf_repo, "my-org/opt-2.7b-tuned");
+  std::string no_name = text;
+  const std::string field = "\"_name_or_path\": \"my-org/opt-2.7b-tuned\",";
+  no_name.replace(no_name.find(field), field.size(), "");
+  auto folder = ParseModelConfig(no_name, "/data/tuned/config.json");
+  ASSERT_TRUE(folder.ok()) << folder.error().message();
+  EXPECT_EQ(folder->hf_repo, "/data/tuned");
+  EXPECT_EQ(Model("opt-2.7b").hf_repo, "facebook/opt-2.7b");
+
+  Job job;
+  job.model = *parsed;
+  job.catalog.instances = {MakeInstance("g5.xlarge", "A10G", 1, 1.006, "us-east-1")};
+  Plan plan = job.Run();
+  ASSERT_TRUE(plan.recommendation);
+  Emitted out = Emit(plan, job.model, job.engine, "vllm");
+  ASSERT_TRUE(out.status.ok()) << out.status.error().message();
+  EXPECT_NE(out.text.find("# CHECK the model id my-org/opt-2.7b-tuned: guessed from /data/tuned/config.json (its "
+                          "_name_or_path, else its folder); it must name the HuggingFace repository or local folder "
+                          "holding the weights\n"),
+            std::string::npos)
+      << out.text;
+  EXPECT_NE(out.text.find("\nvllm serve my-org/opt-2.7b-tuned --tensor-parallel-size 1 "), std::string::npos)
+      << out.text;
+  // FlexGen picks the architecture by name and does not know this one.
+  Emitted flexgen = Emit(plan, job.model, job.engine, "flexgen");
+  ASSERT_FALSE(flexgen.status.ok());
+  EXPECT_EQ(flexgen.status.error().message(),
+            "--emit flexgen: FlexGen picks the OPT architecture by name and knows opt-125m, opt-1.3b, opt-2.7b, "
+            "opt-6.7b, opt-13b, opt-30b, opt-66b, opt-175b; cannot tell which one the model my-org/opt-2.7b-tuned is");
+}
+
+// ---- Through the binary -------------------------------------------------------------
+
+struct CliOutput {
+  int code = -1;
+  std::string out;
+};
+
+// stdout and the exit status; stderr is folded into stdout when `with_stderr`.
+CliOutput RunCli(const std::string& args, bool with_stderr) {
+  std::string command = std::string(INFERSAVE_BINARY) + " " + args + (with_stderr ? " 2>&1" : " 2>/dev/null");
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return {};
+  CliOutput o;
+  std::array<char, 4096> buffer{};
+  size_t n = 0;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) o.out.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  o.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return o;
+}
+
+TEST(EmitCliTest, PlanEmitsVllmCommand) {
+  CliOutput o = RunCli("plan --emit vllm", false);
+  ASSERT_EQ(o.code, 0) << o.out;
+  EXPECT_EQ(o.out.rfind("# InferSave plan: opt-2.7b on ", 0), 0u) << o.out;
+  EXPECT_NE(o.out.find("\nvllm serve facebook/opt-2.7b --tensor-parallel-size 1 --max-model-len 640 "
+                       "--gpu-memory-utilization 0.9 --max-num-seqs 32 --dtype float16 --port 8000\n"),
+            std::string::npos)
+      << o.out;
+  EXPECT_EQ(o.out.find("Recommendation:"), std::string::npos) << o.out;
+}
+
+TEST(EmitCliTest, PlanEmitsSkyPilotYamlForThePaperFlexGenJob) {
+  CliOutput o = RunCli(
+      "plan --emit skypilot --catalog paper --engine flexgen --batch-size 32 --input-len 1024 --output-len 128 "
+      "--requests 1000 --slo-tps 100 --max-price 3 --billing hourly --offload 0.2",
+      false);
+  ASSERT_EQ(o.code, 0) << o.out;
+  EXPECT_NE(o.out.find("\nresources:\n  cloud: aws\n  region: us-east-1\n"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("\nsetup: |\n  pip install flexgen\nrun: |\n  python3 -m flexgen.flex_opt --model "
+                       "facebook/opt-2.7b --percent 100 0 80 20 100 0 --gpu-batch-size 32 --num-gpu-batches 1 "
+                       "--prompt-len 1024 --gen-len 128\n"),
+            std::string::npos)
+      << o.out;
+}
+
+TEST(EmitCliTest, ExitCodes) {
+  CliOutput unknown = RunCli("plan --emit ollama", true);
+  EXPECT_EQ(unknown.code, 2) << unknown.out;
+  EXPECT_EQ(unknown.out,
+            "infersave: error: --emit: unknown target \"ollama\" (expected skypilot, vllm or flexgen)\n");
+
+  CliOutput none = RunCli("plan --emit vllm --max-price 0.01", true);
+  EXPECT_EQ(none.code, 1) << none.out;
+  EXPECT_EQ(none.out,
+            "infersave: error: nothing to deploy: no instance meets the constraints (run without --emit to see why "
+            "each instance was rejected)\n");
+
+  CliOutput refused = RunCli("plan --emit flexgen --model llama-2-7b", true);
+  EXPECT_EQ(refused.code, 2) << refused.out;
+  EXPECT_NE(refused.out.find("infersave: error: --emit flexgen: FlexGen runs only OPT models; llama-2-7b is a llama "
+                             "model"),
+            std::string::npos)
+      << refused.out;
+}
+
+}  // namespace
+}  // namespace infersave

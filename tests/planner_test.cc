@@ -382,3 +382,69 @@ TEST(CatalogOptionsTest, RegionFilter) {
 
 }  // namespace
 }  // namespace infersave
+
+namespace infersave {
+namespace {
+
+TEST(QuantizationTest, BytesFollowTheFormat) {
+  ModelConfig m = testing::Model("llama-3.1-70b");
+  ParameterCount p = CountParameters(m);
+  EngineProfile vllm = testing::Engine("vllm");
+  Workload w;
+  w.weight_precision = Precision::kInt4;
+  w.kv_precision = Precision::kFp8;
+  MemoryBreakdown mem = ComputeMemory(m, p, w, vllm, 80.0 * (1 << 30), 0.9, MemoryStyle::kWorkspace);
+  // 70,553,706,496 parameters x (0.5 + 4/128) bytes (group-wise scales).
+  EXPECT_DOUBLE_EQ(mem.weights_bytes, 70'553'706'496.0 * 0.53125);
+  // 2 x 32 x 640 x 80 layers x (8 x 128) x 1 byte.
+  EXPECT_DOUBLE_EQ(mem.kv_bytes, 2.0 * 32 * 640 * 80 * 1024 * 1);
+  EXPECT_EQ(ComputePrecision(Precision::kInt4), Precision::kFp16);
+  EXPECT_EQ(ComputePrecision(Precision::kFp8), Precision::kFp8);
+}
+
+TEST(QuantizationTest, Fp8NeedsAdaOrHopperAndTheEngineMustSupportTheFormat) {
+  Workload w;
+  w.weight_precision = Precision::kFp8;
+  EXPECT_FALSE(PrecisionSupported(testing::Gpu("T4"), w));
+  EXPECT_FALSE(PrecisionSupported(testing::Gpu("A100"), w));
+  EXPECT_TRUE(PrecisionSupported(testing::Gpu("L4"), w));
+  EXPECT_TRUE(PrecisionSupported(testing::Gpu("H100"), w));
+  w.weight_precision = Precision::kInt4;
+  w.kv_precision = Precision::kFp8;
+  EXPECT_FALSE(PrecisionSupported(testing::Gpu("A10G"), w));
+  w.kv_precision = Precision::kBf16;
+  EXPECT_FALSE(PrecisionSupported(testing::Gpu("T4"), w));  // Turing has no BF16
+
+  w.weight_precision = Precision::kInt8;
+  w.kv_precision = Precision::kFp16;
+  EXPECT_EQ(CheckEngineFormats(testing::Engine("flexgen"), w).error().message(),
+            "engine 'flexgen' does not run int8 weights (it runs fp16, int4)");
+  w.weight_precision = Precision::kFp16;
+  w.kv_precision = Precision::kInt8;
+  EXPECT_EQ(CheckEngineFormats(testing::Engine("vllm"), w).error().message(),
+            "engine 'vllm' does not keep a int8 KV cache (it keeps fp16, bf16, fp8)");
+}
+
+TEST(QuantizationTest, Int4LetsA70bModelOnFourT4s) {
+  ModelConfig model = testing::Model("llama-3.1-70b");
+  Catalog catalog = testing::ShippedCatalog("aws");
+  EngineProfile engine = testing::Engine("vllm");
+  PlanOptions o;
+  o.slo_tps = 100;
+  o.workload.weight_precision = Precision::kInt4;
+  auto plan = MakePlan(PlanContext{&model, &catalog, &engine, nullptr}, o);
+  ASSERT_TRUE(plan.ok());
+  const Evaluation* t4x4 = testing::FindCandidate(*plan, "g4dn.12xlarge");
+  // 35.0 GiB of INT4 weights over 4 GPUs: 8.7 GiB each, within a T4's 14.4 usable.
+  EXPECT_TRUE(t4x4->can_run) << RejectionText(*t4x4, plan->options);
+  EXPECT_EQ(t4x4->tp, 4);
+  o.workload.weight_precision = Precision::kFp8;
+  plan = MakePlan(PlanContext{&model, &catalog, &engine, nullptr}, o);
+  t4x4 = testing::FindCandidate(*plan, "g4dn.12xlarge");
+  EXPECT_EQ(t4x4->verdict, Verdict::kUnsupportedPrecision);
+  EXPECT_EQ(RejectionText(*t4x4, plan->options),
+            "T4 cannot run fp8 weights: no fp8 tensor cores (FP8 needs an Ada or Hopper GPU)");
+}
+
+}  // namespace
+}  // namespace infersave

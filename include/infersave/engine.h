@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "infersave/hardware.h"
 #include "infersave/status.h"
 
 namespace infersave {
@@ -59,6 +60,9 @@ struct EngineProfile {
   double host_reserve_bytes = 0;
   // Fraction of GPU memory the engine may use (vLLM's gpu_memory_utilization).
   double gpu_memory_utilization = 0.9;
+  // Formats the engine can run weights and the KV cache in.
+  std::vector<Precision> weight_formats = {Precision::kFp16, Precision::kBf16, Precision::kFp32};
+  std::vector<Precision> kv_formats = {Precision::kFp16, Precision::kBf16, Precision::kFp32};
   // Shipped calibration applied when the user names none ("" = none).
   std::string default_calibration;
 };

@@ -18,6 +18,14 @@ inline constexpr int kNumPrecisions = 6;
 std::string_view PrecisionName(Precision p);
 // Bytes per value for weights or cache stored in this format (INT4: 0.5).
 double BytesPerValue(Precision p);
+// Bytes per weight as stored, quantisation scales included: INT4 is group-wise
+// (AWQ/GPTQ, groups of 128 with an FP16 scale and zero point: 0.5 + 4/128).
+double BytesPerWeight(Precision p);
+// The tensor-core format the matrix multiplies run in for weights stored as
+// `weights`: FP8 runs FP8 x FP8 (W8A8, Ada and Hopper); INT8 and INT4 are
+// weight-only (dequantised to FP16, as AWQ, GPTQ and bitsandbytes kernels do);
+// 16- and 32-bit formats run as themselves.
+Precision ComputePrecision(Precision weights);
 // Parses "fp16", "float16", "bf16", "bfloat16", "fp32", "fp8", "int8", "int4".
 Result<Precision> ParsePrecision(std::string_view text);
 

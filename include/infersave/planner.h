@@ -64,6 +64,15 @@ struct PlanOptions {
 
 Status ValidatePlanOptions(const PlanOptions& options, const ModelConfig& model);
 
+// Whether the engine runs the workload's weight and KV formats; the message
+// lists the ones it does.
+Status CheckEngineFormats(const EngineProfile& engine, const Workload& workload);
+
+// Whether a GPU can run the workload's formats: tensor cores for the weights'
+// compute format (FP8 needs Ada or Hopper; BF16 needs Ampere or later) and,
+// for an FP8 or BF16 KV cache, support for it.
+bool PrecisionSupported(const GpuSpec& gpu, const Workload& workload);
+
 // Why an instance is not recommended.
 enum class Verdict {
   kQualifies,        // runs, meets the SLO, within the price cap

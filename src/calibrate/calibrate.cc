@@ -325,6 +325,10 @@ Result<CalibrationReport> Calibrate(const std::vector<Measurement>& rows, const 
     rm.options.slo_tps = 0;
     rm.options.pace = Pace::kMax;
     rm.options.perf_model = options.perf_model;
+    if (Status s = CheckEngineFormats(*engine, rm.options.workload); !s.ok()) {
+      skip(r, s.error().message());
+      continue;
+    }
     if (Status s = ValidatePlanOptions(rm.options, *model); !s.ok()) {
       skip(r, s.error().message().find("context window") != std::string::npos
                   ? fmt::format("longer than {}'s context window", model->name)

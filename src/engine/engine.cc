@@ -50,7 +50,7 @@ Result<EngineProfile> ParseOne(const json& obj, std::string_view where) {
   }
   EngineProfile e;
   std::vector<Field> fields = FieldsOf(e);
-  std::vector<std::string> keys = {"name", "description", "default_calibration"};
+  std::vector<std::string> keys = {"name", "description", "default_calibration", "weight_formats", "kv_formats"};
   for (const Field& f : fields) keys.emplace_back(f.key);
 
   for (auto it = obj.begin(); it != obj.end(); ++it) {
@@ -62,6 +62,24 @@ Result<EngineProfile> ParseOne(const json& obj, std::string_view where) {
         return InvalidInput(fmt::format("{}: field '{}': expected a string, got {}", where, key, v.dump()));
       }
       (key == "name" ? e.name : key == "description" ? e.description : e.default_calibration) = v.get<std::string>();
+      continue;
+    }
+    if (key == "weight_formats" || key == "kv_formats") {
+      if (!v.is_array() || v.empty()) {
+        return InvalidInput(fmt::format("{}: field '{}': expected a non-empty array of formats", where, key));
+      }
+      std::vector<Precision>& out = key == "weight_formats" ? e.weight_formats : e.kv_formats;
+      out.clear();
+      for (const json& item : v) {
+        auto p = item.is_string() ? ParsePrecision(item.get<std::string>())
+                                  : Result<Precision>(InvalidInput("not a string"));
+        if (!p.ok()) {
+          return InvalidInput(fmt::format("{}: field '{}': unknown format {} (expected fp32, fp16, bf16, fp8, int8 "
+                                          "or int4)",
+                                          where, key, io::Quote(item.dump())));
+        }
+        out.push_back(*p);
+      }
       continue;
     }
     const Field* field = nullptr;

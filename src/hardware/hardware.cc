@@ -43,6 +43,19 @@ double BytesPerValue(Precision p) {
   return 2;
 }
 
+double BytesPerWeight(Precision p) {
+  return p == Precision::kInt4 ? 0.5 + 4.0 / 128 : BytesPerValue(p);
+}
+
+Precision ComputePrecision(Precision weights) {
+  switch (weights) {
+    case Precision::kFp32:
+    case Precision::kBf16:
+    case Precision::kFp8: return weights;
+    default: return Precision::kFp16;
+  }
+}
+
 Result<Precision> ParsePrecision(std::string_view text) {
   std::string t = io::ToLower(io::Trim(text));
   if (t == "fp32" || t == "float32") return Precision::kFp32;

@@ -71,7 +71,7 @@ MemoryBreakdown ComputeMemory(const ModelConfig& m, const ParameterCount& params
                               const EngineProfile& e, double gpu_memory_bytes,
                               double gpu_memory_utilization, MemoryStyle style, int tp) {
   MemoryBreakdown mem;
-  const double bw = BytesPerValue(w.weight_precision);
+  const double bw = BytesPerWeight(w.weight_precision);
   const double bkv = BytesPerValue(w.kv_precision);
   const double bs = static_cast<double>(w.batch_size);
   const double ctx = static_cast<double>(w.context_len());

@@ -12,12 +12,6 @@ double SumLine(double a0, double a1, int64_t c0, int64_t c1) {
   return a0 * count + a1 * (static_cast<double>(c0) + static_cast<double>(c1)) * count / 2;
 }
 
-// Compute precision of the matrix units for a weight format: 16-bit formats
-// run on their own tensor rate, FP32 on CUDA cores.
-Precision ComputePrecision(Precision weights) {
-  return weights == Precision::kFp32 || weights == Precision::kBf16 ? weights : Precision::kFp16;
-}
-
 // Time of one operator: the slower of its compute and its memory traffic.
 inline double Roof(double flops, double flop_rate, double bytes, double byte_rate) {
   return std::max(flops / flop_rate, bytes / byte_rate);
@@ -50,7 +44,7 @@ Timing RooflineModel::Predict(const PredictInput& in) const {
   const GpuSpec& gpu = *in.gpu;
   const EngineProfile& e = *in.engine;
 
-  const double bw = BytesPerValue(w.weight_precision);
+  const double bw = BytesPerWeight(w.weight_precision);
   const double bkv = BytesPerValue(w.kv_precision);
   constexpr double ba = 2;  // 16-bit activations
   const double peak = gpu.Flops(ComputePrecision(w.weight_precision));

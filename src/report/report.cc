@@ -232,8 +232,12 @@ void WritePlanHeader(std::ostream& out, const Plan& plan, const ReportContext& c
   if (auto days = DaysBetween(plan.catalog_as_of, ctx.today); days && *days >= 0) {
     age = fmt::format(", {} day{} old", *days, *days == 1 ? "" : "s");
   }
+  const std::string formats = w.weight_precision == w.kv_precision
+                                  ? std::string(PrecisionName(w.weight_precision))
+                                  : fmt::format("{} weights, {} KV cache", PrecisionName(w.weight_precision),
+                                                PrecisionName(w.kv_precision));
   fmt::print(out, "InferSave plan: {} ({:.2f} B params, {}) on catalog {}{}{}\n", ctx.model->name,
-             static_cast<double>(plan.params.total) / 1e9, PrecisionName(w.weight_precision), plan.catalog,
+             static_cast<double>(plan.params.total) / 1e9, formats, plan.catalog,
              plan.catalog_as_of.empty() ? " (undated)" : fmt::format(" (prices as of {}{})", plan.catalog_as_of, age),
              o.spot ? ", spot prices" : "");
   fmt::print(out, "  workload   batch {} x ({} in + {} out) tokens, {} requests\n", w.batch_size, w.input_len,

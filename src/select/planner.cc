@@ -54,6 +54,33 @@ Status ValidatePlanOptions(const PlanOptions& o, const ModelConfig& model) {
   return Status::Ok();
 }
 
+bool PrecisionSupported(const GpuSpec& gpu, const Workload& w) {
+  if (gpu.Flops(ComputePrecision(w.weight_precision)) <= 0) return false;
+  // An FP8 KV cache needs FP8 support (Ada, Hopper); INT8 and 16-bit caches
+  // are only storage.
+  if (w.kv_precision == Precision::kFp8 && gpu.Flops(Precision::kFp8) <= 0) return false;
+  if (w.kv_precision == Precision::kBf16 && gpu.Flops(Precision::kBf16) <= 0) return false;
+  return true;
+}
+
+Status CheckEngineFormats(const EngineProfile& engine, const Workload& w) {
+  auto names = [](const std::vector<Precision>& v) {
+    std::vector<std::string> out;
+    for (Precision p : v) out.emplace_back(PrecisionName(p));
+    return fmt::format("{}", fmt::join(out, ", "));
+  };
+  auto has = [](const std::vector<Precision>& v, Precision p) { return std::find(v.begin(), v.end(), p) != v.end(); };
+  if (!has(engine.weight_formats, w.weight_precision)) {
+    return InvalidArgument(fmt::format("engine '{}' does not run {} weights (it runs {})", engine.name,
+                                       PrecisionName(w.weight_precision), names(engine.weight_formats)));
+  }
+  if (!has(engine.kv_formats, w.kv_precision)) {
+    return InvalidArgument(fmt::format("engine '{}' does not keep a {} KV cache (it keeps {})", engine.name,
+                                       PrecisionName(w.kv_precision), names(engine.kv_formats)));
+  }
+  return Status::Ok();
+}
+
 Evaluator::Evaluator(const PlanContext& context, const PlanOptions& options)
     : context_(context),
       options_(options),
@@ -132,10 +159,7 @@ Evaluation Evaluator::EvaluateLayoutWith(const Instance& instance, int tp, Offlo
   }
   e.within_price_cap = e.usd_per_hour <= options_.max_usd_per_hour;
 
-  const Precision compute = w.weight_precision == Precision::kFp32 || w.weight_precision == Precision::kBf16
-                                ? w.weight_precision
-                                : Precision::kFp16;
-  e.precision_supported = instance.gpu.Flops(compute) > 0;
+  e.precision_supported = PrecisionSupported(instance.gpu, w);
 
   const double utilization = options_.gpu_memory_utilization.value_or(engine.gpu_memory_utilization);
   e.memory = ComputeMemory(*context_.model, params_, w, engine, instance.gpu.memory_bytes, utilization,
@@ -244,6 +268,7 @@ std::string Gib(double bytes) { return fmt::format("{:.1f} GiB", bytes / kGiB); 
 
 Result<Plan> MakePlan(const PlanContext& context, const PlanOptions& options) {
   if (Status s = ValidatePlanOptions(options, *context.model); !s.ok()) return s.error();
+  if (Status s = CheckEngineFormats(*context.engine, options.workload); !s.ok()) return s.error();
   Evaluator evaluator(context, options);
   Plan plan;
   plan.options = options;
@@ -308,8 +333,18 @@ std::string RejectionText(const Evaluation& e, const PlanOptions& o) {
       return fmt::format("over the price cap: ${:.3f}/h > ${:.2f}/h", e.usd_per_hour, o.max_usd_per_hour);
     case Verdict::kNoSpotPrice:
       return "no spot price in the catalog";
-    case Verdict::kUnsupportedPrecision:
-      return fmt::format("{} has no {} support", inst.gpu.name, PrecisionName(o.workload.weight_precision));
+    case Verdict::kUnsupportedPrecision: {
+      const Precision weights = o.workload.weight_precision;
+      const char* why = weights == Precision::kFp8 || o.workload.kv_precision == Precision::kFp8
+                            ? " (FP8 needs an Ada or Hopper GPU)"
+                            : "";
+      if (inst.gpu.Flops(ComputePrecision(weights)) <= 0) {
+        return fmt::format("{} cannot run {} weights: no {} tensor cores{}", inst.gpu.name, PrecisionName(weights),
+                           PrecisionName(ComputePrecision(weights)), why);
+      }
+      return fmt::format("{} cannot hold a {} KV cache{}", inst.gpu.name, PrecisionName(o.workload.kv_precision),
+                         why);
+    }
     case Verdict::kMissesSlo: {
       const double need = o.slo_tps * (1 + o.slo_headroom_pct / 100);
       if (o.slo_headroom_pct > 0) {

@@ -25,7 +25,9 @@ void AddJobFlags(CLI::App& app, JobFlags& f) {
   app.add_option("-i,--input-len", f.input_len, "prompt tokens per request (L_in)")->capture_default_str();
   app.add_option("-o,--output-len", f.output_len, "generated tokens per request (L_out)")->capture_default_str();
   app.add_option("-n,--requests", f.requests, "requests in the job (R)")->capture_default_str();
-  app.add_option("--precision", f.precision, "weight and KV precision: fp16, bf16 or fp32")->capture_default_str();
+  app.add_option("--precision", f.precision, "weights and KV cache format: fp16, bf16 or fp32")->capture_default_str();
+  app.add_option("--weights", f.weights, "weight format: fp16, bf16, fp32, fp8 (W8A8), int8 or int4 (weight-only)");
+  app.add_option("--kv-cache", f.kv_cache, "KV cache format: fp16, bf16, fp8 or int8");
   app.add_option("--slo-tps", f.slo_tps, "throughput objective, tokens/s counting input and output (0 = none)")
       ->capture_default_str();
   app.add_option("--slo-headroom", f.slo_headroom_pct, "required margin over --slo-tps, percent")
@@ -100,10 +102,22 @@ Result<Job> LoadJob(const JobFlags& f) {
   auto precision = ParsePrecision(f.precision);
   if (!precision.ok()) return precision.error();
   if (*precision != Precision::kFp16 && *precision != Precision::kBf16 && *precision != Precision::kFp32) {
-    return InvalidArgument(fmt::format("--precision {}: only fp16, bf16 and fp32 are modelled so far", f.precision));
+    return InvalidArgument(fmt::format(
+        "--precision {}: give fp16, bf16 or fp32 (quantised formats with --weights and --kv-cache)", f.precision));
   }
   o.workload.weight_precision = *precision;
   o.workload.kv_precision = *precision;
+  if (!f.weights.empty()) {
+    auto weights = ParsePrecision(f.weights);
+    if (!weights.ok()) return InvalidArgument("--weights: " + weights.error().message());
+    o.workload.weight_precision = *weights;
+  }
+  if (!f.kv_cache.empty()) {
+    auto kv = ParsePrecision(f.kv_cache);
+    if (!kv.ok()) return InvalidArgument("--kv-cache: " + kv.error().message());
+    if (*kv == Precision::kInt4) return InvalidArgument("--kv-cache int4: give fp16, bf16, fp8 or int8");
+    o.workload.kv_precision = *kv;
+  }
   o.slo_tps = f.slo_tps;
   o.spot = f.spot;
   o.slo_headroom_pct = f.slo_headroom_pct;

@@ -37,6 +37,8 @@ struct JobFlags {
   int64_t output_len = 512;
   int64_t requests = 3000;
   std::string precision = "fp16";
+  std::string weights;   // overrides --precision for the weights
+  std::string kv_cache;  // overrides --precision for the KV cache
   double slo_tps = 400;
   double slo_headroom_pct = 0;
   std::optional<double> max_price;

@@ -53,6 +53,9 @@ struct EngineProfile {
   double offload_step = 0.01;
   // Whether the engine can keep part of the KV cache in CPU memory.
   bool supports_kv_offload = true;
+  // Whether the engine can keep part of the weights in CPU memory and stream
+  // them to the GPU every forward pass (FlexGen; vLLM's --cpu-offload-gb).
+  bool supports_weight_offload = false;
   // GPU memory the engine itself holds outside weights, KV and activations
   // (CUDA context, allocator slack, CUDA graphs), bytes.
   double runtime_reserve_bytes = 0;

@@ -21,6 +21,7 @@ struct MemoryBreakdown {
   double weights_bytes = 0;       // Mem_model = parameters x b
   double kv_bytes = 0;            // Mem_KV for the whole batch at full context
   double kv_per_layer_bytes = 0;  // Mem_KV / n
+  double layer_weight_bytes = 0;  // weights / n: what streaming one layer moves
   double activation_bytes = 0;    // Mem_activation (peak transient)
   double reserve_bytes = 0;       // engine runtime reserve (CUDA context, ...)
   double budget_bytes = 0;        // usable GPU memory: utilization x GPU memory
@@ -62,16 +63,27 @@ struct OffloadDecision {
   Placement placement = Placement::kFits;
   OffloadBlocker blocker = OffloadBlocker::kNone;
   double ratio = 0;           // C_off, rounded up to the engine's step
+  // Weight offloading (FlexGen-style), when the weights themselves do not fit:
+  // the fraction kept on the GPU (rounded down to the engine's step); the
+  // rest is streamed from CPU memory every forward pass.
+  double weight_gpu_fraction = 1;
+  double host_weight_bytes = 0;
   double required_ratio = 0;  // the smallest C_off the GPU memory allows
   double host_kv_bytes = 0;   // C_off x Mem_KV
+  double kv_space_bytes = 0;  // GPU memory left for the KV cache (after any streamed weights)
   double host_available_bytes = 0;  // host memory minus the engine's host reserve
   double host_reserve_bytes = 0;    // what the engine keeps for itself on the host
 };
 
 enum class OffloadMode { kAuto, kNone, kFixed };
 
-// Algorithm 1 for one replica. `fixed_ratio` is used with OffloadMode::kFixed.
-// `host_memory_bytes` is the host memory available to this replica.
+// Algorithm 1 for one replica, extended with weight offloading: when the
+// weights leave no room for one layer's KV cache and the engine can stream
+// weights, as many weights as fit stay on the GPU (streaming a byte of
+// weights saves more transfer per step than a byte of KV), double-buffered
+// for one layer, and the KV cache is placed in what remains. `fixed_ratio` is
+// used with OffloadMode::kFixed (KV only). `host_memory_bytes` is the host
+// memory available to this replica. OffloadMode::kNone disables both.
 OffloadDecision DecideOffload(const MemoryBreakdown& memory, const EngineProfile& engine,
                               OffloadMode mode, double fixed_ratio, double host_memory_bytes);
 

@@ -41,11 +41,11 @@ struct Ctcf {
 struct Timing {
   double prefill_s = 0;               // all BS prompts, through every layer (batch TTFT)
   double prefill_compute_s = 0;       // of which computation (after CTCF)
-  double prefill_offload_write_s = 0; // writing the offloaded KV to CPU memory
+  double prefill_offload_write_s = 0; // host-link transfers: offloaded KV written, streamed weights read
   double decode_total_s = 0;          // all L_out - 1 decode steps
   double decode_first_step_s = 0;     // step at context L_in + 1
   double decode_last_step_s = 0;      // step at context L_in + L_out - 1
-  double decode_fetch_total_s = 0;    // KV reads from CPU memory over all steps
+  double decode_fetch_total_s = 0;    // host-link transfers (offloaded KV, streamed weights), all steps
   double total_s = 0;                 // T_E2E = prefill + decode
   int64_t decode_steps = 0;           // L_out - 1 (the prefill yields the first token)
   double decode_s_per_token() const;  // mean step time (0 when L_out = 1)
@@ -62,6 +62,8 @@ struct PredictInput {
   const GpuSpec* gpu = nullptr;
   const EngineProfile* engine = nullptr;
   double offload_ratio = 0;  // C_off
+  // Fraction of the weights streamed from CPU memory every forward pass.
+  double weight_offload_ratio = 0;
   Ctcf ctcf;
   // Tensor parallelism: the replica is split over `tp` GPUs that all-reduce
   // twice per layer over a link of `link_bytes_per_s` per direction.

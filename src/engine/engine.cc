@@ -38,6 +38,7 @@ std::vector<Field> FieldsOf(EngineProfile& e) {
       {"prefill_chunk_tokens", Field::kCount, nullptr, nullptr, &e.prefill_chunk_tokens},
       {"offload_step", Field::kNonNegative, &e.offload_step},
       {"supports_kv_offload", Field::kFlag, nullptr, &e.supports_kv_offload},
+      {"supports_weight_offload", Field::kFlag, nullptr, &e.supports_weight_offload},
       {"runtime_reserve_gib", Field::kBytesGiB, &e.runtime_reserve_bytes},
       {"host_reserve_gib", Field::kBytesGiB, &e.host_reserve_bytes},
       {"gpu_memory_utilization", Field::kFraction, &e.gpu_memory_utilization},

@@ -93,6 +93,7 @@ MemoryBreakdown ComputeMemory(const ModelConfig& m, const ParameterCount& params
     mem.reserve_bytes = e.runtime_reserve_bytes;
   }
   mem.kv_per_layer_bytes = mem.kv_bytes / n;
+  mem.layer_weight_bytes = mem.weights_bytes / n;
   mem.budget_bytes = gpu_memory_bytes * gpu_memory_utilization;
   return mem;
 }
@@ -102,15 +103,36 @@ OffloadDecision DecideOffload(const MemoryBreakdown& mem, const EngineProfile& e
   OffloadDecision d;
   d.host_available_bytes = std::max(0.0, host_memory_bytes - engine.host_reserve_bytes);
   d.host_reserve_bytes = engine.host_reserve_bytes;
-  const double available = mem.available_bytes();
+  // What the KV cache may use on the GPU (less when weights stream).
+  double available = mem.available_bytes();
   auto cannot = [&](OffloadBlocker b) {
     d.placement = Placement::kCannotRun;
     d.blocker = b;
     return d;
   };
-  if (available < 0) return cannot(OffloadBlocker::kWeightsDoNotFit);
   // The engine process itself needs host memory, offloading or not.
-  if (host_memory_bytes < engine.host_reserve_bytes) return cannot(OffloadBlocker::kHostMemoryTooSmall);
+  if (available >= 0 && host_memory_bytes < engine.host_reserve_bytes) {
+    return cannot(OffloadBlocker::kHostMemoryTooSmall);
+  }
+  if (available < mem.kv_per_layer_bytes && engine.supports_weight_offload && mode != OffloadMode::kNone) {
+    // Stream weights: keep what fits beside a double buffer of one layer's
+    // weights and one layer's KV.
+    // An engine that cannot offload KV needs all of it beside the weights.
+    const double kv_on_gpu = engine.supports_kv_offload ? mem.kv_per_layer_bytes : mem.kv_bytes;
+    const double space = mem.budget_bytes - mem.activation_bytes - mem.reserve_bytes - 2 * mem.layer_weight_bytes -
+                         kv_on_gpu;
+    if (space <= 0) return cannot(OffloadBlocker::kWeightsDoNotFit);
+    double fraction = std::min(1.0, space / mem.weights_bytes);
+    if (engine.offload_step > 0) fraction = std::floor(fraction / engine.offload_step + 1e-9) * engine.offload_step;
+    d.weight_gpu_fraction = fraction;
+    d.host_weight_bytes = (1 - fraction) * mem.weights_bytes;
+    available = mem.budget_bytes - mem.activation_bytes - mem.reserve_bytes - 2 * mem.layer_weight_bytes -
+                fraction * mem.weights_bytes;
+    if (host_memory_bytes < engine.host_reserve_bytes) return cannot(OffloadBlocker::kHostMemoryTooSmall);
+  } else if (available < 0) {
+    return cannot(OffloadBlocker::kWeightsDoNotFit);
+  }
+  d.kv_space_bytes = available;
   d.required_ratio = available >= mem.kv_bytes ? 0.0 : 1.0 - available / mem.kv_bytes;
 
   if (mode == OffloadMode::kFixed) {
@@ -132,8 +154,10 @@ OffloadDecision DecideOffload(const MemoryBreakdown& mem, const EngineProfile& e
                   : d.required_ratio;
   }
   d.host_kv_bytes = d.ratio * mem.kv_bytes;
-  if (d.host_kv_bytes > d.host_available_bytes) return cannot(OffloadBlocker::kHostMemoryTooSmall);
-  d.placement = d.ratio > 0 ? Placement::kOffload : Placement::kFits;
+  if (d.host_kv_bytes + d.host_weight_bytes > d.host_available_bytes) {
+    return cannot(OffloadBlocker::kHostMemoryTooSmall);
+  }
+  d.placement = d.ratio > 0 || d.weight_gpu_fraction < 1 ? Placement::kOffload : Placement::kFits;
   return d;
 }
 

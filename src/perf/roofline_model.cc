@@ -122,7 +122,10 @@ Timing RooflineModel::Predict(const PredictInput& in) const {
   Timing t;
   const double kv_bytes_per_token = 2 * kv * bkv * n;  // all layers, one sequence
   t.prefill_compute_s = in.ctcf.prefill.Apply(prefill_uncal);
-  t.prefill_offload_write_s = in.offload_ratio * bs * lin * kv_bytes_per_token / d2h;
+  // Streamed weights cross the host link once per forward pass.
+  const double streamed_weight_bytes = in.weight_offload_ratio * static_cast<double>(in.params->total) *
+                                       BytesPerWeight(w.weight_precision) / shards;
+  t.prefill_offload_write_s = in.offload_ratio * bs * lin * kv_bytes_per_token / d2h + passes * streamed_weight_bytes / h2d;
   t.prefill_s = e.overlap_prefill_offload ? std::max(t.prefill_compute_s, t.prefill_offload_write_s)
                                           : t.prefill_compute_s + t.prefill_offload_write_s;
 
@@ -138,7 +141,7 @@ Timing RooflineModel::Predict(const PredictInput& in) const {
   // Offloaded KV: C_off of the context is read over the host link every step,
   // and the new token's share written back.
   const double f1 = in.offload_ratio * bs * kv_bytes_per_token / h2d;
-  const double f0 = in.offload_ratio * bs * kv_bytes_per_token / d2h;
+  const double f0 = in.offload_ratio * bs * kv_bytes_per_token / d2h + streamed_weight_bytes / h2d;
 
   t.decode_steps = w.output_len - 1;
   const int64_t c0 = w.input_len + 1;

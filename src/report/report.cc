@@ -115,6 +115,7 @@ Json EvaluationJson(const Evaluation& e, const Plan& plan, const ReportContext& 
   j["rejected_because"] = reason.empty() ? Json() : Json(reason);
   if (e.can_run) {
     j["offload_ratio"] = Round(e.offload.ratio, 4);
+    j["weight_offload_ratio"] = Round(1 - e.offload.weight_gpu_fraction, 4);
     j["predicted_tps"] = Round(e.tps, 2);
     j["predicted_output_tps"] = Round(e.output_tps, 2);
     j["prefill_s"] = Round(e.timing.prefill_s, 6);
@@ -127,7 +128,7 @@ Json EvaluationJson(const Evaluation& e, const Plan& plan, const ReportContext& 
     j["calibrated"] = e.ctcf.prefill.calibrated || e.ctcf.decode.calibrated;
     j["accuracy"] = AccuracyNote(e, plan, ctx);
   } else {
-    for (const char* k : {"offload_ratio", "predicted_tps", "predicted_output_tps", "prefill_s", "decode_s_per_token",
+    for (const char* k : {"offload_ratio", "weight_offload_ratio", "predicted_tps", "predicted_output_tps", "prefill_s", "decode_s_per_token",
                           "batch_total_s", "job_hours", "billed_hours", "job_cost_usd",
                           "cost_efficiency"}) {
       j[k] = nullptr;
@@ -143,6 +144,7 @@ Json EvaluationJson(const Evaluation& e, const Plan& plan, const ReportContext& 
   mem["activations_gib"] = Round(e.memory.activation_bytes / kGiB, 3);
   mem["reserve_gib"] = Round(e.memory.reserve_bytes / kGiB, 3);
   mem["kv_on_host_gib"] = Round(e.offload.host_kv_bytes / kGiB, 3);
+  mem["weights_on_host_gib"] = Round(e.offload.host_weight_bytes / kGiB, 3);
   mem["host_memory_gib"] = Round(i.host_memory_bytes / kGiB, 3);
   j["memory_per_gpu"] = mem;
   return j;
@@ -274,6 +276,10 @@ void WritePlanTable(std::ostream& out, const Plan& plan, const ReportContext& ct
                Money(r.usd_per_hour));
     std::string offload = r.offload.ratio > 0 ? fmt::format("KV offload {:.0f}% to CPU memory", r.offload.ratio * 100)
                                               : std::string("no KV offload");
+    if (r.offload.weight_gpu_fraction < 1) {
+      offload += fmt::format(", {:.0f}% of the weights streamed from CPU memory",
+                             (1 - r.offload.weight_gpu_fraction) * 100);
+    }
     std::string replicas = LayoutText(r);
     fmt::print(out, "  predicted {:.0f} tok/s ({:.0f} output tok/s), {}{}\n", r.tps, r.output_tps, offload, replicas);
     fmt::print(out, "  job {} -> billed {}, cost {}\n", Hours(r.job_hours), Hours(r.billed_hours),
@@ -379,6 +385,10 @@ void WritePrediction(std::ostream& out, const Evaluation& e, const Plan& plan, c
   if (e.can_run) {
     fmt::print(out, "  KV offloaded to CPU memory    {:>10.2f}  ({:.0f}%; host memory usable per GPU {:.1f} GiB)\n",
                e.offload.host_kv_bytes / kGiB, e.offload.ratio * 100, e.offload.host_available_bytes / kGiB);
+    if (e.offload.weight_gpu_fraction < 1) {
+      fmt::print(out, "  weights kept in CPU memory    {:>10.2f}  ({:.0f}%, streamed every forward pass)\n",
+                 e.offload.host_weight_bytes / kGiB, (1 - e.offload.weight_gpu_fraction) * 100);
+    }
   }
   if (!e.can_run || !e.within_price_cap) {
     fmt::print(out, "\nNot runnable as asked: {}\n", RejectionText(e, plan.options));
@@ -387,12 +397,12 @@ void WritePrediction(std::ostream& out, const Evaluation& e, const Plan& plan, c
   const Timing& t = e.timing;
   fmt::print(out, "\nTime for one batch of {} requests on one replica{}\n", plan.options.workload.batch_size,
              e.tp > 1 ? fmt::format(" (tensor parallel over {} GPUs)", e.tp) : "");
-  fmt::print(out, "  prefill (time to first token)  {:>9.3f} s   (compute {:.3f} s, offload write {:.3f} s)\n",
+  fmt::print(out, "  prefill (time to first token)  {:>9.3f} s   (compute {:.3f} s, host transfers {:.3f} s)\n",
              t.prefill_s, t.prefill_compute_s, t.prefill_offload_write_s);
   fmt::print(out, "  decode per token               {:>9.2f} ms  (first step {:.2f} ms, last {:.2f} ms)\n",
              t.decode_s_per_token() * 1e3, t.decode_first_step_s * 1e3, t.decode_last_step_s * 1e3);
   if (t.decode_fetch_total_s > 0) {
-    fmt::print(out, "  KV fetched from CPU memory     {:>9.3f} s over {} steps\n", t.decode_fetch_total_s,
+    fmt::print(out, "  host transfers (KV, weights)   {:>9.3f} s over {} steps\n", t.decode_fetch_total_s,
                t.decode_steps);
   }
   fmt::print(out, "  total                          {:>9.3f} s\n", t.total_s);

@@ -166,6 +166,11 @@ Evaluation Evaluator::EvaluateLayoutWith(const Instance& instance, int tp, Offlo
                            perf_->memory_style(), tp);
   e.offload = DecideOffload(e.memory, engine, mode, fixed_ratio,
                             instance.host_memory_bytes / std::max(1, instance.gpu_count));
+  if (options_.perf_model == PerfModelKind::kPaper && e.offload.weight_gpu_fraction < 1) {
+    // The paper's equations have no weight transfers.
+    e.offload.placement = Placement::kCannotRun;
+    e.offload.blocker = OffloadBlocker::kWeightsDoNotFit;
+  }
   e.can_run = e.precision_supported && e.offload.placement != Placement::kCannotRun;
 
   if (e.can_run) {
@@ -177,6 +182,7 @@ Evaluation Evaluator::EvaluateLayoutWith(const Instance& instance, int tp, Offlo
     in.gpu = &instance.gpu;
     in.engine = &engine;
     in.offload_ratio = e.offload.ratio;
+    in.weight_offload_ratio = 1 - e.offload.weight_gpu_fraction;
     in.ctcf = e.ctcf;
     in.tp = tp;
     in.link_bytes_per_s = GpuLinkBytesPerSecond(instance.gpu);
@@ -368,21 +374,27 @@ std::string RejectionText(const Evaluation& e, const PlanOptions& o) {
     }
     case OffloadBlocker::kNoRoomForOneLayer:
       return fmt::format("cannot run: {} left after weights and activations, less than one layer's KV cache ({})",
-                         Gib(m.available_bytes()), Gib(m.kv_per_layer_bytes));
+                         Gib(d.kv_space_bytes), Gib(m.kv_per_layer_bytes));
     case OffloadBlocker::kOffloadDisabled:
       return fmt::format("KV cache {} does not fit in the {} left, and offloading is disabled", Gib(m.kv_bytes),
-                         Gib(m.available_bytes()));
+                         Gib(d.kv_space_bytes));
     case OffloadBlocker::kEngineCannotOffload:
       return fmt::format("KV cache {} does not fit in the {} left, and the engine cannot offload it",
-                         Gib(m.kv_bytes), Gib(m.available_bytes()));
+                         Gib(m.kv_bytes), Gib(d.kv_space_bytes));
     case OffloadBlocker::kFixedRatioTooSmall:
       return fmt::format("offload ratio {:.2f} is too small: the GPU holds only {} of the {} KV cache (needs >= {:.2f})",
-                         o.offload_ratio, Gib(m.available_bytes()), Gib(m.kv_bytes), d.required_ratio);
+                         o.offload_ratio, Gib(d.kv_space_bytes), Gib(m.kv_bytes), d.required_ratio);
     case OffloadBlocker::kHostMemoryTooSmall:
       if (d.ratio == 0) {
         return fmt::format("host memory per GPU ({}) is less than the engine's own need ({})",
                            Gib(inst.host_memory_bytes / std::max(1, inst.gpu_count)),
                            Gib(d.host_reserve_bytes));
+      }
+      if (d.host_weight_bytes > 0) {
+        return fmt::format(
+            "offloaded weights {} + KV cache {} do not fit in host memory ({} usable per GPU of {})",
+            Gib(d.host_weight_bytes), Gib(d.ratio * m.kv_bytes), Gib(d.host_available_bytes),
+            Gib(inst.host_memory_bytes));
       }
       return fmt::format("offloaded KV cache {} does not fit in host memory ({} usable per GPU of {})",
                          Gib(d.ratio * m.kv_bytes), Gib(d.host_available_bytes), Gib(inst.host_memory_bytes));

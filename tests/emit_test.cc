@@ -302,6 +302,38 @@ TEST(EmitTest, FlexGenWithTwentyPercentKvOffloadOnThePaperCatalog) {
   EXPECT_EQ(vllm.text, "");
 }
 
+TEST(EmitTest, FlexGenPlacesStreamedWeightsToo) {
+  // OPT-30B (55.8 GiB of weights) on one T4 with 128 GiB of host memory:
+  // most weights and KV live in CPU memory.
+  ModelConfig model = Model("opt-30b");
+  EngineProfile flexgen = Engine("flexgen");
+  Catalog catalog;
+  catalog.name = "aws";
+  catalog.instances = {MakeInstance("g4dn.8xlarge", "T4", 1, 2.176, "us-east-1", 128)};
+  PlanOptions o;
+  o.slo_tps = 0;
+  o.workload.batch_size = 16;
+  o.workload.input_len = 512;
+  o.workload.output_len = 32;
+  auto plan = MakePlan(PlanContext{&model, &catalog, &flexgen, nullptr}, o);
+  ASSERT_TRUE(plan.ok());
+  ASSERT_TRUE(plan->recommendation);
+  const OffloadDecision& d = plan->recommendation->offload;
+  const int w_gpu = static_cast<int>(std::floor(d.weight_gpu_fraction * 100 + 1e-6));
+  const int kv_cpu = static_cast<int>(std::ceil(d.ratio * 100 - 1e-6));
+  ASSERT_LT(w_gpu, 100);
+  Emitted out = Emit(*plan, model, flexgen, "flexgen");
+  ASSERT_TRUE(out.status.ok()) << out.status.error().message();
+  EXPECT_NE(out.text.find(fmt::format("--percent {} {} {} {} 100 0 --gpu-batch-size 16", w_gpu, 100 - w_gpu,
+                                      100 - kv_cpu, kv_cpu)),
+            std::string::npos)
+      << out.text;
+  EXPECT_NE(out.text.find(fmt::format("# weights {}% on the GPU, {}% in CPU memory; activations on the GPU", w_gpu,
+                                      100 - w_gpu)),
+            std::string::npos)
+      << out.text;
+}
+
 TEST(EmitTest, FlexGenRefusesModelsOtherThanOpt) {
   Job job;
   job.model = Model("llama-2-7b");

@@ -208,14 +208,19 @@ Result<Deployment> FlexGenDeployment(const Plan& plan, const ReportContext& ctx,
   }
   // Whole percents, rounded up so that the GPU share never exceeds the plan's.
   const int cpu_pct = static_cast<int>(std::ceil(e.offload.ratio * 100 - 1e-6));
+  // The weights' GPU share, rounded down likewise (the plan places whole percents).
+  const int w_gpu_pct = static_cast<int>(std::floor(e.offload.weight_gpu_fraction * 100 + 1e-6));
   const std::string command = fmt::format(
-      "python3 -m flexgen.flex_opt --model facebook/{} --percent 100 0 {} {} 100 0 --gpu-batch-size {} "
+      "python3 -m flexgen.flex_opt --model facebook/{} --percent {} {} {} {} 100 0 --gpu-batch-size {} "
       "--num-gpu-batches 1 --prompt-len {} --gen-len {}",
-      name, 100 - cpu_pct, cpu_pct, w.batch_size, w.input_len, w.output_len);
+      name, w_gpu_pct, 100 - w_gpu_pct, 100 - cpu_pct, cpu_pct, w.batch_size, w.input_len, w.output_len);
   Deployment d;
   d.package = "flexgen";
   d.lines = PerReplica(e, command, false);
-  d.notes.push_back(fmt::format("weights and activations on the GPU; KV cache {}% on the GPU, {}% in CPU memory{}",
+  d.notes.push_back(fmt::format("{}activations on the GPU; KV cache {}% on the GPU, {}% in CPU memory{}",
+                                w_gpu_pct == 100 ? std::string("weights and ")
+                                                 : fmt::format("weights {}% on the GPU, {}% in CPU memory; ",
+                                                               w_gpu_pct, 100 - w_gpu_pct),
                                 100 - cpu_pct, cpu_pct,
                                 cpu_pct > 0 ? fmt::format(" ({:.2f} GiB per GPU)", e.offload.host_kv_bytes / kGiB)
                                             : std::string()));

@@ -78,20 +78,26 @@ int UsableRows(const CalibrationReport& r) {
   return n;
 }
 
+// The JSON document both commands write: header fields, then the groups and
+// the skipped runs.
+void WriteReportJson(std::ostream& out, const CalibrationReport& report, Json header) {
+  Json doc;
+  doc["schema_version"] = kJsonSchemaVersion;
+  for (auto& [key, value] : header.items()) doc[key] = value;
+  doc["perf_model"] = report.calibration.perf_model;
+  Json groups = Json::array();
+  for (const GroupFit& g : report.groups) groups.push_back(GroupJson(g));
+  doc["groups"] = groups;
+  doc["skipped"] = SkippedJson(report);
+  out << doc.dump(2) << '\n';
+}
+
 }  // namespace
 
 void WriteCalibrationReport(std::ostream& out, const CalibrationReport& report, std::string_view source,
                             OutputFormat format) {
   if (format == OutputFormat::kJson) {
-    Json doc;
-    doc["schema_version"] = kJsonSchemaVersion;
-    doc["measurements"] = std::string(source);
-    doc["perf_model"] = report.calibration.perf_model;
-    Json groups = Json::array();
-    for (const GroupFit& g : report.groups) groups.push_back(GroupJson(g));
-    doc["groups"] = groups;
-    doc["skipped"] = SkippedJson(report);
-    out << doc.dump(2) << '\n';
+    WriteReportJson(out, report, Json{{"measurements", std::string(source)}});
     return;
   }
   if (format == OutputFormat::kCsv) {
@@ -138,16 +144,7 @@ void WriteCalibrationReport(std::ostream& out, const CalibrationReport& report, 
 void WriteValidationReport(std::ostream& out, const CalibrationReport& report, std::string_view dataset,
                            std::string_view description, OutputFormat format) {
   if (format == OutputFormat::kJson) {
-    Json doc;
-    doc["schema_version"] = kJsonSchemaVersion;
-    doc["dataset"] = std::string(dataset);
-    doc["description"] = std::string(description);
-    doc["perf_model"] = report.calibration.perf_model;
-    Json groups = Json::array();
-    for (const GroupFit& g : report.groups) groups.push_back(GroupJson(g));
-    doc["groups"] = groups;
-    doc["skipped"] = SkippedJson(report);
-    out << doc.dump(2) << '\n';
+    WriteReportJson(out, report, Json{{"dataset", std::string(dataset)}, {"description", std::string(description)}});
     return;
   }
   if (format == OutputFormat::kCsv) {

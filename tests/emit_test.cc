@@ -23,18 +23,7 @@ using testing::Model;
 
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 
-Instance MakeInstance(std::string name, std::string_view gpu, int count, double price, std::string region = "",
-                      double host_gib = 64) {
-  Instance i;
-  i.name = std::move(name);
-  i.gpu = Gpu(gpu);
-  i.gpu_count = count;
-  i.vcpus = 8;
-  i.host_memory_bytes = host_gib * kGiB;
-  i.usd_per_hour = price;
-  i.region = std::move(region);
-  return i;
-}
+using testing::MakeInstance;
 
 // The "# predicted ..." line for an evaluation, as the emitter words it.
 std::string Predicted(const Evaluation& e, int64_t requests) {

@@ -15,18 +15,8 @@ using testing::FindCandidate;
 using testing::Gpu;
 using testing::Model;
 
-constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 
-Instance MakeInstance(std::string name, std::string_view gpu, int count, double price, double host_gib = 64) {
-  Instance i;
-  i.name = std::move(name);
-  i.gpu = Gpu(gpu);
-  i.gpu_count = count;
-  i.vcpus = 8;
-  i.host_memory_bytes = host_gib * kGiB;
-  i.usd_per_hour = price;
-  return i;
-}
+using testing::MakeInstance;
 
 struct Job {
   ModelConfig model = Model("opt-2.7b");
@@ -50,7 +40,7 @@ struct Job {
 TEST(PlannerTest, PicksTheCheapestThatMeetsTheSloAndExplainsTheRest) {
   Job s;
   s.catalog.instances = {MakeInstance("small", "T4", 1, 0.5), MakeInstance("big", "L40S", 1, 2.0),
-                         MakeInstance("pricey", "H100", 8, 90.0), MakeInstance("tiny-host", "T4", 1, 0.1, 1)};
+                         MakeInstance("pricey", "H100", 8, 90.0), MakeInstance("tiny-host", "T4", 1, 0.1, "", 1)};
   s.options.max_usd_per_hour = 50;
   s.options.offload_mode = OffloadMode::kAuto;
   Plan plan = s.Run();
@@ -149,7 +139,7 @@ TEST(PlannerTest, NoOffloadBaselineAndCannotRunReasons) {
   // A T4 must offload; an L40S need not. The host of "cramped" is too small
   // for the offloaded KV.
   s.catalog.instances = {MakeInstance("t4", "T4", 1, 0.5), MakeInstance("l40s", "L40S", 1, 2.0),
-                         MakeInstance("cramped", "T4", 1, 0.4, 4)};
+                         MakeInstance("cramped", "T4", 1, 0.4, "", 4)};
   Plan plan = s.Run();
   ASSERT_TRUE(plan.recommendation);
   EXPECT_EQ(plan.recommendation->instance->name, "t4");

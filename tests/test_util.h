@@ -44,6 +44,20 @@ inline const Evaluation* FindCandidate(const Plan& plan, std::string_view instan
   return nullptr;
 }
 
+// An instance of a hand-made catalog.
+inline Instance MakeInstance(std::string name, std::string_view gpu, int count, double price,
+                             std::string region = "", double host_gib = 64) {
+  Instance i;
+  i.name = std::move(name);
+  i.gpu = Gpu(gpu);
+  i.gpu_count = count;
+  i.vcpus = 8;
+  i.host_memory_bytes = host_gib * 1024.0 * 1024.0 * 1024.0;
+  i.usd_per_hour = price;
+  i.region = std::move(region);
+  return i;
+}
+
 // An engine with ideal efficiencies and no overheads, for hand calculations.
 inline EngineProfile IdealEngine() {
   EngineProfile e;

@@ -439,7 +439,7 @@ TEST(CliTest, PriceCapRejectsEveryInstance) {
   EXPECT_TRUE(Contains(o.out, "\nNo instance meets the constraints.\n")) << Describe(o);
   EXPECT_TRUE(Contains(o.out, "over the price cap")) << Describe(o);
   // g5.xlarge costs $1.006/h in the aws catalog.
-  EXPECT_TRUE(Contains(o.out, "  g5.xlarge       1xA10G    over the price cap: $1.006/h > $0.01/h\n")) << Describe(o);
+  EXPECT_TRUE(Contains(o.out, "  g5.xlarge       1xA10G      over the price cap: $1.006/h > $0.01/h\n")) << Describe(o);
 
   Output j = RunCli({"plan", "--max-price", "0.01", "--catalog", "paper", "--format", "json"});
   ASSERT_EQ(j.code, 1) << Describe(j);

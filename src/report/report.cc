@@ -292,16 +292,24 @@ void WritePlanTable(std::ostream& out, const Plan& plan, const ReportContext& ct
   }
 
   int qualifying = 0;
-  for (const Evaluation& e : plan.candidates) qualifying += e.qualifies() ? 1 : 0;
+  size_t name_width = 15;  // wide enough for every instance name (Azure's are long)
+  size_t gpus_width = 9;
+  for (const Evaluation& e : plan.candidates) {
+    qualifying += e.qualifies() ? 1 : 0;
+    name_width = std::max(name_width, e.instance->name.size());
+    gpus_width = std::max(gpus_width, GpusText(*e.instance).size());
+  }
   if (qualifying > 0) {
     const int shown = std::min(qualifying, std::max(ctx.top, 1));
     fmt::print(out, "\nTop {} of {} that meet the objective:\n", shown, qualifying);
-    fmt::print(out, "  {:>4}  {:<15} {:<9} {:>8} {:>7} {:>8} {:>9} {:>10} {:>8} {:>8} {:>9}\n", "rank", "instance",
-               "GPUs", "$/h", "offload", "tok/s", "prefill", "decode/tok", "job", "billed", "job cost");
+    fmt::print(out, "  {:>4}  {:<{}} {:<{}} {:>8} {:>7} {:>8} {:>9} {:>10} {:>8} {:>8} {:>9}\n", "rank", "instance",
+               name_width, "GPUs", gpus_width, "$/h", "offload", "tok/s", "prefill", "decode/tok", "job", "billed",
+               "job cost");
     for (int k = 0; k < shown; ++k) {
       const Evaluation& e = plan.candidates[static_cast<size_t>(k)];
-      fmt::print(out, "  {:>4}  {:<15} {:<9} {:>8} {:>7} {:>8.0f} {:>7.2f} s {:>7.1f} ms {:>8} {:>8} {:>9}\n", k + 1,
-                 e.instance->name, GpusText(*e.instance), Money(e.usd_per_hour), OffloadText(e), e.tps,
+      fmt::print(out, "  {:>4}  {:<{}} {:<{}} {:>8} {:>7} {:>8.0f} {:>7.2f} s {:>7.1f} ms {:>8} {:>8} {:>9}\n", k + 1,
+                 e.instance->name, name_width, GpusText(*e.instance), gpus_width, Money(e.usd_per_hour),
+                 OffloadText(e), e.tps,
                  e.timing.prefill_s, e.timing.decode_s_per_token() * 1e3, Hours(e.job_hours),
                  Hours(e.billed_hours), Money(e.job_cost_usd));
     }
@@ -311,7 +319,8 @@ void WritePlanTable(std::ostream& out, const Plan& plan, const ReportContext& ct
     fmt::print(out, "\nNot chosen ({}):\n", rejected);
     for (const Evaluation& e : plan.candidates) {
       if (e.qualifies()) continue;
-      fmt::print(out, "  {:<15} {:<9} {}\n", e.instance->name, GpusText(*e.instance), RejectionText(e, plan.options));
+      fmt::print(out, "  {:<{}} {:<{}} {}\n", e.instance->name, name_width, GpusText(*e.instance), gpus_width,
+                 RejectionText(e, plan.options));
     }
   }
   for (const std::string& w : plan.warnings) fmt::print(out, "\nwarning: {}\n", w);

@@ -1,0 +1,164 @@
+// Discrete-event simulator of continuous batching, as vLLM-class engines serve
+// requests: iteration-level scheduling with chunked prefill, a paged KV cache
+// of fixed-size blocks, and preemption (recompute or swap) under KV pressure.
+//
+// The time of one engine iteration is injected (StepTimeFn), so the simulator
+// does not depend on a particular performance model. Workloads come from a
+// seeded generator (GenerateRequests) or a CSV trace (ParseTrace).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "infersave/status.h"
+
+namespace infersave {
+
+// ---- Requests --------------------------------------------------------------
+
+// One request as it reaches the engine.
+struct Request {
+  double arrival_s = 0;       // arrival time, seconds from the start of the run
+  int64_t prompt_tokens = 0;  // >= 1
+  int64_t output_tokens = 0;  // tokens to generate, >= 1
+};
+
+// A distribution of token counts (prompt or output lengths). Every sample is a
+// whole number >= 1.
+struct LengthDistribution {
+  enum class Kind {
+    kFixed,      // always fixed_tokens
+    kUniform,    // uniform over the integers [lo_tokens, hi_tokens]
+    kNormal,     // normal(mean_tokens, sd_tokens) rounded to the nearest integer,
+                 // resampled while < 1 (truncated to >= 1)
+    kEmpirical,  // one of values_tokens, each equally likely
+  };
+  Kind kind = Kind::kFixed;
+  int64_t fixed_tokens = 1;
+  int64_t lo_tokens = 1;
+  int64_t hi_tokens = 1;
+  double mean_tokens = 1;
+  double sd_tokens = 0;
+  std::vector<int64_t> values_tokens;
+
+  static LengthDistribution Fixed(int64_t tokens);
+  static LengthDistribution Uniform(int64_t lo_tokens, int64_t hi_tokens);
+  static LengthDistribution Normal(double mean_tokens, double sd_tokens);
+  static LengthDistribution Empirical(std::vector<int64_t> values_tokens);
+};
+
+enum class ArrivalProcess {
+  kPoisson,  // exponential inter-arrival times (coefficient of variation 1)
+  kGamma,    // gamma inter-arrival times with coefficient of variation gamma_cv:
+             // cv > 1 is burstier than Poisson, cv < 1 smoother
+};
+
+// A synthetic workload: arrivals at rate_per_s on average, and lengths.
+struct WorkloadSpec {
+  double rate_per_s = 1;  // mean arrival rate, requests/s, > 0
+  ArrivalProcess arrival = ArrivalProcess::kPoisson;
+  double gamma_cv = 1;  // inter-arrival coefficient of variation for kGamma, > 0
+  LengthDistribution prompt = LengthDistribution::Fixed(128);
+  LengthDistribution output = LengthDistribution::Fixed(128);
+  int64_t num_requests = 1;  // >= 1
+  uint64_t seed = 1;
+};
+
+// Draws num_requests requests, sorted by arrival (the first arrives one
+// inter-arrival time after t = 0). Deterministic for a seed on every platform:
+// it uses std::mt19937_64 and its own samplers, not <random>'s distributions.
+// Fails (kInvalidArgument) on out-of-range parameters.
+Result<std::vector<Request>> GenerateRequests(const WorkloadSpec& spec);
+
+// Reads a CSV trace with columns arrival_s, prompt_tokens, output_tokens
+// (other columns are ignored). Rows must be sorted by arrival_s; errors
+// (kInvalidInput) name "source:line: column 'X'".
+Result<std::vector<Request>> ParseTrace(std::string_view csv_text, std::string_view source);
+
+// ---- Engine model ----------------------------------------------------------
+
+// The work of one engine iteration.
+struct IterationShape {
+  int64_t prefill_tokens = 0;    // prompt tokens processed (all prefill chunks together)
+  int64_t decode_sequences = 0;  // sequences generating one token each
+  // Sum of the decoding sequences' context lengths in tokens (prompt + tokens
+  // generated so far, the token being processed included).
+  int64_t decode_context_tokens = 0;
+};
+
+// Seconds one engine iteration of the given shape takes; must return a finite
+// value >= 0.
+using StepTimeFn = std::function<double(const IterationShape&)>;
+
+// Scheduler and memory limits of the engine.
+struct EngineLimits {
+  // Token budget per iteration: prefill chunk tokens + one per decoding
+  // sequence (vLLM's max_num_batched_tokens). >= max_sequences.
+  int64_t max_batched_tokens = 2048;
+  int64_t max_sequences = 256;  // running sequences at once (max_num_seqs), >= 1
+  int64_t block_size_tokens = 16;  // tokens per KV cache block, >= 1
+  int64_t kv_blocks = 0;           // KV cache capacity in blocks, >= 1
+  enum class Preemption {
+    kRecompute,  // drop the victim's KV; it prefills prompt + generated tokens again
+    kSwap,       // copy the victim's KV blocks to host memory and back later
+  };
+  Preemption preemption = Preemption::kRecompute;
+  // Seconds to copy one block out or in (kSwap); added to the iteration in
+  // which the copy happens. >= 0.
+  double swap_s_per_block = 0;
+};
+
+// ---- Results ---------------------------------------------------------------
+
+struct RequestMetrics {
+  double arrival_s = 0;
+  double first_token_s = 0;  // end of the iteration that completed the prefill
+  double finish_s = 0;       // end of the iteration that produced the last token
+  double ttft_s = 0;         // first_token_s - arrival_s
+  // (finish_s - first_token_s) / (output_tokens - 1); nullopt for 1 output token.
+  std::optional<double> tpot_s;
+  double e2e_s = 0;  // finish_s - arrival_s
+  int64_t preemptions = 0;
+};
+
+// Summary of one latency over the requests where it is defined. Percentiles
+// use the nearest-rank method: pX is the smallest sample such that at least
+// X% of the samples are <= it, i.e. sorted[ceil(X/100 * n) - 1].
+struct LatencyStats {
+  int64_t count = 0;  // samples (0: every field below is 0)
+  double mean_s = 0;
+  double p50_s = 0;
+  double p90_s = 0;
+  double p99_s = 0;
+};
+
+struct SimulationResult {
+  std::vector<RequestMetrics> requests;  // in the order of the input
+  LatencyStats ttft;
+  LatencyStats tpot;  // requests with >= 2 output tokens
+  LatencyStats e2e;
+  // First arrival to last finish, seconds.
+  double makespan_s = 0;
+  // Over the makespan (0 when the makespan is 0).
+  double output_tokens_per_s = 0;
+  double total_tokens_per_s = 0;  // input + output tokens
+  int64_t preemptions = 0;
+  int64_t iterations = 0;
+};
+
+// Runs the requests through an engine with the given limits. Requests need
+// not be sorted (ties keep input order). Fails with kInvalidArgument on
+// invalid limits or requests, a request whose KV peak (prompt + output - 1
+// tokens) can never fit in kv_blocks, or a step time that is negative or not
+// finite. Cost: O(n log n + iterations x running sequences).
+Result<SimulationResult> Simulate(const std::vector<Request>& requests, const EngineLimits& limits,
+                                  const StepTimeFn& step_time);
+
+// Fraction of the requests (0 when there are none) with TTFT <= ttft_slo_s and
+// TPOT <= tpot_slo_s (a request with 1 output token needs only the TTFT).
+double FractionMeeting(const SimulationResult& result, double ttft_slo_s, double tpot_slo_s);
+
+}  // namespace infersave

@@ -1,0 +1,564 @@
+// Continuous-batching simulator (include/infersave/simulator.h).
+#include "infersave/simulator.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <limits>
+#include <numeric>
+#include <random>
+#include <string>
+#include <utility>
+
+#include "io/csv.h"
+#include "io/text.h"
+
+namespace infersave {
+
+// ---- Length distributions ----------------------------------------------------
+
+LengthDistribution LengthDistribution::Fixed(int64_t tokens) {
+  LengthDistribution d;
+  d.kind = Kind::kFixed;
+  d.fixed_tokens = tokens;
+  return d;
+}
+
+LengthDistribution LengthDistribution::Uniform(int64_t lo_tokens, int64_t hi_tokens) {
+  LengthDistribution d;
+  d.kind = Kind::kUniform;
+  d.lo_tokens = lo_tokens;
+  d.hi_tokens = hi_tokens;
+  return d;
+}
+
+LengthDistribution LengthDistribution::Normal(double mean_tokens, double sd_tokens) {
+  LengthDistribution d;
+  d.kind = Kind::kNormal;
+  d.mean_tokens = mean_tokens;
+  d.sd_tokens = sd_tokens;
+  return d;
+}
+
+LengthDistribution LengthDistribution::Empirical(std::vector<int64_t> values_tokens) {
+  LengthDistribution d;
+  d.kind = Kind::kEmpirical;
+  d.values_tokens = std::move(values_tokens);
+  return d;
+}
+
+namespace {
+
+// ---- Portable samplers on top of mt19937_64 -----------------------------------
+
+// Uniform in [0, 1) with 53 random bits.
+double Uniform01(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+
+// Uniform in (0, 1]: safe to take the log of.
+double UniformOpen0(std::mt19937_64& rng) { return 1.0 - Uniform01(rng); }
+
+// Uniform integer in [0, range) without modulo bias (rejection). range >= 1.
+uint64_t UniformIndex(std::mt19937_64& rng, uint64_t range) {
+  const uint64_t max = std::numeric_limits<uint64_t>::max();
+  const uint64_t limit = max - (max % range + 1) % range;  // accept [0, limit]; limit + 1 is a multiple of range
+  uint64_t x = rng();
+  while (x > limit) x = rng();
+  return x % range;
+}
+
+// Standard normal by the Box-Muller transform (one of the pair is used).
+double StandardNormal(std::mt19937_64& rng) {
+  constexpr double kTwoPi = 6.283185307179586476925;
+  const double u1 = UniformOpen0(rng);
+  const double u2 = Uniform01(rng);
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(kTwoPi * u2);
+}
+
+// Exponential with mean 1, by inversion.
+double StandardExponential(std::mt19937_64& rng) { return -std::log(UniformOpen0(rng)); }
+
+// Gamma(shape, scale 1) by Marsaglia and Tsang (2000); for shape < 1 it uses
+// Gamma(shape + 1) x U^(1 / shape).
+double StandardGamma(std::mt19937_64& rng, double shape) {
+  if (shape < 1) {
+    const double g = StandardGamma(rng, shape + 1);
+    return g * std::pow(UniformOpen0(rng), 1.0 / shape);
+  }
+  const double d = shape - 1.0 / 3.0;
+  const double c = 1.0 / std::sqrt(9.0 * d);
+  for (;;) {
+    double x = 0;
+    double v = 0;
+    do {
+      x = StandardNormal(rng);
+      v = 1.0 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    const double u = UniformOpen0(rng);
+    if (u < 1.0 - 0.0331 * x * x * x * x) return d * v;
+    if (std::log(u) < 0.5 * x * x + d * (1.0 - v + std::log(v))) return d * v;
+  }
+}
+
+int64_t SampleLength(std::mt19937_64& rng, const LengthDistribution& d) {
+  switch (d.kind) {
+    case LengthDistribution::Kind::kFixed:
+      return d.fixed_tokens;
+    case LengthDistribution::Kind::kUniform:
+      return d.lo_tokens + static_cast<int64_t>(UniformIndex(rng, static_cast<uint64_t>(d.hi_tokens - d.lo_tokens) + 1));
+    case LengthDistribution::Kind::kNormal:
+      for (;;) {  // mean >= 1 is validated, so each draw is accepted with probability >= 1/2
+        const double x = std::round(d.mean_tokens + d.sd_tokens * StandardNormal(rng));
+        if (x >= 1) return static_cast<int64_t>(std::min(x, 9.0e15));
+      }
+    case LengthDistribution::Kind::kEmpirical:
+      return d.values_tokens[UniformIndex(rng, d.values_tokens.size())];
+  }
+  return 1;
+}
+
+Status ValidateLength(const LengthDistribution& d, std::string_view what) {
+  switch (d.kind) {
+    case LengthDistribution::Kind::kFixed:
+      if (d.fixed_tokens < 1) {
+        return InvalidArgument(fmt::format("{} length: fixed length must be >= 1 token, got {}", what, d.fixed_tokens));
+      }
+      return Status::Ok();
+    case LengthDistribution::Kind::kUniform:
+      if (d.lo_tokens < 1) {
+        return InvalidArgument(fmt::format("{} length: uniform lower bound must be >= 1 token, got {}", what,
+                                           d.lo_tokens));
+      }
+      if (d.hi_tokens < d.lo_tokens) {
+        return InvalidArgument(fmt::format("{} length: uniform upper bound {} is below the lower bound {}", what,
+                                           d.hi_tokens, d.lo_tokens));
+      }
+      return Status::Ok();
+    case LengthDistribution::Kind::kNormal:
+      if (!std::isfinite(d.mean_tokens) || d.mean_tokens < 1) {
+        return InvalidArgument(fmt::format("{} length: normal mean must be >= 1 token, got {}", what, d.mean_tokens));
+      }
+      if (!std::isfinite(d.sd_tokens) || d.sd_tokens < 0) {
+        return InvalidArgument(fmt::format("{} length: normal standard deviation must be >= 0, got {}", what,
+                                           d.sd_tokens));
+      }
+      return Status::Ok();
+    case LengthDistribution::Kind::kEmpirical:
+      if (d.values_tokens.empty()) {
+        return InvalidArgument(fmt::format("{} length: empirical distribution has no values", what));
+      }
+      for (size_t i = 0; i < d.values_tokens.size(); ++i) {
+        if (d.values_tokens[i] < 1) {
+          return InvalidArgument(fmt::format("{} length: empirical value #{} must be >= 1 token, got {}", what, i + 1,
+                                             d.values_tokens[i]));
+        }
+      }
+      return Status::Ok();
+  }
+  return InvalidArgument(fmt::format("{} length: unknown distribution", what));
+}
+
+}  // namespace
+
+Result<std::vector<Request>> GenerateRequests(const WorkloadSpec& spec) {
+  if (!std::isfinite(spec.rate_per_s) || spec.rate_per_s <= 0) {
+    return InvalidArgument(fmt::format("arrival rate must be > 0 requests/s, got {}", spec.rate_per_s));
+  }
+  if (spec.arrival == ArrivalProcess::kGamma && (!std::isfinite(spec.gamma_cv) || spec.gamma_cv <= 0)) {
+    return InvalidArgument(
+        fmt::format("gamma arrival coefficient of variation must be > 0, got {}", spec.gamma_cv));
+  }
+  if (spec.num_requests < 1) {
+    return InvalidArgument(fmt::format("number of requests must be >= 1, got {}", spec.num_requests));
+  }
+  if (Status s = ValidateLength(spec.prompt, "prompt"); !s.ok()) return s.error();
+  if (Status s = ValidateLength(spec.output, "output"); !s.ok()) return s.error();
+
+  std::mt19937_64 rng(spec.seed);
+  const double mean_gap_s = 1.0 / spec.rate_per_s;
+  // Gamma with shape k and scale theta has mean k theta and cv 1 / sqrt(k).
+  const double gamma_shape = spec.arrival == ArrivalProcess::kGamma ? 1.0 / (spec.gamma_cv * spec.gamma_cv) : 1.0;
+  std::vector<Request> out;
+  out.reserve(static_cast<size_t>(spec.num_requests));
+  double t_s = 0;
+  for (int64_t i = 0; i < spec.num_requests; ++i) {
+    // Draw order per request is fixed (gap, prompt, output) so a seed pins the sequence.
+    const double gap_s = spec.arrival == ArrivalProcess::kPoisson
+                             ? mean_gap_s * StandardExponential(rng)
+                             : mean_gap_s / gamma_shape * StandardGamma(rng, gamma_shape);
+    t_s += gap_s;
+    Request r;
+    r.arrival_s = t_s;
+    r.prompt_tokens = SampleLength(rng, spec.prompt);
+    r.output_tokens = SampleLength(rng, spec.output);
+    out.push_back(r);
+  }
+  return out;
+}
+
+// ---- Trace ---------------------------------------------------------------------
+
+namespace {
+
+Result<int64_t> PositiveWholeNumber(const io::CellReader& cells, std::string_view column) {
+  std::string_view text = cells.Text(column);
+  std::optional<double> v = io::ParseNumber(text);
+  if (!v || *v != std::floor(*v) || *v < 1 || *v > 9.0e15) {
+    return InvalidInput(fmt::format("{}: expected a whole number >= 1, got {}", cells.Where(column), io::Quote(text)));
+  }
+  return static_cast<int64_t>(*v);
+}
+
+}  // namespace
+
+Result<std::vector<Request>> ParseTrace(std::string_view csv_text, std::string_view source) {
+  auto table = io::ParseCsv(csv_text, source);
+  if (!table.ok()) return table.error();
+  if (Status s = io::RequireColumns(*table, {"arrival_s", "prompt_tokens", "output_tokens"}); !s.ok()) {
+    return s.error();
+  }
+  if (table->rows.empty()) return InvalidInput(fmt::format("{}: trace has no requests", source));
+  std::vector<Request> out;
+  out.reserve(table->rows.size());
+  for (const io::CsvRecord& record : table->rows) {
+    io::CellReader cells(*table, record);
+    auto arrival = cells.Number("arrival_s", /*required=*/true, /*allow_zero=*/true);
+    if (!arrival.ok()) return arrival.error();
+    auto prompt = PositiveWholeNumber(cells, "prompt_tokens");
+    if (!prompt.ok()) return prompt.error();
+    auto output = PositiveWholeNumber(cells, "output_tokens");
+    if (!output.ok()) return output.error();
+    const double arrival_s = **arrival;
+    if (!std::isfinite(arrival_s)) {
+      return InvalidInput(fmt::format("{}: arrival time must be finite", cells.Where("arrival_s")));
+    }
+    if (!out.empty() && arrival_s < out.back().arrival_s) {
+      return InvalidInput(fmt::format("{}: arrival time {} s is earlier than the previous row's {} s; the trace must "
+                                      "be sorted by arrival time",
+                                      cells.Where("arrival_s"), arrival_s, out.back().arrival_s));
+    }
+    out.push_back(Request{arrival_s, *prompt, *output});
+  }
+  return out;
+}
+
+// ---- Simulation ----------------------------------------------------------------
+
+namespace {
+
+int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Scheduler state of one request.
+struct Seq {
+  int64_t prompt_tokens = 0;
+  int64_t output_tokens = 0;
+  int64_t generated_tokens = 0;  // output tokens produced so far
+  int64_t kv_tokens = 0;         // tokens whose KV is in the cache (or swapped out)
+  // Tokens to prefill before the next token is sampled: the prompt, or after
+  // a recompute preemption prompt + generated. kv_tokens >= this means decoding.
+  int64_t prefill_target_tokens = 0;
+  int64_t blocks = 0;          // KV blocks held on the GPU
+  int64_t swapped_blocks = 0;  // KV blocks held in host memory (kSwap)
+  int64_t work_tokens = 0;     // tokens scheduled in the current iteration
+  bool decoding_now = false;   // the scheduled work is a decode
+  double first_token_s = -1;
+  double finish_s = 0;
+  int64_t preemptions = 0;
+
+  bool Decoding() const { return kv_tokens >= prefill_target_tokens; }
+};
+
+LatencyStats Summarize(std::vector<double> samples) {
+  LatencyStats s;
+  if (samples.empty()) return s;
+  std::sort(samples.begin(), samples.end());
+  const size_t n = samples.size();
+  s.count = static_cast<int64_t>(n);
+  s.mean_s = std::accumulate(samples.begin(), samples.end(), 0.0) / static_cast<double>(n);
+  auto rank = [&](double pct) {
+    // Nearest rank: ceil(pct/100 * n), clamped to [1, n]; computed in integers
+    // (pct is a whole number here) so 0.9 * 10 does not round up to 10.
+    const size_t r = (static_cast<size_t>(pct) * n + 99) / 100;
+    return samples[std::clamp<size_t>(r, 1, n) - 1];
+  };
+  s.p50_s = rank(50);
+  s.p90_s = rank(90);
+  s.p99_s = rank(99);
+  return s;
+}
+
+Status ValidateLimits(const EngineLimits& l) {
+  if (l.max_sequences < 1) {
+    return InvalidArgument(fmt::format("max_sequences must be >= 1, got {}", l.max_sequences));
+  }
+  if (l.max_batched_tokens < l.max_sequences) {
+    return InvalidArgument(fmt::format("max_batched_tokens ({}) must be >= max_sequences ({}) so every running "
+                                       "sequence can decode each iteration",
+                                       l.max_batched_tokens, l.max_sequences));
+  }
+  if (l.block_size_tokens < 1) {
+    return InvalidArgument(fmt::format("block_size_tokens must be >= 1, got {}", l.block_size_tokens));
+  }
+  if (l.kv_blocks < 1) return InvalidArgument(fmt::format("kv_blocks must be >= 1, got {}", l.kv_blocks));
+  if (!std::isfinite(l.swap_s_per_block) || l.swap_s_per_block < 0) {
+    return InvalidArgument(fmt::format("swap_s_per_block must be >= 0 s, got {}", l.swap_s_per_block));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<SimulationResult> Simulate(const std::vector<Request>& requests, const EngineLimits& limits,
+                                  const StepTimeFn& step_time) {
+  if (Status s = ValidateLimits(limits); !s.ok()) return s.error();
+  if (!step_time) return InvalidArgument("step time function is empty");
+  if (requests.empty()) return InvalidArgument("no requests to simulate");
+  const int64_t block = limits.block_size_tokens;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const Request& r = requests[i];
+    if (!std::isfinite(r.arrival_s)) {
+      return InvalidArgument(fmt::format("request #{}: arrival time must be finite, got {}", i + 1, r.arrival_s));
+    }
+    if (r.prompt_tokens < 1 || r.output_tokens < 1) {
+      return InvalidArgument(fmt::format("request #{}: prompt and output must be >= 1 token, got {} and {}", i + 1,
+                                         r.prompt_tokens, r.output_tokens));
+    }
+    // The KV peak is reached by the last decode: prompt + output - 1 tokens
+    // (the last token is sampled, never fed back).
+    const int64_t peak_blocks = CeilDiv(r.prompt_tokens + r.output_tokens - 1, block);
+    if (peak_blocks > limits.kv_blocks) {
+      return InvalidArgument(fmt::format(
+          "request #{}: prompt {} + output {} tokens need {} KV blocks of {} tokens, but the cache holds only {}; it "
+          "can never run",
+          i + 1, r.prompt_tokens, r.output_tokens, peak_blocks, block, limits.kv_blocks));
+    }
+  }
+
+  // Arrival order; stable so that ties keep input order.
+  std::vector<size_t> order(requests.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return requests[a].arrival_s < requests[b].arrival_s; });
+
+  std::vector<Seq> seqs(requests.size());
+  for (size_t i = 0; i < requests.size(); ++i) {
+    seqs[i].prompt_tokens = requests[i].prompt_tokens;
+    seqs[i].output_tokens = requests[i].output_tokens;
+    seqs[i].prefill_target_tokens = requests[i].prompt_tokens;
+  }
+
+  const bool swap = limits.preemption == EngineLimits::Preemption::kSwap;
+  std::deque<size_t> waiting;   // arrived, not running; preempted ones go to the front
+  std::vector<size_t> running;  // in admission order: back() is the most recently admitted
+  std::vector<size_t> scheduled;  // sequences with work this iteration
+  size_t next_arrival = 0;
+  size_t finished = 0;
+  int64_t free_blocks = limits.kv_blocks;
+  double now_s = requests[order[0]].arrival_s;
+  SimulationResult result;
+
+  while (finished < requests.size()) {
+    while (next_arrival < order.size() && requests[order[next_arrival]].arrival_s <= now_s) {
+      waiting.push_back(order[next_arrival++]);
+    }
+    if (running.empty() && waiting.empty()) {
+      now_s = requests[order[next_arrival]].arrival_s;  // idle: jump to the next arrival
+      continue;
+    }
+
+    double swap_time_s = 0;
+    int64_t preempted_now = 0;
+    auto preempt = [&](size_t id) {
+      Seq& s = seqs[id];
+      free_blocks += s.blocks;
+      if (swap) {
+        swap_time_s += static_cast<double>(s.blocks) * limits.swap_s_per_block;
+        s.swapped_blocks = s.blocks;
+      } else {
+        s.kv_tokens = 0;
+        s.prefill_target_tokens = s.prompt_tokens + s.generated_tokens;
+      }
+      s.blocks = 0;
+      s.work_tokens = 0;
+      ++s.preemptions;
+      ++preempted_now;
+      waiting.push_front(id);
+    };
+
+    // 1. Running sequences, oldest first. Decodes take one token each and are
+    // reserved budget first; partial prefills get what is left. When blocks
+    // run out, the most recently admitted sequence is preempted.
+    scheduled.clear();
+    int64_t budget = limits.max_batched_tokens;
+    int64_t decoders_left = 0;
+    for (size_t id : running) decoders_left += seqs[id].Decoding() ? 1 : 0;
+    for (size_t i = 0; i < running.size(); ++i) {
+      const size_t id = running[i];
+      Seq& s = seqs[id];
+      const bool decoding = s.Decoding();
+      if (decoding) --decoders_left;
+      const int64_t want = decoding ? 1 : std::min(s.prefill_target_tokens - s.kv_tokens, budget - decoders_left);
+      if (want <= 0) continue;  // no budget left for this prefill chunk
+      // Take the whole chunk if blocks allow; else what fits in free blocks
+      // (decodes need their block, so a decode takes all or nothing).
+      auto fit = [&]() {
+        const int64_t need = CeilDiv(s.kv_tokens + want, block) - s.blocks;
+        if (need <= free_blocks) return want;
+        if (decoding) return int64_t{0};
+        return (s.blocks + free_blocks) * block - s.kv_tokens;
+      };
+      int64_t take = fit();
+      bool self_preempted = false;
+      while (take <= 0) {
+        const size_t victim = running.back();
+        running.pop_back();
+        if (seqs[victim].Decoding()) decoders_left -= (victim == id) ? 0 : 1;
+        preempt(victim);
+        if (victim == id) {
+          self_preempted = true;
+          break;
+        }
+        take = fit();
+      }
+      if (self_preempted) break;  // it was the last running sequence
+      const int64_t blocks_after = CeilDiv(s.kv_tokens + take, block);
+      if (blocks_after > s.blocks) {
+        free_blocks -= blocks_after - s.blocks;
+        s.blocks = blocks_after;
+      }
+      s.work_tokens = take;
+      s.decoding_now = decoding;
+      budget -= take;
+      scheduled.push_back(id);
+    }
+    // 2. Waiting requests, FCFS, while budget, sequence slots and blocks allow
+    // (skipped after a preemption, as vLLM does, so victims do not bounce).
+    while (preempted_now == 0 && !waiting.empty() && budget > 0 &&
+           static_cast<int64_t>(running.size()) < limits.max_sequences) {
+      const size_t id = waiting.front();
+      Seq& s = seqs[id];
+      if (s.swapped_blocks > free_blocks) break;
+      const int64_t avail_blocks = free_blocks - s.swapped_blocks;
+      const bool decoding = s.Decoding();
+      // Admit only when the free blocks cover the whole remaining prefill (or
+      // the decode's next token), as vLLM's can_allocate does; admitting on a
+      // first chunk alone lets a recomputed victim grab the last free blocks
+      // and be preempted again at once. With nothing running this always
+      // holds (every request fits alone), so the loop cannot stall.
+      const int64_t target = decoding ? s.kv_tokens + 1 : s.prefill_target_tokens;
+      if (std::max(CeilDiv(target, block), s.swapped_blocks) - s.swapped_blocks > avail_blocks) break;
+      const int64_t take = decoding ? 1 : std::min(s.prefill_target_tokens - s.kv_tokens, budget);
+      waiting.pop_front();
+      swap_time_s += static_cast<double>(s.swapped_blocks) * limits.swap_s_per_block;  // swap in
+      s.blocks = std::max(s.swapped_blocks, CeilDiv(s.kv_tokens + take, block));
+      s.swapped_blocks = 0;
+      free_blocks -= s.blocks;
+      s.work_tokens = take;
+      s.decoding_now = decoding;
+      budget -= take;
+      running.push_back(id);
+      scheduled.push_back(id);
+    }
+
+    if (free_blocks < 0) {  // cannot happen; guards the bookkeeping above
+      return InvalidArgument(fmt::format("simulator over-allocated KV blocks at t = {} s", now_s));
+    }
+
+    // 3. Run the iteration.
+    IterationShape shape;
+    for (size_t id : scheduled) {
+      const Seq& s = seqs[id];
+      if (s.decoding_now) {
+        ++shape.decode_sequences;
+        shape.decode_context_tokens += s.prompt_tokens + s.generated_tokens;
+      } else {
+        shape.prefill_tokens += s.work_tokens;
+      }
+    }
+    if (shape.prefill_tokens == 0 && shape.decode_sequences == 0) {
+      return InvalidArgument(fmt::format("simulator made no progress at t = {} s ({} running, {} waiting)", now_s,
+                                         running.size(), waiting.size()));
+    }
+    const double dt_s = step_time(shape);
+    if (!std::isfinite(dt_s) || dt_s < 0) {
+      return InvalidArgument(fmt::format("step time must be finite and >= 0 s, got {} for {} prefill tokens and {} "
+                                         "decoding sequences",
+                                         dt_s, shape.prefill_tokens, shape.decode_sequences));
+    }
+    now_s += dt_s + swap_time_s;
+    ++result.iterations;
+    result.preemptions += preempted_now;
+
+    bool any_finished = false;
+    for (size_t id : scheduled) {
+      Seq& s = seqs[id];
+      s.kv_tokens += s.work_tokens;
+      const bool token = s.decoding_now || s.kv_tokens == s.prefill_target_tokens;
+      s.work_tokens = 0;
+      if (!token) continue;
+      ++s.generated_tokens;
+      if (s.first_token_s < 0) s.first_token_s = now_s;
+      if (s.generated_tokens == s.output_tokens) {
+        s.finish_s = now_s;
+        free_blocks += s.blocks;
+        s.blocks = 0;
+        ++finished;
+        any_finished = true;
+      }
+    }
+    if (any_finished) {
+      std::erase_if(running, [&](size_t id) { return seqs[id].generated_tokens == seqs[id].output_tokens; });
+    }
+  }
+
+  // Metrics.
+  result.requests.resize(requests.size());
+  std::vector<double> ttfts, tpots, e2es;
+  ttfts.reserve(requests.size());
+  e2es.reserve(requests.size());
+  double first_arrival_s = requests[order[0]].arrival_s;
+  double last_finish_s = first_arrival_s;
+  double output_tokens = 0;
+  double total_tokens = 0;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const Seq& s = seqs[i];
+    RequestMetrics& m = result.requests[i];
+    m.arrival_s = requests[i].arrival_s;
+    m.first_token_s = s.first_token_s;
+    m.finish_s = s.finish_s;
+    m.ttft_s = s.first_token_s - m.arrival_s;
+    m.e2e_s = s.finish_s - m.arrival_s;
+    if (s.output_tokens > 1) {
+      m.tpot_s = (s.finish_s - s.first_token_s) / static_cast<double>(s.output_tokens - 1);
+      tpots.push_back(*m.tpot_s);
+    }
+    m.preemptions = s.preemptions;
+    ttfts.push_back(m.ttft_s);
+    e2es.push_back(m.e2e_s);
+    last_finish_s = std::max(last_finish_s, s.finish_s);
+    output_tokens += static_cast<double>(s.output_tokens);
+    total_tokens += static_cast<double>(s.output_tokens + s.prompt_tokens);
+  }
+  result.ttft = Summarize(std::move(ttfts));
+  result.tpot = Summarize(std::move(tpots));
+  result.e2e = Summarize(std::move(e2es));
+  result.makespan_s = last_finish_s - first_arrival_s;
+  if (result.makespan_s > 0) {
+    result.output_tokens_per_s = output_tokens / result.makespan_s;
+    result.total_tokens_per_s = total_tokens / result.makespan_s;
+  }
+  return result;
+}
+
+double FractionMeeting(const SimulationResult& result, double ttft_slo_s, double tpot_slo_s) {
+  if (result.requests.empty()) return 0;
+  size_t meeting = 0;
+  for (const RequestMetrics& m : result.requests) {
+    if (m.ttft_s <= ttft_slo_s && (!m.tpot_s || *m.tpot_s <= tpot_slo_s)) ++meeting;
+  }
+  return static_cast<double>(meeting) / static_cast<double>(result.requests.size());
+}
+
+}  // namespace infersave

@@ -47,24 +47,10 @@ Emitted Emit(const Plan& plan, const ModelConfig& model, const EngineProfile& en
 }
 
 // A job on a hand-made catalog named like the shipped AWS one.
-struct Job {
-  ModelConfig model = Model("opt-2.7b");
-  EngineProfile engine = Engine("vllm");
-  Catalog catalog;
-  PlanOptions options;
+struct Job : testing::OnlineJob {
   Job() {
     catalog.name = "aws";
     catalog.as_of = "2026-11-26";
-    options.workload.batch_size = 32;
-    options.workload.input_len = 128;
-    options.workload.output_len = 512;
-    options.workload.requests = 3000;
-    options.slo_tps = 400;
-  }
-  Plan Run() {
-    auto plan = MakePlan(PlanContext{&model, &catalog, &engine, nullptr}, options);
-    EXPECT_TRUE(plan.ok()) << (plan.ok() ? "" : plan.error().message());
-    return *plan;
   }
   // A plan whose recommendation is `instance` split `tp` ways (catalog[0]).
   Plan RunLayout(int tp) {

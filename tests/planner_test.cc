@@ -18,24 +18,7 @@ using testing::Model;
 
 using testing::MakeInstance;
 
-struct Job {
-  ModelConfig model = Model("opt-2.7b");
-  EngineProfile engine = Engine("vllm");
-  Catalog catalog;
-  PlanOptions options;
-  Job() {
-    options.workload.batch_size = 32;
-    options.workload.input_len = 128;
-    options.workload.output_len = 512;
-    options.workload.requests = 3000;
-    options.slo_tps = 400;
-  }
-  Plan Run() {
-    auto plan = MakePlan(PlanContext{&model, &catalog, &engine, nullptr}, options);
-    EXPECT_TRUE(plan.ok()) << (plan.ok() ? "" : plan.error().message());
-    return *plan;
-  }
-};
+using Job = testing::OnlineJob;
 
 TEST(PlannerTest, PicksTheCheapestThatMeetsTheSloAndExplainsTheRest) {
   Job s;

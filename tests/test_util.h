@@ -58,6 +58,27 @@ inline Instance MakeInstance(std::string name, std::string_view gpu, int count, 
   return i;
 }
 
+// The paper's online scenario (opt-2.7b, batch 32, 128 + 512 tokens, 3000
+// requests, 400 tok/s) with vLLM, on a catalog the test fills.
+struct OnlineJob {
+  ModelConfig model = Model("opt-2.7b");
+  EngineProfile engine = Engine("vllm");
+  Catalog catalog;
+  PlanOptions options;
+  OnlineJob() {
+    options.workload.batch_size = 32;
+    options.workload.input_len = 128;
+    options.workload.output_len = 512;
+    options.workload.requests = 3000;
+    options.slo_tps = 400;
+  }
+  Plan Run() const {
+    auto plan = MakePlan(PlanContext{&model, &catalog, &engine, nullptr}, options);
+    EXPECT_TRUE(plan.ok()) << (plan.ok() ? "" : plan.error().message());
+    return plan.ok() ? *plan : Plan{};
+  }
+};
+
 // An engine with ideal efficiencies and no overheads, for hand calculations.
 inline EngineProfile IdealEngine() {
   EngineProfile e;

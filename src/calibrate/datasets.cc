@@ -254,6 +254,27 @@ std::string ArgonneRowSkip(const io::CellReader& cells, const GpuTable& gpus, co
   return "";
 }
 
+// What both Argonne files give for a row: a Measurement with the GPU, engine,
+// model, FP16, tensor-parallel degree and batch size filled in; nullopt (the
+// skip reason counted in `out`) for a row we do not use.
+Result<std::optional<Measurement>> ReadArgonneRow(const io::CellReader& cells, const GpuTable& gpus, Dataset& out) {
+  const GpuSpec* gpu = nullptr;
+  Measurement m;
+  if (std::string why = ArgonneRowSkip(cells, gpus, &gpu, &m.engine, &m.model); !why.empty()) {
+    ++out.skipped[why];
+    return std::optional<Measurement>();
+  }
+  auto tp = WholeNumber(cells, "Num of Hardware");
+  if (!tp.ok()) return tp.error();
+  auto batch = WholeNumber(cells, "Batch Size");
+  if (!batch.ok()) return batch.error();
+  m.gpu = gpu->name;
+  m.precision = Precision::kFp16;
+  m.tp = static_cast<int>(*tp);
+  m.batch_size = *batch;
+  return std::optional<Measurement>(std::move(m));
+}
+
 Status RunArgonne(std::string_view data_dir, const GpuTable& gpus, Dataset& out) {
   const std::string path = JoinPath(data_dir, std::string(kArgonneDir) + "/argonne--Plots--All_results.csv");
   auto table = ReadCsvFile(path);
@@ -267,45 +288,33 @@ Status RunArgonne(std::string_view data_dir, const GpuTable& gpus, Dataset& out)
   std::vector<Measurement> kept;
   for (const io::CsvRecord& record : table->rows) {
     io::CellReader cells(*table, record);
-    const GpuSpec* gpu = nullptr;
-    std::string engine, model_name;
-    if (std::string why = ArgonneRowSkip(cells, gpus, &gpu, &engine, &model_name); !why.empty()) {
-      ++out.skipped[why];
-      continue;
-    }
-    auto tp = WholeNumber(cells, "Num of Hardware");
-    if (!tp.ok()) return tp.error();
+    auto row = ReadArgonneRow(cells, gpus, out);
+    if (!row.ok()) return row.error();
+    if (!*row) continue;
+    Measurement& m = **row;
     auto length = WholeNumber(cells, "Input Output Length");
     if (!length.ok()) return length.error();
-    auto batch = WholeNumber(cells, "Batch Size");
-    if (!batch.ok()) return batch.error();
     auto latency = PositiveNumber(cells, "Latency");
     if (!latency.ok()) return latency.error();
     auto throughput = PositiveNumber(cells, "Throughput");
     if (!throughput.ok()) return throughput.error();
 
-    const double expected = static_cast<double>(*batch) * 2.0 * static_cast<double>(*length) / *latency;
+    const double expected = static_cast<double>(m.batch_size) * 2.0 * static_cast<double>(*length) / *latency;
     if (std::abs(*throughput - expected) > 0.01 * expected) {
       ++out.skipped["Throughput disagrees with batch x (input + output) / Latency by more than 1%"];
       continue;
     }
-    auto model = models.Get(model_name);
+    auto model = models.Get(m.model);
     if (!model.ok()) return model.error();
     if (2 * *length > (*model)->max_position_embeddings) {
       ++out.skipped[kTooLong];
       continue;
     }
-    if (*latency < WeightReadFloorSeconds(**model, *gpu, static_cast<int>(*tp), static_cast<double>(*length))) {
+    const GpuSpec* gpu = gpus.Find(m.gpu);
+    if (*latency < WeightReadFloorSeconds(**model, *gpu, m.tp, static_cast<double>(*length))) {
       ++out.skipped[kTooFast];
       continue;
     }
-    Measurement m;
-    m.gpu = gpu->name;
-    m.engine = engine;
-    m.model = model_name;
-    m.precision = Precision::kFp16;
-    m.tp = static_cast<int>(*tp);
-    m.batch_size = *batch;
     m.input_len = *length;
     m.output_len = *length;
     m.total_s = *latency;
@@ -349,29 +358,16 @@ Status RunArgonneTtft(std::string_view data_dir, const GpuTable& gpus, Dataset& 
   }
   for (const io::CsvRecord& record : table->rows) {
     io::CellReader cells(*table, record);
-    const GpuSpec* gpu = nullptr;
-    std::string engine, model_name;
-    if (std::string why = ArgonneRowSkip(cells, gpus, &gpu, &engine, &model_name); !why.empty()) {
-      ++out.skipped[why];
-      continue;
-    }
-    auto tp = WholeNumber(cells, "Num of Hardware");
-    if (!tp.ok()) return tp.error();
+    auto row = ReadArgonneRow(cells, gpus, out);
+    if (!row.ok()) return row.error();
+    if (!*row) continue;
+    Measurement& m = **row;
     auto input = WholeNumber(cells, "Input Length");
     if (!input.ok()) return input.error();
     auto output = WholeNumber(cells, "Output Length");
     if (!output.ok()) return output.error();
-    auto batch = WholeNumber(cells, "Batch Size");
-    if (!batch.ok()) return batch.error();
     auto ttft = PositiveNumber(cells, "TTFT Latency");
     if (!ttft.ok()) return ttft.error();
-    Measurement m;
-    m.gpu = gpu->name;
-    m.engine = engine;
-    m.model = model_name;
-    m.precision = Precision::kFp16;
-    m.tp = static_cast<int>(*tp);
-    m.batch_size = *batch;
     m.input_len = *input;
     m.output_len = *output;
     m.prefill_s = *ttft;

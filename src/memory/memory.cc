@@ -116,8 +116,8 @@ OffloadDecision DecideOffload(const MemoryBreakdown& mem, const EngineProfile& e
   }
   if (available < mem.kv_per_layer_bytes && engine.supports_weight_offload && mode != OffloadMode::kNone) {
     // Stream weights: keep what fits beside a double buffer of one layer's
-    // weights and one layer's KV.
-    // An engine that cannot offload KV needs all of it beside the weights.
+    // weights and one layer's KV (all of the KV when the engine cannot
+    // offload it).
     const double kv_on_gpu = engine.supports_kv_offload ? mem.kv_per_layer_bytes : mem.kv_bytes;
     const double space = mem.budget_bytes - mem.activation_bytes - mem.reserve_bytes - 2 * mem.layer_weight_bytes -
                          kv_on_gpu;

@@ -1,11 +1,15 @@
 // Tests for the continuous-batching simulator (include/infersave/simulator.h):
-// hand-checked timings, chunked prefill, load behaviour, KV preemption, the
-// workload generator's determinism and statistics, trace parsing and errors.
+// hand-checked timings, chunked prefill, prefill attention work, load
+// behaviour and the completion ratio, KV preemption, closed-loop clients,
+// percentiles, the workload generator's determinism and statistics, trace
+// parsing and errors.
 #include "infersave/simulator.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -26,6 +30,13 @@ EngineLimits Roomy() {
 SimulationResult MustSimulate(const std::vector<Request>& requests, const EngineLimits& limits,
                               const StepTimeFn& step) {
   auto r = Simulate(requests, limits, step);
+  EXPECT_TRUE(r.ok()) << r.error().message();
+  return r.ok() ? *r : SimulationResult{};
+}
+
+SimulationResult MustSimulateClosedLoop(const std::vector<Request>& requests, const ClosedLoop& loop,
+                                        const EngineLimits& limits, const StepTimeFn& step) {
+  auto r = SimulateClosedLoop(requests, loop, limits, step);
   EXPECT_TRUE(r.ok()) << r.error().message();
   return r.ok() ? *r : SimulationResult{};
 }
@@ -128,6 +139,38 @@ TEST(SimulatorTest, ChunkedPrefillTakesCeilPromptOverBudgetIterations) {
   EXPECT_EQ(shapes[5].decode_context_tokens, 1002);
 }
 
+TEST(SimulatorTest, PrefillAttentionPairsPerChunk) {
+  std::vector<IterationShape> shapes;
+  StepTimeFn step = [&](const IterationShape& s) {
+    shapes.push_back(s);
+    return 0.1;
+  };
+  EngineLimits limits = Roomy();
+  limits.max_batched_tokens = 4;
+  limits.max_sequences = 1;
+  MustSimulate({{0, 10, 2}}, limits, step);
+  // Prompt 10 in chunks of 4, 4, 2 (c tokens after k cached: c k + c (c + 1) / 2):
+  //   4 x 0 + 4 x 5 / 2 = 10;  4 x 4 + 10 = 26;  2 x 8 + 2 x 3 / 2 = 19.
+  // Together 10 + 26 + 19 = 55 = 10 x 11 / 2, the whole prompt's causal pairs.
+  // Then one decode: no prefill, no prefill pairs.
+  ASSERT_EQ(shapes.size(), 4u);
+  EXPECT_EQ(shapes[0].prefill_tokens, 4);
+  EXPECT_EQ(shapes[0].prefill_attention_pairs, 10);
+  EXPECT_EQ(shapes[1].prefill_tokens, 4);
+  EXPECT_EQ(shapes[1].prefill_attention_pairs, 26);
+  EXPECT_EQ(shapes[2].prefill_tokens, 2);
+  EXPECT_EQ(shapes[2].prefill_attention_pairs, 19);
+  EXPECT_EQ(shapes[3].decode_sequences, 1);
+  EXPECT_EQ(shapes[3].prefill_attention_pairs, 0);
+
+  // Two whole prompts in one iteration sum: 3 x 4 / 2 + 5 x 6 / 2 = 6 + 15 = 21.
+  shapes.clear();
+  MustSimulate({{0, 3, 1}, {0, 5, 1}}, Roomy(), step);
+  ASSERT_EQ(shapes.size(), 1u);
+  EXPECT_EQ(shapes[0].prefill_tokens, 8);
+  EXPECT_EQ(shapes[0].prefill_attention_pairs, 21);
+}
+
 // ---- Load -------------------------------------------------------------------
 
 // 16 sequences decode in 0.02 s: about 800 tokens/s, 16 requests/s of 50 tokens.
@@ -168,6 +211,54 @@ TEST(SimulatorTest, UnderloadKeepsTtftNearPrefillTime) {
   EXPECT_GT(FractionMeeting(r, 0.1, 0.05), 0.98);
   const size_t n = r.requests.size();
   EXPECT_LT(MeanTtft(r, n - n / 10, n), 2 * MeanTtft(r, 0, n / 10));
+}
+
+TEST(SimulatorTest, CompletionRatioSeparatesOverloadFromUnderload) {
+  // Fixed 0.01 s per iteration; prompt 1, output 1: one iteration per request,
+  // and one request at a time (max_sequences 1): capacity 100 requests/s.
+  StepTimeFn step = [](const IterationShape&) { return 0.01; };
+  EngineLimits limits = Roomy();
+  limits.max_sequences = 1;
+
+  // Overload: 100 arrivals at i x 0.001 s (1000/s). The engine is busy from
+  // t = 0, so request i finishes at 0.01 (i + 1). The 25th-percentile arrival
+  // is rank ceil(0.25 x 100) = 25, i = 24: t25 = 0.024; t_last = 0.099.
+  //   arrivals in (0.024, 0.099]: i = 25..99, 75;
+  //   finishes in (0.024, 0.099]: 0.03, 0.04, ..., 0.09, 7.
+  // Ratio 7 / 75 (capacity / offered = 0.1).
+  std::vector<Request> reqs;
+  for (int i = 0; i < 100; ++i) reqs.push_back({i * 0.001, 1, 1});
+  SimulationResult r = MustSimulate(reqs, limits, step);
+  EXPECT_NEAR(r.requests[99].finish_s, 1.0, kEps);
+  EXPECT_NEAR(r.completion_ratio, 7.0 / 75.0, kEps);
+  EXPECT_LT(r.completion_ratio, 0.6);
+
+  // Underload: arrivals at i x 0.1 s (10/s); each runs at once and finishes
+  // at i x 0.1 + 0.01. t25 = 24 x 0.1 = 2.4, t_last = 9.9:
+  //   arrivals in (2.4, 9.9]: i = 25..99, 75;
+  //   finishes in (2.4, 9.9]: 2.41 .. 9.81, i = 24..98, 75 (9.91 is past).
+  // Ratio 75 / 75 = 1.
+  reqs.clear();
+  for (int i = 0; i < 100; ++i) reqs.push_back({i * 0.1, 1, 1});
+  r = MustSimulate(reqs, limits, step);
+  EXPECT_DOUBLE_EQ(r.completion_ratio, 1.0);
+
+  // The same with Poisson arrivals at 10x and 0.1x the capacity.
+  WorkloadSpec spec;
+  spec.prompt = LengthDistribution::Fixed(1);
+  spec.output = LengthDistribution::Fixed(1);
+  spec.num_requests = 2000;
+  spec.rate_per_s = 1000;
+  r = MustSimulate(MustGenerate(spec), limits, step);
+  EXPECT_LT(r.completion_ratio, 0.6);
+  EXPECT_GT(r.completion_ratio, 0.05);
+  spec.rate_per_s = 10;
+  r = MustSimulate(MustGenerate(spec), limits, step);
+  EXPECT_GT(r.completion_ratio, 0.95);
+  EXPECT_LE(r.completion_ratio, 1.05);
+
+  // Everything arriving at once leaves the window empty: ratio 1.
+  EXPECT_DOUBLE_EQ(MustSimulate(std::vector<Request>(10, Request{0, 1, 1}), limits, step).completion_ratio, 1.0);
 }
 
 // ---- KV pressure ------------------------------------------------------------
@@ -217,6 +308,173 @@ TEST(SimulatorTest, ManyRequestsScale) {
   SimulationResult r = MustSimulate(MustGenerate(spec), limits, LoadStep());
   EXPECT_EQ(r.requests.size(), 100000u);
   EXPECT_GT(r.output_tokens_per_s, 0);
+}
+
+// ---- Closed loop ------------------------------------------------------------
+
+TEST(SimulatorClosedLoopTest, OneUserByHand) {
+  // 0.1 s for an iteration with prefill, 0.01 s for a decode-only one.
+  StepTimeFn step = [](const IterationShape& s) { return s.prefill_tokens > 0 ? 0.1 : 0.01; };
+  // The arrival times are ignored (even a NaN one).
+  std::vector<Request> reqs = {{99, 10, 3}, {-5, 20, 1}, {std::nan(""), 30, 2}};
+  SimulationResult r = MustSimulateClosedLoop(reqs, ClosedLoop{1, 0}, Roomy(), step);
+  // Think 0:
+  //   #1 arrives 0: prefill -> 0.1 (token 1), decodes -> 0.11, 0.12: finishes 0.12.
+  //   #2 arrives 0.12: prefill -> 0.22, its only token: finishes 0.22.
+  //   #3 arrives 0.22: prefill -> 0.32 (token 1), decode -> 0.33: finishes 0.33.
+  ASSERT_EQ(r.requests.size(), 3u);
+  EXPECT_NEAR(r.requests[0].arrival_s, 0, kEps);
+  EXPECT_NEAR(r.requests[0].first_token_s, 0.1, kEps);
+  EXPECT_NEAR(r.requests[0].finish_s, 0.12, kEps);
+  EXPECT_NEAR(r.requests[1].arrival_s, 0.12, kEps);
+  EXPECT_NEAR(r.requests[1].finish_s, 0.22, kEps);
+  EXPECT_NEAR(r.requests[1].ttft_s, 0.1, kEps);
+  EXPECT_NEAR(r.requests[2].arrival_s, 0.22, kEps);
+  EXPECT_NEAR(r.requests[2].first_token_s, 0.32, kEps);
+  EXPECT_NEAR(r.requests[2].finish_s, 0.33, kEps);
+  EXPECT_NEAR(r.requests[2].e2e_s, 0.11, kEps);
+  EXPECT_EQ(r.iterations, 3 + 1 + 2);
+  EXPECT_NEAR(r.makespan_s, 0.33, kEps);
+
+  // Think 0.5: #2 arrives 0.12 + 0.5 = 0.62, finishes 0.72; #3 arrives
+  // 0.72 + 0.5 = 1.22, first token 1.32, finishes 1.33. Makespan 0 .. 1.33.
+  r = MustSimulateClosedLoop(reqs, ClosedLoop{1, 0.5}, Roomy(), step);
+  EXPECT_NEAR(r.requests[1].arrival_s, 0.62, kEps);
+  EXPECT_NEAR(r.requests[1].finish_s, 0.72, kEps);
+  EXPECT_NEAR(r.requests[2].arrival_s, 1.22, kEps);
+  EXPECT_NEAR(r.requests[2].first_token_s, 1.32, kEps);
+  EXPECT_NEAR(r.requests[2].finish_s, 1.33, kEps);
+  EXPECT_NEAR(r.makespan_s, 1.33, kEps);
+
+  // Two users, think 0: #1 and #2 arrive at 0 and prefill together -> 0.1;
+  // #2 (1 token) finishes, so #3 arrives at 0.1. Then #1 decodes while #3
+  // prefills -> 0.2 (a prefill iteration); both decode -> 0.21: #1 has 3
+  // tokens, #3 2: both finish. 3 iterations.
+  r = MustSimulateClosedLoop(reqs, ClosedLoop{2, 0}, Roomy(), step);
+  EXPECT_NEAR(r.requests[1].arrival_s, 0, kEps);
+  EXPECT_NEAR(r.requests[1].finish_s, 0.1, kEps);
+  EXPECT_NEAR(r.requests[2].arrival_s, 0.1, kEps);
+  EXPECT_NEAR(r.requests[2].first_token_s, 0.2, kEps);
+  EXPECT_NEAR(r.requests[0].finish_s, 0.21, kEps);
+  EXPECT_NEAR(r.requests[2].finish_s, 0.21, kEps);
+  EXPECT_EQ(r.iterations, 3);
+}
+
+TEST(SimulatorClosedLoopTest, EnoughUsersEqualsAllArrivingAtZero) {
+  WorkloadSpec spec;
+  spec.prompt = LengthDistribution::Uniform(10, 300);
+  spec.output = LengthDistribution::Uniform(1, 40);
+  spec.num_requests = 50;
+  spec.seed = 3;
+  std::vector<Request> reqs = MustGenerate(spec);
+  std::vector<Request> at_zero = reqs;
+  for (Request& q : at_zero) q.arrival_s = 0;
+  EngineLimits limits = Roomy();
+  limits.max_sequences = 8;
+  limits.kv_blocks = 60;  // some KV pressure, so preemptions are compared too
+  SimulationResult open = MustSimulate(at_zero, limits, LoadStep());
+  for (int64_t users : {50, 80}) {
+    SimulationResult closed = MustSimulateClosedLoop(reqs, ClosedLoop{users, 3.0}, limits, LoadStep());
+    ASSERT_EQ(closed.requests.size(), open.requests.size());
+    for (size_t i = 0; i < reqs.size(); ++i) {
+      EXPECT_EQ(closed.requests[i].arrival_s, 0);
+      EXPECT_EQ(closed.requests[i].first_token_s, open.requests[i].first_token_s);
+      EXPECT_EQ(closed.requests[i].finish_s, open.requests[i].finish_s);
+      EXPECT_EQ(closed.requests[i].preemptions, open.requests[i].preemptions);
+    }
+    EXPECT_EQ(closed.iterations, open.iterations);
+    EXPECT_EQ(closed.preemptions, open.preemptions);
+    EXPECT_EQ(closed.makespan_s, open.makespan_s);
+    EXPECT_DOUBLE_EQ(closed.completion_ratio, 1.0);  // all arrive at 0: empty window
+  }
+}
+
+TEST(SimulatorClosedLoopTest, RunningSequencesNeverExceedUsers) {
+  // Prompts of 32 tokens with a 512-token budget: every prefill is one whole
+  // chunk, so the running sequences of an iteration are
+  // decode_sequences + prefill_tokens / 32.
+  int64_t max_running = 0;
+  StepTimeFn step = [&](const IterationShape& s) {
+    EXPECT_EQ(s.prefill_tokens % 32, 0);
+    max_running = std::max(max_running, s.decode_sequences + s.prefill_tokens / 32);
+    return 0.01 + 0.0001 * static_cast<double>(s.prefill_tokens);
+  };
+  std::vector<Request> reqs;
+  for (int i = 0; i < 30; ++i) reqs.push_back({0, 32, (i * 7) % 13 + 1});
+  const ClosedLoop loop{3, 0.05};
+  SimulationResult r = MustSimulateClosedLoop(reqs, loop, Roomy(), step);
+  EXPECT_EQ(max_running, 3);  // reached, never exceeded (16 slots are free)
+  // The k-th finish (in time order) sends request #(3 + k) think_s later.
+  std::vector<double> finishes;
+  for (const RequestMetrics& m : r.requests) finishes.push_back(m.finish_s);
+  std::sort(finishes.begin(), finishes.end());
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(r.requests[i].arrival_s, 0);
+  for (size_t k = 0; k + 3 < reqs.size(); ++k) {
+    EXPECT_EQ(r.requests[k + 3].arrival_s, finishes[k] + loop.think_s) << "request #" << k + 4;
+  }
+}
+
+// ---- Percentiles ------------------------------------------------------------
+
+TEST(SimulatorPercentileTest, NearestRank) {
+  // 10 values: rank ceil(pct/100 x 10). p50 -> 5 (5th), p90 -> 9 (9th, not
+  // rounded up to 10), p95 -> ceil(9.5) = 10, p99 -> ceil(9.9) = 10 (max),
+  // p11 -> ceil(1.1) = 2, p100 -> 10, p0.5 -> ceil(0.05) = 1.
+  const std::vector<double> ten = {7, 3, 10, 1, 9, 5, 2, 8, 6, 4};
+  EXPECT_EQ(Percentile(ten, 50), 5);
+  EXPECT_EQ(Percentile(ten, 90), 9);
+  EXPECT_EQ(Percentile(ten, 95), 10);
+  EXPECT_EQ(Percentile(ten, 99), 10);
+  EXPECT_EQ(Percentile(ten, 11), 2);
+  EXPECT_EQ(Percentile(ten, 100), 10);
+  EXPECT_EQ(Percentile(ten, 0.5), 1);
+  // 200 values 1..200: p99 -> 198, p99.5 -> 199, p99.9 -> ceil(199.8) = 200,
+  // p50 -> 100, p0.5 -> ceil(1.0) = 1.
+  std::vector<double> many;
+  for (int i = 200; i >= 1; --i) many.push_back(i);
+  EXPECT_EQ(Percentile(many, 99), 198);
+  EXPECT_EQ(Percentile(many, 99.5), 199);
+  EXPECT_EQ(Percentile(many, 99.9), 200);
+  EXPECT_EQ(Percentile(many, 50), 100);
+  EXPECT_EQ(Percentile(many, 0.5), 1);
+  // Fractional pct, 1000 values: p99.9 -> 999, p0.1 -> 1, p99.95 -> ceil(999.5)
+  // = 1000. p16.1 and p64.4 give whole products 161 and 644 in exact
+  // arithmetic, but 16.1 x 1000 / 100 = 161.00000000000003 and 64.4 x 1000 /
+  // 100 = 644.0000000000001 in binary: still ranks 161 and 644, not 162, 645.
+  std::vector<double> thousand;
+  for (int i = 1; i <= 1000; ++i) thousand.push_back(i);
+  EXPECT_EQ(Percentile(thousand, 99.9), 999);
+  EXPECT_EQ(Percentile(thousand, 0.1), 1);
+  EXPECT_EQ(Percentile(thousand, 99.95), 1000);
+  EXPECT_EQ(Percentile(thousand, 16.1), 161);
+  EXPECT_EQ(Percentile(thousand, 64.4), 644);
+  EXPECT_EQ(Percentile({}, 50), 0);
+  EXPECT_EQ(Percentile({4.5}, 1), 4.5);
+}
+
+TEST(SimulatorPercentileTest, TtftAndTpotPercentilesOfAResult) {
+  SimulationResult r;
+  // TTFT 0.1 .. 1.0; TPOT only on the even-numbered ones: 0.02, 0.04, ..., 0.1.
+  for (int i = 1; i <= 10; ++i) {
+    RequestMetrics m;
+    m.ttft_s = 0.1 * i;
+    if (i % 2 == 0) m.tpot_s = 0.01 * i;
+    r.requests.push_back(m);
+  }
+  EXPECT_DOUBLE_EQ(TtftPercentile(r, 90), 0.1 * 9);   // 9th of 10
+  EXPECT_DOUBLE_EQ(TtftPercentile(r, 99), 0.1 * 10);  // max
+  EXPECT_DOUBLE_EQ(TpotPercentile(r, 50), 0.01 * 6);  // ceil(2.5) = 3rd of 5
+  EXPECT_DOUBLE_EQ(TpotPercentile(r, 80), 0.01 * 8);  // 4th of 5
+  for (RequestMetrics& m : r.requests) m.tpot_s.reset();
+  EXPECT_EQ(TpotPercentile(r, 50), 0);  // no request with 2+ output tokens
+  EXPECT_EQ(TtftPercentile(SimulationResult{}, 50), 0);
+
+  // On a simulation they agree with the summary's p50/p90/p99.
+  SimulationResult sim = MustSimulate(MustGenerate(LoadSpec(10)), Roomy(), LoadStep());
+  EXPECT_EQ(TtftPercentile(sim, 50), sim.ttft.p50_s);
+  EXPECT_EQ(TtftPercentile(sim, 90), sim.ttft.p90_s);
+  EXPECT_EQ(TtftPercentile(sim, 99), sim.ttft.p99_s);
+  EXPECT_EQ(TpotPercentile(sim, 99), sim.tpot.p99_s);
 }
 
 // ---- Workload generator -----------------------------------------------------
@@ -387,6 +645,24 @@ TEST(SimulatorErrorTest, BadSimulations) {
   auto negative = Simulate({{0, 10, 5}}, Roomy(), [](const IterationShape&) { return -1.0; });
   ASSERT_FALSE(negative.ok());
   EXPECT_NE(negative.error().message().find("step time must be finite"), std::string::npos);
+}
+
+TEST(SimulatorErrorTest, BadClosedLoops) {
+  StepTimeFn step = [](const IterationShape&) { return 0.01; };
+  auto r = SimulateClosedLoop({{0, 10, 5}}, ClosedLoop{0, 0}, Roomy(), step);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(r.error().message().find("closed-loop users must be >= 1, got 0"), std::string::npos)
+      << r.error().message();
+  for (double think_s : {-1.0, std::nan(""), std::numeric_limits<double>::infinity()}) {
+    r = SimulateClosedLoop({{0, 10, 5}}, ClosedLoop{1, think_s}, Roomy(), step);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.error().message().find("closed-loop think time must be finite and >= 0 s"), std::string::npos)
+        << r.error().message();
+  }
+  // The engine checks still apply.
+  EXPECT_FALSE(SimulateClosedLoop({}, ClosedLoop{}, Roomy(), step).ok());
+  EXPECT_FALSE(SimulateClosedLoop({{0, -1, 5}}, ClosedLoop{}, Roomy(), step).ok());
 }
 
 TEST(SimulatorErrorTest, BadTraces) {

@@ -66,6 +66,22 @@ struct EngineProfile {
   // Formats the engine can run weights and the KV cache in.
   std::vector<Precision> weight_formats = {Precision::kFp16, Precision::kBf16, Precision::kFp32};
   std::vector<Precision> kv_formats = {Precision::kFp16, Precision::kBf16, Precision::kFp32};
+  // ---- Online serving (serving.h) ----
+  // Whether the engine schedules requests iteration by iteration (continuous
+  // batching); only such engines are planned for latency objectives.
+  bool continuous_batching = false;
+  // Sequences running at once (vLLM's max_num_seqs, TGI's
+  // max_concurrent_requests, llama.cpp's --parallel slots), >= 1.
+  long max_num_seqs = 256;
+  // Tokens per KV cache block (vLLM's block_size), >= 1.
+  long kv_block_tokens = 16;
+  // When the KV cache runs out: true = swap the preempted sequence's blocks to
+  // CPU memory over the host link, false = drop them and recompute.
+  bool swap_preemption = false;
+  // Whether admission reserves KV blocks for the whole request (prompt and
+  // every output token) up front, as TGI and TensorRT-LLM's
+  // GUARANTEED_NO_EVICT policy do: no preemption, fewer sequences at once.
+  bool reserve_output_kv = false;
   // Shipped calibration applied when the user names none ("" = none).
   std::string default_calibration;
 };

@@ -133,10 +133,11 @@ class Evaluator {
   // One placement: the model split over `tp` GPUs, gpu_count / tp copies.
   Evaluation EvaluateLayout(const Instance& instance, int tp, OffloadMode mode, double fixed_ratio) const;
   const ParameterCount& params() const { return params_; }
+  // The calibration entries for this instance's GPU and the engine (identity
+  // when the calibration has none or was fitted against another model).
+  Ctcf LookupCtcf(const Instance& instance) const;
 
  private:
-  // The calibration entries for this instance's GPU and the engine.
-  Ctcf LookupCtcf(const Instance& instance) const;
   Evaluation EvaluateLayoutWith(const Instance& instance, int tp, OffloadMode mode, double fixed_ratio,
                                 const Ctcf& ctcf) const;
 

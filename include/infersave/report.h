@@ -45,5 +45,8 @@ void WriteEngines(std::ostream& out, const std::vector<EngineProfile>& engines, 
 // How far off this prediction may be: what it was calibrated on, or that it
 // was not ("uncalibrated roofline: no measurements for T4 with vllm").
 std::string AccuracyNote(const Evaluation& e, const Plan& plan, const ReportContext& ctx);
+// The same for any prediction made with `ctcf` on `gpu`.
+std::string CtcfAccuracyNote(const Ctcf& ctcf, const std::string& gpu, std::string_view perf_model,
+                             const ReportContext& ctx);
 
 }  // namespace infersave

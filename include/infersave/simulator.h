@@ -4,7 +4,10 @@
 //
 // The time of one engine iteration is injected (StepTimeFn), so the simulator
 // does not depend on a particular performance model. Workloads come from a
-// seeded generator (GenerateRequests) or a CSV trace (ParseTrace).
+// seeded generator (GenerateRequests) or a CSV trace (ParseTrace), and are
+// offered open loop (Simulate: at their arrival times) or by closed-loop
+// clients (SimulateClosedLoop: each sends its next request after the last one
+// finishes).
 #pragma once
 
 #include <cstdint>
@@ -87,6 +90,12 @@ struct IterationShape {
   // Sum of the decoding sequences' context lengths in tokens (prompt + tokens
   // generated so far, the token being processed included).
   int64_t decode_context_tokens = 0;
+  // Sum over the prefill chunks of this iteration of chunk_tokens x (tokens
+  // already in that sequence's KV before the chunk + (chunk_tokens + 1) / 2),
+  // i.e. the number of causal (query, key) pairs the chunks' attention
+  // computes: a chunk of c tokens after k cached ones has c k + c (c + 1) / 2.
+  // Exact (a whole number) while below 2^53.
+  double prefill_attention_pairs = 0;
 };
 
 // Seconds one engine iteration of the given shape takes; must return a finite
@@ -109,6 +118,11 @@ struct EngineLimits {
   // Seconds to copy one block out or in (kSwap); added to the iteration in
   // which the copy happens. >= 0.
   double swap_s_per_block = 0;
+  // Admission reserves the request's whole KV peak (prompt + output - 1
+  // tokens) at once, as TGI and TensorRT-LLM's GUARANTEED_NO_EVICT do: a
+  // running sequence never needs another block, so nothing is preempted, and
+  // fewer sequences run at once.
+  bool reserve_full_request = false;
 };
 
 // ---- Results ---------------------------------------------------------------
@@ -147,6 +161,13 @@ struct SimulationResult {
   double total_tokens_per_s = 0;  // input + output tokens
   int64_t preemptions = 0;
   int64_t iterations = 0;
+  // Offered-load stability: requests completed between the arrival of the
+  // request at the 25th percentile of arrival order (nearest rank) and the
+  // last arrival, divided by the arrivals in the same window, both counted
+  // over the half-open window (t25, t_last]; 1 when no request arrives in it.
+  // A replica that keeps up completes about as many as arrive (ratio near 1);
+  // an overloaded one falls behind (ratio about capacity / offered rate).
+  double completion_ratio = 1;
 };
 
 // Runs the requests through an engine with the given limits. Requests need
@@ -156,6 +177,36 @@ struct SimulationResult {
 // finite. Cost: O(n log n + iterations x running sequences).
 Result<SimulationResult> Simulate(const std::vector<Request>& requests, const EngineLimits& limits,
                                   const StepTimeFn& step_time);
+
+// Closed-loop clients: each of `users` clients sends one request, waits for
+// its last token, waits think_s, then sends the next.
+struct ClosedLoop {
+  int64_t users = 1;  // >= 1
+  double think_s = 0;  // seconds between a finish and the client's next request, finite, >= 0
+};
+
+// Runs the requests through the engine as closed-loop clients send them. The
+// requests' prompt and output lengths are used in vector order; their
+// arrival_s fields are ignored (and not validated): the first min(users, n)
+// requests arrive at t = 0, and each time a request finishes at time t, the
+// next unsent one arrives at t + think_s. RequestMetrics.arrival_s holds that
+// dynamic arrival; results are in the order of the input. With users >= n it
+// equals Simulate with every arrival at 0. Fails like Simulate, and with
+// kInvalidArgument on users < 1 or a think time that is negative or not finite.
+Result<SimulationResult> SimulateClosedLoop(const std::vector<Request>& requests, const ClosedLoop& loop,
+                                            const EngineLimits& limits, const StepTimeFn& step_time);
+
+// Nearest-rank percentile, as in LatencyStats: sorted[ceil(pct/100 * n) - 1]
+// with the rank clamped to [1, n] (so pct <= 0 gives the minimum and pct > 100
+// the maximum); 0 for no samples. pct is meant to be in (0, 100] and may be
+// fractional (99.9); the rank is computed so that a product that is a whole
+// number in exact arithmetic (90% of 10) is not rounded up by float error.
+double Percentile(std::vector<double> samples, double pct);
+
+// Percentiles of the per-request TTFT and TPOT of a result (TPOT over the
+// requests with >= 2 output tokens); 0 when there are no such requests.
+double TtftPercentile(const SimulationResult& result, double pct);
+double TpotPercentile(const SimulationResult& result, double pct);
 
 // Fraction of the requests (0 when there are none) with TTFT <= ttft_slo_s and
 // TPOT <= tpot_slo_s (a request with 1 output token needs only the TTFT).

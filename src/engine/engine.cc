@@ -42,6 +42,11 @@ std::vector<Field> FieldsOf(EngineProfile& e) {
       {"runtime_reserve_gib", Field::kBytesGiB, &e.runtime_reserve_bytes},
       {"host_reserve_gib", Field::kBytesGiB, &e.host_reserve_bytes},
       {"gpu_memory_utilization", Field::kFraction, &e.gpu_memory_utilization},
+      {"continuous_batching", Field::kFlag, nullptr, &e.continuous_batching},
+      {"max_num_seqs", Field::kCount, nullptr, nullptr, &e.max_num_seqs},
+      {"kv_block_tokens", Field::kCount, nullptr, nullptr, &e.kv_block_tokens},
+      {"swap_preemption", Field::kFlag, nullptr, &e.swap_preemption},
+      {"reserve_output_kv", Field::kFlag, nullptr, &e.reserve_output_kv},
   };
 }
 
@@ -148,6 +153,12 @@ Status ValidateEngineProfile(const EngineProfile& e, std::string_view source) {
     if (!(b.value >= 0 && b.value < 1e12)) {
       return InvalidInput(fmt::format("{}: engine '{}': field '{}': expected a value >= 0, got {}",
                                       source, e.name, b.key, b.value / b.unit));
+    }
+  }
+  for (auto [key, v] : {std::pair{"max_num_seqs", e.max_num_seqs}, std::pair{"kv_block_tokens", e.kv_block_tokens}}) {
+    if (v < 1) {
+      return InvalidInput(fmt::format("{}: engine '{}': field '{}': expected a whole number >= 1, got {}", source,
+                                      e.name, key, v));
     }
   }
   if (!(e.offload_step >= 0 && e.offload_step <= 0.5)) {

@@ -73,20 +73,24 @@ Result<OutputFormat> ParseOutputFormat(std::string_view text) {
 }
 
 std::string AccuracyNote(const Evaluation& e, const Plan& plan, const ReportContext& ctx) {
-  const std::string gpu = e.instance->gpu.name;
-  const std::string& engine = ctx.engine->name;
   if (!e.can_run) return "";
-  if (e.ctcf.prefill.calibrated || e.ctcf.decode.calibrated) {
+  return CtcfAccuracyNote(e.ctcf, e.instance->gpu.name, plan.perf_model, ctx);
+}
+
+std::string CtcfAccuracyNote(const Ctcf& ctcf, const std::string& gpu, std::string_view perf_model,
+                             const ReportContext& ctx) {
+  const std::string& engine = ctx.engine->name;
+  if (ctcf.prefill.calibrated || ctcf.decode.calibrated) {
     std::string from = ctx.calibration ? ctx.calibration->source : "calibration";
-    if (e.ctcf.prefill.calibrated && e.ctcf.decode.calibrated && e.ctcf.prefill.points == e.ctcf.decode.points &&
-        e.ctcf.prefill.median_ape_pct == e.ctcf.decode.median_ape_pct) {
-      return fmt::format("calibrated ({}) on {} with {}: {}", from, gpu, engine, PhaseNote(e.ctcf.decode));
+    if (ctcf.prefill.calibrated && ctcf.decode.calibrated && ctcf.prefill.points == ctcf.decode.points &&
+        ctcf.prefill.median_ape_pct == ctcf.decode.median_ape_pct) {
+      return fmt::format("calibrated ({}) on {} with {}: {}", from, gpu, engine, PhaseNote(ctcf.decode));
     }
     return fmt::format("calibrated ({}) on {} with {}: prefill {}; decode {}", from, gpu, engine,
-                       e.ctcf.prefill.calibrated ? PhaseNote(e.ctcf.prefill) : "uncalibrated",
-                       e.ctcf.decode.calibrated ? PhaseNote(e.ctcf.decode) : "uncalibrated");
+                       ctcf.prefill.calibrated ? PhaseNote(ctcf.prefill) : "uncalibrated",
+                       ctcf.decode.calibrated ? PhaseNote(ctcf.decode) : "uncalibrated");
   }
-  std::string note = fmt::format("uncalibrated {} model: no measurements for {} with {}", plan.perf_model, gpu, engine);
+  std::string note = fmt::format("uncalibrated {} model: no measurements for {} with {}", perf_model, gpu, engine);
   if (ctx.calibration) {
     auto it = ctx.calibration->uncalibrated_by_engine.find(io::ToLower(engine));
     if (it != ctx.calibration->uncalibrated_by_engine.end() && it->second.runs > 0) {

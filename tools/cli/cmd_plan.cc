@@ -6,8 +6,9 @@
 
 namespace infersave::cli {
 
-int RunPlan(const JobFlags& flags, int top) {
+int RunPlan(const JobFlags& flags, const ServeFlags& serve, int top) {
   if (top < 1) return ReportError(InvalidArgument("--top must be at least 1"));
+  if (serve.online()) return RunServePlan(flags, serve, top);
   if (!flags.emit.empty()) {
     if (auto target = ParseDeployTarget(flags.emit); !target.ok()) return ReportError(target.error());
   }

@@ -51,6 +51,36 @@ struct JobFlags {
   std::optional<double> gpu_memory_utilization;
   std::string format = "table";
   std::string emit;  // plan --emit: skypilot, vllm or flexgen ("" = the report)
+  // Long names (without "--") of the flags given on the command line, so that
+  // a default can be told from a value the user typed.
+  std::vector<std::string> given;
+};
+
+// Online-serving flags of `plan` and `simulate` (docs/serving.md).
+struct ServeFlags {
+  std::optional<double> rate;  // requests/s
+  std::optional<double> slo_ttft_ms;
+  std::optional<double> slo_tpot_ms;
+  double slo_percentile = 99;
+  std::string workload;  // JSON file
+  std::string trace;     // CSV file
+  std::string prompt_tokens;  // length spec ("" = --input-len)
+  std::string output_tokens;  // length spec ("" = --output-len)
+  std::string arrival = "poisson";
+  uint64_t seed = 1;
+  int64_t sim_requests = 2000;
+  // Whether any flag asks for online serving (plan then simulates).
+  bool online() const;
+};
+
+void AddServeFlags(CLI::App& app, ServeFlags& flags);
+
+// `simulate`: one instance under one load.
+struct SimulateFlags {
+  std::string instance;
+  int tp = 0;          // 0 = the smallest split that fits
+  int64_t users = 0;   // closed-loop users (0 = open loop at --rate)
+  double think_s = 0;  // pause between a user's requests
 };
 
 void AddJobFlags(CLI::App& app, JobFlags& flags);
@@ -97,7 +127,9 @@ struct CalibrateFlags {
 // Prints "infersave: error: <message>" and returns the exit code for it.
 int ReportError(const Error& error);
 
-int RunPlan(const JobFlags& flags, int top);
+int RunPlan(const JobFlags& flags, const ServeFlags& serve, int top);
+int RunServePlan(const JobFlags& flags, const ServeFlags& serve, int top);
+int RunSimulate(const JobFlags& flags, const ServeFlags& serve, const SimulateFlags& sim);
 int RunPredict(const JobFlags& flags, const std::string& instance);
 int RunModels(const std::string& format);
 int RunInstances(const std::string& catalog, const std::string& gpu_table, const std::string& format);

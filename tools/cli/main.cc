@@ -7,6 +7,20 @@
 
 #include "common.h"
 
+namespace {
+
+// Long names of the options given on the command line.
+std::vector<std::string> GivenFlags(const CLI::App& app) {
+  std::vector<std::string> out;
+  for (const CLI::Option* opt : app.get_options()) {
+    if (opt->count() == 0) continue;
+    for (const std::string& name : opt->get_lnames()) out.push_back(name);
+  }
+  return out;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace infersave::cli;
   CLI::App app{"InferSave: the cheapest cloud GPU instance (and KV cache offload ratio) that meets an LLM "
@@ -22,12 +36,28 @@ int main(int argc, char** argv) {
   plan->add_option("--emit", plan_flags.emit,
                    "print deployment text for the recommendation instead of the report: skypilot (task YAML), "
                    "vllm (vllm serve command) or flexgen (flex_opt command)");
+  ServeFlags plan_serve;
+  AddServeFlags(*plan, plan_serve);
 
   JobFlags predict_flags;
   std::string instance;
   CLI::App* predict = app.add_subcommand("predict", "memory, offload, time and cost on one instance");
   AddJobFlags(*predict, predict_flags);
   predict->add_option("--instance", instance, "instance type, e.g. g5.xlarge")->required();
+
+  JobFlags simulate_flags;
+  ServeFlags simulate_serve;
+  SimulateFlags simulate_opts;
+  CLI::App* simulate = app.add_subcommand(
+      "simulate", "continuous-batching simulation of one instance: TTFT, TPOT and end-to-end latency percentiles");
+  AddJobFlags(*simulate, simulate_flags);
+  AddServeFlags(*simulate, simulate_serve);
+  simulate->add_option("--instance", simulate_opts.instance, "instance type, e.g. g5.xlarge")->required();
+  simulate->add_option("--tp", simulate_opts.tp, "GPUs per model copy (default: the smallest split that fits)");
+  simulate->add_option("--users", simulate_opts.users,
+                       "closed loop: this many users, each sending its next request when the last one is answered");
+  simulate->add_option("--think-s", simulate_opts.think_s, "closed loop: pause between a user's requests, seconds")
+      ->capture_default_str();
 
   std::string models_format = "table";
   CLI::App* models = app.add_subcommand("models", "list the shipped models");
@@ -87,7 +117,14 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (*plan) return RunPlan(plan_flags, top);
+    if (*plan) {
+      plan_flags.given = GivenFlags(*plan);
+      return RunPlan(plan_flags, plan_serve, top);
+    }
+    if (*simulate) {
+      simulate_flags.given = GivenFlags(*simulate);
+      return RunSimulate(simulate_flags, simulate_serve, simulate_opts);
+    }
     if (*predict) return RunPredict(predict_flags, instance);
     if (*models) return RunModels(models_format);
     if (*instances) return RunInstances(catalog, gpu_table, instances_format);

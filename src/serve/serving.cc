@@ -1,0 +1,481 @@
+// Online serving: iteration times, KV limits and the rate search
+// (include/infersave/serving.h; method.md section 9).
+#include "infersave/serving.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "io/text.h"
+#include "perf/roofline_terms.h"
+
+namespace infersave {
+
+// ---- Iteration time ----------------------------------------------------------------
+
+struct IterationTimer::Terms {
+  explicit Terms(const PredictInput& in) : roofline(in) {}
+  RooflineTerms roofline;
+};
+
+IterationTimer::IterationTimer(const PredictInput& in)
+    : terms_(std::make_shared<const Terms>(in)), ctcf_(in.ctcf) {}
+
+double IterationTimer::Seconds(const IterationShape& shape) const {
+  const RooflineTerms& r = terms_->roofline;
+  const EngineProfile& e = r.engine();
+  const double prefill = static_cast<double>(shape.prefill_tokens);
+  const double decode = static_cast<double>(shape.decode_sequences);
+  const double n = r.layers();
+  if (prefill + decode <= 0) return 0;
+  // The linear operators see every token of the iteration at once; a batch
+  // with prefill tokens is large enough to run its GEMMs at prefill efficiency.
+  const double rate = prefill > 0 ? r.prefill_flop_rate() : r.decode_flop_rate();
+  double layer = r.LinearLayer(prefill + decode, rate) + e.layer_overhead_s;
+  if (prefill > 0) layer += r.PrefillAttentionLayer(prefill, shape.prefill_attention_pairs);
+  if (decode > 0) {
+    layer += r.DecodeAttentionLayer(static_cast<double>(shape.decode_context_tokens)) + e.kernel_latency_s;
+  }
+  // Logits for every decoding sequence and (at most) the prefill chunks that
+  // complete a prompt; the shape does not say how many do, so one is counted.
+  const double rows = decode + (prefill > 0 ? 1 : 0);
+  const double uncalibrated = n * layer + r.LmHead(rows) + e.step_overhead_s;
+  if (decode == 0) return ctcf_.prefill.Apply(uncalibrated);
+  if (prefill == 0) return ctcf_.decode.Apply(uncalibrated);
+  const double w = prefill / (prefill + decode);
+  const double alpha = w * ctcf_.prefill.alpha + (1 - w) * ctcf_.decode.alpha;
+  const double beta = w * ctcf_.prefill.beta_s + (1 - w) * ctcf_.decode.beta_s;
+  return alpha * uncalibrated + beta;
+}
+
+StepTimeFn IterationTimer::AsStepTime() const {
+  return [timer = *this](const IterationShape& shape) { return timer.Seconds(shape); };
+}
+
+double IterationTimer::KvBytesPerToken() const { return terms_->roofline.KvBytesPerToken(); }
+
+double IterationTimer::HostLinkBytesPerSecond() const { return terms_->roofline.h2d_bytes_per_s(); }
+
+EngineLimits ServingLimits(const EngineProfile& engine, double kv_space_bytes, double kv_bytes_per_token,
+                           double h2d_bytes_per_s) {
+  EngineLimits l;
+  l.max_sequences = std::max<int64_t>(1, engine.max_num_seqs);
+  // An engine without chunked prefill (budget 0) still batches decodes of
+  // every running sequence; the simulator needs a budget of at least that.
+  const int64_t chunk = engine.prefill_chunk_tokens > 0 ? engine.prefill_chunk_tokens : kMaxSequenceTokens;
+  l.max_batched_tokens = std::max<int64_t>(chunk, l.max_sequences);
+  l.block_size_tokens = std::max<int64_t>(1, engine.kv_block_tokens);
+  const double block_bytes = static_cast<double>(l.block_size_tokens) * kv_bytes_per_token;
+  l.kv_blocks = block_bytes > 0 ? static_cast<int64_t>(std::floor(std::max(0.0, kv_space_bytes) / block_bytes)) : 0;
+  l.preemption = engine.swap_preemption ? EngineLimits::Preemption::kSwap : EngineLimits::Preemption::kRecompute;
+  l.swap_s_per_block = engine.swap_preemption && h2d_bytes_per_s > 0 ? block_bytes / h2d_bytes_per_s : 0;
+  l.reserve_full_request = engine.reserve_output_kv;
+  return l;
+}
+
+std::vector<Request> ScaleArrivals(const std::vector<Request>& requests, double factor) {
+  std::vector<Request> out = requests;
+  for (Request& r : out) r.arrival_s *= factor;
+  return out;
+}
+
+// ---- One replica ------------------------------------------------------------------
+
+Result<ServingReplica> MakeServingReplica(const PlanContext& context, const PlanOptions& plan,
+                                          const Instance& instance, int tp) {
+  const EngineProfile& engine = *context.engine;
+  Evaluator evaluator(context, plan);
+  ServingReplica replica;
+  replica.ctcf = evaluator.LookupCtcf(instance);
+  // The activation workspace of the largest forward pass: one token budget.
+  Workload pass = plan.workload;
+  pass.batch_size = 1;
+  pass.input_len = engine.prefill_chunk_tokens > 0 ? engine.prefill_chunk_tokens : plan.workload.input_len;
+  pass.output_len = 1;
+  const double utilization = plan.gpu_memory_utilization.value_or(engine.gpu_memory_utilization);
+  replica.memory = ComputeMemory(*context.model, evaluator.params(), pass, engine, instance.gpu.memory_bytes,
+                                 utilization, MemoryStyle::kWorkspace, tp);
+  PredictInput in;
+  in.model = context.model;
+  in.params = &evaluator.params();
+  in.workload = &plan.workload;
+  in.gpu = &instance.gpu;
+  in.engine = &engine;
+  in.ctcf = replica.ctcf;
+  in.tp = tp;
+  in.link_bytes_per_s = GpuLinkBytesPerSecond(instance.gpu);
+  replica.timer = std::make_shared<IterationTimer>(in);
+  replica.limits = ServingLimits(engine, replica.memory.available_bytes(), replica.timer->KvBytesPerToken(),
+                                 replica.timer->HostLinkBytesPerSecond());
+  replica.fits = replica.limits.kv_blocks >= 1;
+  return replica;
+}
+
+// ---- Options ----------------------------------------------------------------------
+
+Status ValidateServingOptions(const ServingOptions& o, const EngineProfile& engine) {
+  if (!engine.continuous_batching) {
+    return InvalidArgument(fmt::format(
+        "engine '{}' runs static batches (continuous_batching is false in its profile); latency objectives and "
+        "request rates need a continuous-batching engine such as vllm, tensorrt-llm, tgi or llamacpp",
+        engine.name));
+  }
+  if (o.plan.perf_model != PerfModelKind::kRoofline) {
+    return InvalidArgument("online serving is simulated with the roofline model only (the paper's equations have "
+                           "no iteration time); drop --perf-model paper");
+  }
+  if (o.requests.empty()) return InvalidArgument("the serving workload has no requests");
+  if (!(o.requests_rate_per_s > 0) || !std::isfinite(o.requests_rate_per_s)) {
+    return InvalidArgument(fmt::format("the workload's arrival rate must be > 0 requests/s, got {}",
+                                       o.requests_rate_per_s));
+  }
+  if (o.target_rate_per_s && !(*o.target_rate_per_s > 0 && *o.target_rate_per_s < 1e9)) {
+    return InvalidArgument(fmt::format("--rate must be a positive number of requests/s, got {}", *o.target_rate_per_s));
+  }
+  auto positive_ms = [](const std::optional<double>& v, const char* flag) -> Status {
+    if (v && !(*v > 0 && *v < 1e6)) {
+      return InvalidArgument(fmt::format("{} must be a positive number of milliseconds, got {}", flag, *v * 1000));
+    }
+    return Status::Ok();
+  };
+  if (Status s = positive_ms(o.slo.ttft_s, "--slo-ttft-ms"); !s.ok()) return s;
+  if (Status s = positive_ms(o.slo.tpot_s, "--slo-tpot-ms"); !s.ok()) return s;
+  if (!(o.slo.percentile > 0 && o.slo.percentile <= 100)) {
+    return InvalidArgument(fmt::format("--slo-percentile must be in (0, 100], got {}", o.slo.percentile));
+  }
+  if (!(o.slo_tps >= 0) || !std::isfinite(o.slo_tps)) {
+    return InvalidArgument(fmt::format("--slo-tps must be a number >= 0, got {}", o.slo_tps));
+  }
+  if (!(o.rate_tolerance > 0 && o.rate_tolerance < 0.5)) {
+    return InvalidArgument(fmt::format("rate tolerance must be in (0, 0.5), got {}", o.rate_tolerance));
+  }
+  return Status::Ok();
+}
+
+// ---- The rate search ----------------------------------------------------------------
+
+namespace {
+
+constexpr double kUnlimited = std::numeric_limits<double>::infinity();
+
+// Simulates one replica of one layout at chosen rates.
+class ReplicaSearch {
+ public:
+  ReplicaSearch(const ServingOptions& o, const EngineLimits& limits, StepTimeFn step)
+      : o_(o), limits_(limits), step_(std::move(step)) {}
+
+  Result<OperatingPoint> Run(const std::vector<Request>& requests, double rate_per_s) {
+    auto sim = Simulate(requests, limits_, step_);
+    if (!sim.ok()) return sim.error();
+    ++simulations;
+    return Point(*sim, rate_per_s);
+  }
+
+  Result<OperatingPoint> At(double rate_per_s) {
+    return Run(ScaleArrivals(o_.requests, o_.requests_rate_per_s / rate_per_s), rate_per_s);
+  }
+
+  OperatingPoint Point(const SimulationResult& r, double rate_per_s) const {
+    OperatingPoint p;
+    p.rate_per_s = rate_per_s;
+    p.ttft_s = TtftPercentile(r, o_.slo.percentile);
+    p.tpot_s = TpotPercentile(r, o_.slo.percentile);
+    p.ttft = r.ttft;
+    p.tpot = r.tpot;
+    p.e2e = r.e2e;
+    p.output_tokens_per_s = r.output_tokens_per_s;
+    p.total_tokens_per_s = r.total_tokens_per_s;
+    p.completion_ratio = r.completion_ratio;
+    p.fraction_meeting = FractionMeeting(r, o_.slo.ttft_s.value_or(kUnlimited), o_.slo.tpot_s.value_or(kUnlimited));
+    p.preemptions = r.preemptions;
+    p.meets = LatencyOk(p) && p.completion_ratio >= kMinCompletionRatio;
+    return p;
+  }
+
+  bool LatencyOk(const OperatingPoint& p) const {
+    return (!o_.slo.ttft_s || p.ttft_s <= *o_.slo.ttft_s) && (!o_.slo.tpot_s || p.tpot_s <= *o_.slo.tpot_s);
+  }
+
+  // Which limit a failing point broke first, for the report.
+  std::string Limit(const OperatingPoint& p) const {
+    const std::string pct = fmt::format("p{:g}", o_.slo.percentile);
+    if (o_.slo.ttft_s && p.ttft_s > *o_.slo.ttft_s) return "TTFT " + pct;
+    if (o_.slo.tpot_s && p.tpot_s > *o_.slo.tpot_s) return "TPOT " + pct;
+    return "throughput";
+  }
+
+  int simulations = 0;
+
+ private:
+  const ServingOptions& o_;
+  const EngineLimits& limits_;
+  StepTimeFn step_;
+};
+
+int64_t PeakTokens(const Request& r) { return r.prompt_tokens + r.output_tokens - 1; }
+
+// Finds the highest sustainable rate of one replica; fills light, best,
+// limited_by, max_rate_per_replica. Returns false when even light load
+// misses an objective.
+Result<bool> SearchRate(ReplicaSearch& search, const ServingOptions& o, ServingEvaluation& e) {
+  // Light load: the first requests one at a time (arrivals far apart).
+  const size_t light_n = std::min<size_t>(o.requests.size(), 100);
+  std::vector<Request> alone(o.requests.begin(), o.requests.begin() + static_cast<std::ptrdiff_t>(light_n));
+  for (size_t i = 0; i < alone.size(); ++i) alone[i].arrival_s = 1e7 * static_cast<double>(i);
+  auto light = search.Run(alone, 0);
+  if (!light.ok()) return light.error();
+  e.light = *light;
+  if (!search.LatencyOk(e.light)) {
+    e.limited_by = search.Limit(e.light);
+    return false;
+  }
+  // Capacity: every request at once; the rate at which the replica drains
+  // them bounds what it can sustain.
+  std::vector<Request> burst = o.requests;
+  for (Request& r : burst) r.arrival_s = 0;
+  auto drain = search.Run(burst, 0);
+  if (!drain.ok()) return drain.error();
+  double tokens = 0;
+  for (const Request& r : o.requests) tokens += static_cast<double>(r.prompt_tokens + r.output_tokens);
+  const double capacity = drain->total_tokens_per_s * static_cast<double>(o.requests.size()) / tokens;
+  double lo = 0, hi = capacity * 1.25;
+  OperatingPoint best = e.light;
+  OperatingPoint fail;
+  bool have_fail = false;
+  for (int grow = 0; grow < 4; ++grow) {
+    auto p = search.At(hi);
+    if (!p.ok()) return p.error();
+    if (!p->meets) {
+      fail = *p;
+      have_fail = true;
+      break;
+    }
+    lo = hi;
+    best = *p;
+    hi *= 2;
+  }
+  if (have_fail) {
+    const double floor_rate = capacity * 1e-4;
+    for (int i = 0; i < 40 && hi - lo > o.rate_tolerance * hi && hi > floor_rate; ++i) {
+      const double mid = lo > 0 ? 0.5 * (lo + hi) : 0.5 * hi;
+      auto p = search.At(mid);
+      if (!p.ok()) return p.error();
+      if (p->meets) {
+        lo = mid;
+        best = *p;
+      } else {
+        hi = mid;
+        fail = *p;
+      }
+    }
+    e.limited_by = search.Limit(fail);
+  } else {
+    e.limited_by = "throughput";
+  }
+  e.best = best;
+  e.max_rate_per_replica = lo;
+  return lo > 0;
+}
+
+double MeanTokens(const std::vector<Request>& requests, bool prompt) {
+  double sum = 0;
+  for (const Request& r : requests) sum += static_cast<double>(prompt ? r.prompt_tokens : r.output_tokens);
+  return requests.empty() ? 0 : sum / static_cast<double>(requests.size());
+}
+
+// Group for ranking: 0 qualifies, 1 runs but misses, 2 runs but over the
+// cap, 3 cannot run or unpriced.
+int Group(const ServingEvaluation& e) {
+  switch (e.verdict) {
+    case ServingVerdict::kQualifies: return 0;
+    case ServingVerdict::kMissesLatency: return 1;
+    default: return 3;
+  }
+}
+
+bool RanksBefore(const ServingEvaluation& a, const ServingEvaluation& b, bool by_fleet_cost) {
+  const int ga = Group(a), gb = Group(b);
+  if (ga != gb) return ga < gb;
+  if (ga == 0) {
+    const double ca = by_fleet_cost ? a.fleet_usd_per_hour : a.usd_per_million_tokens;
+    const double cb = by_fleet_cost ? b.fleet_usd_per_hour : b.usd_per_million_tokens;
+    if (ca != cb) return ca < cb;
+    if (a.usd_per_million_tokens != b.usd_per_million_tokens) return a.usd_per_million_tokens < b.usd_per_million_tokens;
+    if (a.usd_per_hour != b.usd_per_hour) return a.usd_per_hour < b.usd_per_hour;
+  }
+  if (ga == 1 && a.max_rate_per_instance != b.max_rate_per_instance) {
+    return a.max_rate_per_instance > b.max_rate_per_instance;
+  }
+  if (a.instance->name != b.instance->name) return a.instance->name < b.instance->name;
+  return a.tp < b.tp;
+}
+
+}  // namespace
+
+Result<ServingPlan> MakeServingPlan(const PlanContext& context, const ServingOptions& o) {
+  if (Status s = ValidateServingOptions(o, *context.engine); !s.ok()) return s.error();
+  if (Status s = CheckEngineFormats(*context.engine, o.plan.workload); !s.ok()) return s.error();
+  const ModelConfig& model = *context.model;
+  ServingPlan plan;
+  plan.engine = context.engine->name;
+  plan.catalog = context.catalog->name;
+  plan.catalog_as_of = context.catalog->as_of;
+  plan.params = CountParameters(model);
+  plan.mean_prompt_tokens = MeanTokens(o.requests, true);
+  plan.mean_output_tokens = MeanTokens(o.requests, false);
+  plan.simulated_requests = static_cast<int64_t>(o.requests.size());
+  const double tokens_per_request = plan.mean_prompt_tokens + plan.mean_output_tokens;
+  double target = o.target_rate_per_s.value_or(0);
+  if (o.slo_tps > 0) target = std::max(target, o.slo_tps / tokens_per_request);
+  plan.target_rate_per_s = target;
+  int64_t longest = 0;
+  for (const Request& r : o.requests) longest = std::max(longest, PeakTokens(r));
+  for (const Request& r : o.requests) {
+    if (r.prompt_tokens + r.output_tokens > model.max_position_embeddings) {
+      return InvalidArgument(fmt::format("a request of {} prompt + {} output tokens exceeds {}'s context window of {} "
+                                         "tokens",
+                                         r.prompt_tokens, r.output_tokens, model.name, model.max_position_embeddings));
+    }
+  }
+
+  const bool by_fleet_cost = target > 0;
+  size_t done = 0;
+  for (const Instance& instance : context.catalog->instances) {
+    std::optional<ServingEvaluation> chosen;
+    for (int tp = 1; tp <= instance.gpu_count; tp *= 2) {
+      if (instance.gpu_count % tp != 0 || !ValidTensorParallel(model, tp)) continue;
+      ServingEvaluation e;
+      e.instance = &instance;
+      e.tp = tp;
+      e.replicas = instance.gpu_count / tp;
+      e.longest_request_tokens = longest;
+      e.priced = !o.plan.spot || instance.spot_usd_per_hour.has_value();
+      e.usd_per_hour = o.plan.spot ? instance.spot_usd_per_hour.value_or(instance.usd_per_hour) : instance.usd_per_hour;
+      e.within_price_cap = e.usd_per_hour <= o.plan.max_usd_per_hour;
+      e.precision_supported = PrecisionSupported(instance.gpu, o.plan.workload);
+      auto replica = MakeServingReplica(context, o.plan, instance, tp);
+      if (!replica.ok()) return replica.error();
+      e.memory = replica->memory;
+      e.limits = replica->limits;
+      e.ctcf = replica->ctcf;
+      e.kv_capacity_tokens = e.limits.kv_blocks * e.limits.block_size_tokens;
+      const int64_t peak_blocks = (longest + e.limits.block_size_tokens - 1) / e.limits.block_size_tokens;
+      if (!e.priced) {
+        e.verdict = ServingVerdict::kNoSpotPrice;
+      } else if (!e.within_price_cap) {
+        e.verdict = ServingVerdict::kOverPriceCap;
+      } else if (!e.precision_supported) {
+        e.verdict = ServingVerdict::kUnsupportedPrecision;
+      } else if (!replica->fits) {
+        e.verdict = ServingVerdict::kDoesNotFit;
+      } else if (peak_blocks > e.limits.kv_blocks) {
+        e.verdict = ServingVerdict::kRequestTooLong;
+      } else {
+        ReplicaSearch search(o, e.limits, replica->timer->AsStepTime());
+        auto found = SearchRate(search, o, e);
+        if (!found.ok()) return found.error();
+        if (!*found) {
+          e.verdict = ServingVerdict::kMissesLatency;
+        } else {
+          e.max_rate_per_instance = e.max_rate_per_replica * e.replicas;
+          if (target > 0) {
+            e.instances = static_cast<int64_t>(std::ceil(target / e.max_rate_per_instance - 1e-9));
+            e.instances = std::max<int64_t>(1, e.instances);
+            auto at = search.At(target / static_cast<double>(e.instances * e.replicas));
+            if (!at.ok()) return at.error();
+            e.at_target = *at;
+          } else {
+            e.instances = 1;
+            e.at_target = e.best;
+          }
+          e.fleet_usd_per_hour = static_cast<double>(e.instances) * e.usd_per_hour;
+          const double served_rate = target > 0 ? target : e.max_rate_per_instance;
+          e.usd_per_million_tokens = e.fleet_usd_per_hour / (served_rate * tokens_per_request * 3600) * 1e6;
+        }
+        e.simulations = search.simulations;
+        plan.simulations += search.simulations;
+      }
+      // Keep the better layout: verdict group, then cost, then capacity, then fewer GPUs per copy.
+      if (!chosen) {
+        chosen = e;
+      } else {
+        const int ga = Group(e), gb = Group(*chosen);
+        bool better = ga < gb;
+        if (ga == gb && ga == 0) {
+          const double ca = by_fleet_cost ? e.fleet_usd_per_hour : e.usd_per_million_tokens;
+          const double cb = by_fleet_cost ? chosen->fleet_usd_per_hour : chosen->usd_per_million_tokens;
+          better = ca < cb || (ca == cb && e.max_rate_per_instance > chosen->max_rate_per_instance);
+        } else if (ga == gb && ga == 1) {
+          better = e.light.tpot_s < chosen->light.tpot_s;
+        } else if (ga == gb && ga == 3 && e.verdict == ServingVerdict::kDoesNotFit) {
+          better = true;  // the widest split is the closest to fitting
+        }
+        if (better) chosen = e;
+      }
+    }
+    if (chosen) plan.candidates.push_back(std::move(*chosen));
+    ++done;
+    if (o.progress) o.progress(done, context.catalog->instances.size());
+  }
+  std::sort(plan.candidates.begin(), plan.candidates.end(),
+            [&](const ServingEvaluation& a, const ServingEvaluation& b) { return RanksBefore(a, b, by_fleet_cost); });
+  if (!plan.candidates.empty() && plan.candidates.front().qualifies()) plan.recommendation = plan.candidates.front();
+
+  if (context.calibration && !io::EqualsIgnoreCase(context.calibration->perf_model, "roofline")) {
+    plan.warnings.push_back(fmt::format("calibration {} was fitted against the '{}' model, not 'roofline'; "
+                                        "step times are uncalibrated",
+                                        context.calibration->source, context.calibration->perf_model));
+  }
+  for (std::string& w : CheckCatalogPrices(*context.catalog)) plan.warnings.push_back("catalog: " + std::move(w));
+  if (plan.simulated_requests < 1000) {
+    plan.warnings.push_back(fmt::format(
+        "only {} requests are simulated per rate; a p{:g} over so few is noisy (use --sim-requests 1000 or more)",
+        plan.simulated_requests, o.slo.percentile));
+  }
+  return plan;
+}
+
+std::string ServingRejectionText(const ServingEvaluation& e, const ServingOptions& o) {
+  const std::string pct = fmt::format("p{:g}", o.slo.percentile);
+  switch (e.verdict) {
+    case ServingVerdict::kQualifies:
+      return "";
+    case ServingVerdict::kNoSpotPrice:
+      return "no spot price in the catalog";
+    case ServingVerdict::kOverPriceCap:
+      return fmt::format("over the price cap: ${:.3f}/h > ${:.2f}/h", e.usd_per_hour, o.plan.max_usd_per_hour);
+    case ServingVerdict::kUnsupportedPrecision:
+      return fmt::format("{} cannot run {} weights with a {} KV cache", e.instance->gpu.name,
+                         PrecisionName(o.plan.workload.weight_precision), PrecisionName(o.plan.workload.kv_precision));
+    case ServingVerdict::kDoesNotFit: {
+      constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+      std::string text = fmt::format(
+          "does not fit: weights {:.1f} GiB + activations {:.1f} GiB + reserve {:.1f} GiB leave no KV cache in the "
+          "usable {:.1f} GiB of one {}",
+          e.memory.weights_bytes / kGiB, e.memory.activation_bytes / kGiB, e.memory.reserve_bytes / kGiB,
+          e.memory.budget_bytes / kGiB, e.instance->gpu.name);
+      if (e.tp > 1) text += fmt::format(" (model split over {} GPUs)", e.tp);
+      return text;
+    }
+    case ServingVerdict::kRequestTooLong:
+      return fmt::format("KV cache holds {} tokens per replica; the longest request needs {}", e.kv_capacity_tokens,
+                         e.longest_request_tokens);
+    case ServingVerdict::kMissesLatency: {
+      if (e.limited_by.rfind("TTFT", 0) == 0) {
+        return fmt::format("misses TTFT even one request at a time: {} {:.0f} ms > {:.0f} ms", pct,
+                           e.light.ttft_s * 1000, *o.slo.ttft_s * 1000);
+      }
+      if (e.limited_by.rfind("TPOT", 0) == 0) {
+        return fmt::format("misses TPOT even one request at a time: {} {:.1f} ms > {:.1f} ms", pct,
+                           e.light.tpot_s * 1000, *o.slo.tpot_s * 1000);
+      }
+      return "sustains no measurable rate within the objectives";
+    }
+  }
+  return "";
+}
+
+}  // namespace infersave

@@ -82,6 +82,9 @@ struct EngineProfile {
   // every output token) up front, as TGI and TensorRT-LLM's
   // GUARANTEED_NO_EVICT policy do: no preemption, fewer sequences at once.
   bool reserve_output_kv = false;
+  // Whether an iteration mixes prefill chunks with decodes; when false,
+  // prefills run alone and pause decoding (EngineLimits::mixed_batches).
+  bool mixed_prefill_decode = true;
   // Shipped calibration applied when the user names none ("" = none).
   std::string default_calibration;
 };

@@ -123,6 +123,12 @@ struct EngineLimits {
   // running sequence never needs another block, so nothing is preempted, and
   // fewer sequences run at once.
   bool reserve_full_request = false;
+  // Whether one iteration may hold prefill chunks and decodes together
+  // (vLLM with chunked prefill, TensorRT-LLM in-flight batching). When false
+  // (TGI 1.x, vLLM V0 without chunked prefill), an iteration runs either the
+  // pending prefills alone, pausing every decode, or the decodes alone;
+  // prefills go first.
+  bool mixed_batches = true;
 };
 
 // ---- Results ---------------------------------------------------------------

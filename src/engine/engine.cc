@@ -47,6 +47,7 @@ std::vector<Field> FieldsOf(EngineProfile& e) {
       {"kv_block_tokens", Field::kCount, nullptr, nullptr, &e.kv_block_tokens},
       {"swap_preemption", Field::kFlag, nullptr, &e.swap_preemption},
       {"reserve_output_kv", Field::kFlag, nullptr, &e.reserve_output_kv},
+      {"mixed_prefill_decode", Field::kFlag, nullptr, &e.mixed_prefill_decode},
   };
 }
 

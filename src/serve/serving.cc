@@ -73,6 +73,7 @@ EngineLimits ServingLimits(const EngineProfile& engine, double kv_space_bytes, d
   l.preemption = engine.swap_preemption ? EngineLimits::Preemption::kSwap : EngineLimits::Preemption::kRecompute;
   l.swap_s_per_block = engine.swap_preemption && h2d_bytes_per_s > 0 ? block_bytes / h2d_bytes_per_s : 0;
   l.reserve_full_request = engine.reserve_output_kv;
+  l.mixed_batches = engine.mixed_prefill_decode;
   return l;
 }
 

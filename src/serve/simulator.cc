@@ -445,14 +445,37 @@ Result<SimulationResult> RunSimulation(const std::vector<Request>& requests, con
     // 1. Running sequences, oldest first. Decodes take one token each and are
     // reserved budget first; partial prefills get what is left. When blocks
     // run out, the most recently admitted sequence is preempted.
+    // Blocks a waiting sequence must find free to be admitted (step 2).
+    auto admission_blocks = [&](const Seq& s) {
+      const int64_t peak = s.prompt_tokens + s.output_tokens - 1;
+      const int64_t target = limits.reserve_full_request ? peak
+                             : s.Decoding()              ? s.kv_tokens + 1
+                                                         : s.prefill_target_tokens;
+      return std::max(CeilDiv(target, block), s.swapped_blocks) - s.swapped_blocks;
+    };
+    // Engines that do not mix phases run prefills alone, pausing every
+    // decode, whenever a prompt is pending or a waiting request can start.
+    bool prefill_only = false;
+    if (!limits.mixed_batches) {
+      for (size_t id : running) prefill_only = prefill_only || !seqs[id].Decoding();
+      if (!prefill_only && !waiting.empty() && static_cast<int64_t>(running.size()) < limits.max_sequences) {
+        const Seq& s = seqs[waiting.front()];
+        prefill_only = !s.Decoding() && s.swapped_blocks <= free_blocks &&
+                       admission_blocks(s) <= free_blocks - s.swapped_blocks;
+      }
+    }
+
     scheduled.clear();
     int64_t budget = limits.max_batched_tokens;
     int64_t decoders_left = 0;
-    for (size_t id : running) decoders_left += seqs[id].Decoding() ? 1 : 0;
+    if (!prefill_only) {
+      for (size_t id : running) decoders_left += seqs[id].Decoding() ? 1 : 0;
+    }
     for (size_t i = 0; i < running.size(); ++i) {
       const size_t id = running[i];
       Seq& s = seqs[id];
       const bool decoding = s.Decoding();
+      if (decoding && prefill_only) continue;
       if (decoding) --decoders_left;
       const int64_t want = decoding ? 1 : std::min(s.prefill_target_tokens - s.kv_tokens, budget - decoders_left);
       if (want <= 0) continue;  // no budget left for this prefill chunk
@@ -490,7 +513,8 @@ Result<SimulationResult> RunSimulation(const std::vector<Request>& requests, con
     }
     // 2. Waiting requests, FCFS, while budget, sequence slots and blocks allow
     // (skipped after a preemption, as vLLM does, so victims do not bounce).
-    while (preempted_now == 0 && !waiting.empty() && budget > 0 &&
+    const bool may_admit = limits.mixed_batches || prefill_only;
+    while (may_admit && preempted_now == 0 && !waiting.empty() && budget > 0 &&
            static_cast<int64_t>(running.size()) < limits.max_sequences) {
       const size_t id = waiting.front();
       Seq& s = seqs[id];
@@ -504,8 +528,7 @@ Result<SimulationResult> RunSimulation(const std::vector<Request>& requests, con
       // holds (every request fits alone), so the loop cannot stall.
       // With reserve_full_request the whole KV peak is claimed now.
       const int64_t peak = s.prompt_tokens + s.output_tokens - 1;
-      const int64_t target = limits.reserve_full_request ? peak : decoding ? s.kv_tokens + 1 : s.prefill_target_tokens;
-      if (std::max(CeilDiv(target, block), s.swapped_blocks) - s.swapped_blocks > avail_blocks) break;
+      if (admission_blocks(s) > avail_blocks) break;
       const int64_t take = decoding ? 1 : std::min(s.prefill_target_tokens - s.kv_tokens, budget);
       waiting.pop_front();
       swap_time_s += static_cast<double>(s.swapped_blocks) * limits.swap_s_per_block;  // swap in

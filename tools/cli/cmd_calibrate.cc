@@ -3,10 +3,12 @@
 
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "common.h"
 #include "infersave/calibrate_report.h"
 #include "infersave/datasets.h"
+#include "infersave/serving_report.h"
 #include "infersave/shipped.h"
 
 namespace infersave::cli {
@@ -142,6 +144,20 @@ int RunValidate(const CalibrateFlags& f) {
   }
   auto dataset = LoadDataset(f.dataset, f.data_dir, *gpus);
   if (!dataset.ok()) return ReportError(dataset.error());
+  if (f.serving) {
+    // The shipped calibration of the continuous-batching engines.
+    auto calibration = LoadCalibration("public");
+    if (!calibration.ok()) return ReportError(calibration.error());
+    auto served = ValidateServing(*dataset, *gpus, &*calibration);
+    if (!served.ok()) return ReportError(served.error());
+    WriteServingValidation(std::cout, *served, *format);
+    if (!f.dump.empty()) {
+      std::ostringstream rows;
+      WriteServingValidation(rows, *served, OutputFormat::kCsv);
+      if (Status s = WriteFile(f.dump, rows.str()); !s.ok()) return ReportError(s.error());
+    }
+    return kExitOk;
+  }
   auto report = Calibrate(dataset->rows, *gpus, *options);
   if (!report.ok()) return ReportError(report.error());
   for (const auto& [reason, count] : dataset->skipped) report->skipped[reason] += count;

@@ -122,6 +122,7 @@ struct CalibrateFlags {
   std::string format = "table";
   std::string engine = "vllm";  // efficiencies for the per-operator datasets
   int folds = 5;
+  bool serving = false;  // validate: the continuous-batching simulator (tgi-sagemaker, argonne-ttft)
 };
 
 // Prints "infersave: error: <message>" and returns the exit code for it.

@@ -93,6 +93,9 @@ int main(int argc, char** argv) {
   validate->add_option("--data-dir", validate_flags.data_dir, "folder of the public datasets")->capture_default_str();
   validate->add_option("-e,--engine", validate_flags.engine, "engine whose efficiencies vidur-gemm and vidur-allreduce use")
       ->capture_default_str();
+  validate->add_flag("--serving", validate_flags.serving,
+                     "validate the continuous-batching simulator instead of the static-batch model (tgi-sagemaker: "
+                     "closed-loop users; argonne-ttft: a burst of 16 requests)");
   validate->add_option("--dump", validate_flags.dump, "write measured and predicted values per run (CSV)");
   validate->add_option("--perf-model", validate_flags.perf_model, "roofline or paper")->capture_default_str();
   validate->add_option("--folds", validate_flags.folds, "k of k-fold cross-validation")->capture_default_str();

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "infersave/planner.h"
+#include "infersave/serving.h"
 #include "infersave/shipped.h"
 
 namespace infersave {
@@ -77,6 +78,65 @@ void BM_PlanCommandEndToEnd(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_PlanCommandEndToEnd)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// Online serving (issue 5): one replica simulated over 100,000 requests
+// (Poisson arrivals at 12 requests/s, about 90% of its capacity at these lengths; prompts uniform 64-1024, outputs
+// uniform 16-256), step times from the roofline: Llama-3.1-8B on vLLM on one
+// L40S (g6e.xlarge). Target: well under a second on one core.
+struct ServingInputs {
+  ModelConfig model = *LoadModel("llama-3.1-8b");
+  GpuTable gpus = *LoadGpuTable("");
+  Catalog catalog = *LoadCatalog("aws", gpus);
+  EngineProfile engine = *LoadEngine("vllm");
+  Calibration calibration = *LoadCalibration("public");
+  PlanContext context() const { return PlanContext{&model, &catalog, &engine, &calibration}; }
+  std::vector<Request> Requests(double rate, int64_t n) const {
+    WorkloadSpec spec;
+    spec.rate_per_s = rate;
+    spec.num_requests = n;
+    spec.prompt = LengthDistribution::Uniform(64, 1024);
+    spec.output = LengthDistribution::Uniform(16, 256);
+    return *GenerateRequests(spec);
+  }
+};
+
+void BM_Simulate100kRequests(benchmark::State& state) {
+  ServingInputs in;
+  auto replica = *MakeServingReplica(in.context(), PlanOptions{}, *in.catalog.Find("g6e.xlarge"), 1);
+  const std::vector<Request> requests = in.Requests(12, 100000);
+  const StepTimeFn step = replica.timer->AsStepTime();
+  int64_t iterations = 0;
+  for (auto _ : state) {
+    auto result = Simulate(requests, replica.limits, step);
+    iterations = result->iterations;
+    benchmark::DoNotOptimize(result);
+  }
+  state.counters["requests"] = static_cast<double>(requests.size());
+  state.counters["engine_iterations"] = static_cast<double>(iterations);
+}
+BENCHMARK(BM_Simulate100kRequests)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// A full online plan over the aws catalog: every instance and TP layout,
+// each with a rate bisection of 2000-request simulations (the CLI default),
+// TTFT p99 <= 1 s, TPOT p99 <= 60 ms, 20 requests/s.
+void BM_ServingPlanAwsCatalog(benchmark::State& state) {
+  ServingInputs in;
+  ServingOptions o;
+  o.requests = in.Requests(1, 2000);
+  o.requests_rate_per_s = 1;
+  o.target_rate_per_s = 20;
+  o.slo.ttft_s = 1.0;
+  o.slo.tpot_s = 0.06;
+  int64_t simulations = 0;
+  for (auto _ : state) {
+    auto plan = MakeServingPlan(in.context(), o);
+    simulations = plan->simulations;
+    benchmark::DoNotOptimize(plan);
+  }
+  state.counters["simulations"] = static_cast<double>(simulations);
+  state.counters["instances"] = static_cast<double>(in.catalog.instances.size());
+}
+BENCHMARK(BM_ServingPlanAwsCatalog)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(2);
 
 }  // namespace
 }  // namespace infersave

@@ -699,6 +699,61 @@ std::vector<BadCase> BadCases() {
        true},
       {"PredictWithoutInstance", {"predict"}, 2, "--instance", false},
       {"UnknownFlag", {"plan", "--bogus"}, 2, "--bogus", false},
+      // Online serving.
+      {"ServingWithBatchSize",
+       {"plan", "--rate", "5", "--batch-size", "8"},
+       2,
+       "--batch-size does not apply to online serving (--rate, --slo-ttft-ms, --slo-tpot-ms, --workload or --trace): "
+       "continuous batching sets the batch, and the service runs for as long as requests arrive",
+       true},
+      {"ServingBadLengthSpec",
+       {"plan", "--rate", "5", "--prompt-tokens", "uniform:10"},
+       2,
+       "--prompt-tokens: expected N, uniform:LO:HI, normal:MEAN:SD or file:PATH, got \"uniform:10\"",
+       true},
+      {"ServingWorkloadReversedUniform",
+       {"plan", "--workload", Bad("workload-uniform-reversed.json")},
+       3,
+       Bad("workload-uniform-reversed.json") + ": prompt_tokens.uniform: highest 128 is below lowest 512",
+       true},
+      {"ServingTraceBadNumber",
+       {"plan", "--trace", Bad("trace-bad-number.csv")},
+       3,
+       Bad("trace-bad-number.csv") + ":3: column 'prompt_tokens': expected a whole number >= 1, got \"abc\"",
+       true},
+      {"ServingStaticEngine",
+       {"plan", "--slo-tpot-ms", "50", "--engine", "flexgen"},
+       2,
+       "engine 'flexgen' runs static batches (continuous_batching is false in its profile); latency objectives and "
+       "request rates need a continuous-batching engine such as vllm, tensorrt-llm, tgi or llamacpp",
+       true},
+      {"ServingPercentileRange",
+       {"plan", "--slo-tpot-ms", "50", "--slo-percentile", "120"},
+       2,
+       "--slo-percentile must be in (0, 100], got 120",
+       true},
+      {"ServingZeroRate", {"plan", "--rate", "0"}, 2, "--rate must be a positive number of requests/s, got 0", true},
+      {"ServingBadArrival",
+       {"plan", "--rate", "5", "--arrival", "gamma:x"},
+       2,
+       "--arrival: gamma needs a coefficient of variation > 0, got \"gamma:x\"",
+       true},
+      {"ServingPaperModel",
+       {"plan", "--slo-tpot-ms", "50", "--perf-model", "paper"},
+       2,
+       "online serving is simulated with the roofline model only (the paper's equations have no iteration time); "
+       "drop --perf-model paper",
+       true},
+      {"SimulateWithoutLoad",
+       {"simulate", "--instance", "g5.xlarge"},
+       2,
+       "give --rate (open loop) or --users (closed loop)",
+       true},
+      {"SimulateUnknownInstance",
+       {"simulate", "--instance", "g5.xlarg", "--rate", "1"},
+       3,
+       "unknown instance \"g5.xlarg\" in catalog aws (did you mean 'g5.xlarge'?)",
+       true},
       {"MissingSubcommand", {}, 2, "subcommand", false},
   };
   return cases;
@@ -723,6 +778,33 @@ TEST_P(BadInputTest, FailsWithMessage) {
 
 INSTANTIATE_TEST_SUITE_P(Cli, BadInputTest, testing::ValuesIn(BadCases()),
                          [](const testing::TestParamInfo<BadCase>& info) { return info.param.name; });
+
+// Online plan end to end: exit 0, a recommendation whose fleet meets the
+// target, latencies within the objectives at the target.
+TEST(CliTest, OnlinePlanJson) {
+  Output o = RunCli({"plan", "--model", "llama-3.1-8b", "--rate", "20", "--slo-ttft-ms", "1000", "--slo-tpot-ms",
+                     "60", "-i", "512", "-o", "128", "--sim-requests", "500", "--format", "json"});
+  ASSERT_EQ(o.code, 0) << Describe(o);
+  const auto doc = nlohmann::json::parse(o.out);
+  EXPECT_EQ(doc["mode"], "online");
+  const auto& r = doc["recommendation"];
+  ASSERT_TRUE(r.is_object());
+  EXPECT_GE(r["instances"].get<double>() * r["max_rate_per_instance"].get<double>(), 20.0);
+  EXPECT_LE(r["at_target"]["ttft_at_percentile_ms"].get<double>(), 1000.0);
+  EXPECT_LE(r["at_target"]["tpot_at_percentile_ms"].get<double>(), 60.0);
+}
+
+// simulate, one user at a time: TTFT and TPOT are the same for every request.
+TEST(CliTest, SimulateOneUser) {
+  Output o = RunCli({"simulate", "--instance", "g5.xlarge", "--model", "llama-2-7b", "--users", "1", "-i", "256",
+                     "-o", "64", "--sim-requests", "20", "--format", "json"});
+  ASSERT_EQ(o.code, 0) << Describe(o);
+  const auto doc = nlohmann::json::parse(o.out);
+  EXPECT_EQ(doc["ttft"]["p50_ms"], doc["ttft"]["p99_ms"]);
+  EXPECT_EQ(doc["tpot"]["p50_ms"], doc["tpot"]["p99_ms"]);
+  EXPECT_EQ(doc["preemptions"], 0);
+  EXPECT_EQ(doc["completion_ratio"], 1.0);
+}
 
 // Random bytes, with NULs, given as every kind of input file: always exit 3
 // with one printable line on stderr, never a crash or an internal error.

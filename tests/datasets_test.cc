@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "infersave/datasets.h"
+#include "infersave/serving_validation.h"
 #include "infersave/shipped.h"
 
 namespace infersave {
@@ -400,6 +401,67 @@ TEST(DatasetsDataTest, VidurAllReduce) {
   EXPECT_EQ(first->gpus, 8);
   EXPECT_EQ(first->bytes, 2048);
   EXPECT_DOUBLE_EQ(first->measured_s, 0.037e-3);
+}
+
+}  // namespace
+}  // namespace infersave
+
+// ---- The simulator against measured serving runs ------------------------------------
+
+namespace infersave {
+namespace {
+
+const ServingValidationRow* FindServingRow(const ServingValidationReport& r, std::string_view gpu,
+                                           std::string_view model, std::string_view engine, int tp, int64_t users,
+                                           std::string_view metric) {
+  for (const ServingValidationRow& row : r.rows) {
+    if (row.gpu == gpu && row.model == model && row.engine == engine && row.tp == tp && row.users == users &&
+        row.metric == metric) {
+      return &row;
+    }
+  }
+  return nullptr;
+}
+
+// Argonne's 16 x 1024-token burst on one A100 with vLLM: measured 1.030 s to
+// the last first token (argonne--Plots--Fig_22, Llama-2-7B). The simulator
+// runs it as two 8192-token chunks; by hand, 16384 tokens x 2 x 6.74 B
+// params / (312 TFLOP/s x 0.72) = 0.98 s of GEMMs: within 10%.
+TEST(ServingValidationTest, ArgonneBurstTtft) {
+  REQUIRE_VALIDATION_DATA();
+  auto d = LoadDataset("argonne-ttft", DataDir(), Gpus());
+  ASSERT_TRUE(d.ok()) << d.error().message();
+  auto r = ValidateServing(*d, Gpus(), nullptr);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->rows.size(), 18u);
+  const ServingValidationRow* row = FindServingRow(*r, "A100", "llama-2-7b", "vllm", 1, 16, "TTFT");
+  ASSERT_NE(row, nullptr);
+  EXPECT_NEAR(row->measured, 1.030, 0.001);
+  EXPECT_NEAR(row->simulated, row->measured, 0.10 * row->measured);
+  EXPECT_LT(MedianApe(r->rows, "TTFT", false), 10.0);
+}
+
+// TGI's closed-loop users with equal lengths and no think time move in
+// lockstep: every request starts and ends with the others, so the simulation
+// equals the static batch of `users` sequences (checked per row), and one
+// user's per-token latency on one A10G (Llama-2-7B, measured 30.96 ms) is the
+// weights read at 80% of 600 GB/s plus overheads: within 25%.
+TEST(ServingValidationTest, TgiClosedLoopUsers) {
+  REQUIRE_VALIDATION_DATA();
+  auto d = LoadDataset("tgi-sagemaker", DataDir(), Gpus());
+  ASSERT_TRUE(d.ok()) << d.error().message();
+  auto r = ValidateServing(*d, Gpus(), nullptr);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->rows.size(), 72u);  // 36 runs x (per-token latency, throughput)
+  for (const ServingValidationRow& row : r->rows) {
+    // To 0.01%: the static model counts L^2 / 2 attention pairs per prompt
+    // and an LM head row per sequence, the iteration L (L + 1) / 2 and one row.
+    EXPECT_NEAR(row.simulated, row.static_model, 1e-4 * row.static_model) << row.source << " " << row.metric;
+  }
+  const ServingValidationRow* one = FindServingRow(*r, "A10G", "llama-2-7b", "tgi", 1, 1, "per-token latency");
+  ASSERT_NE(one, nullptr);
+  EXPECT_NEAR(one->measured, 30.96, 0.01);
+  EXPECT_NEAR(one->simulated, one->measured, 0.25 * one->measured);
 }
 
 }  // namespace

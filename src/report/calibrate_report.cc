@@ -8,16 +8,14 @@
 
 #include "io/csv.h"
 #include "io/text.h"
+#include "report/format_util.h"
 
 namespace infersave {
 namespace {
 
 using Json = nlohmann::ordered_json;
 
-double Round(double v, int digits) {
-  const double scale = std::pow(10.0, digits);
-  return std::round(v * scale) / scale;
-}
+using report_util::Round;
 
 Json StatsJson(const ErrorStats& s) {
   return Json{{"n", s.n},

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/csv.h"
+#include "report/format_util.h"
 #include "io/text.h"
 
 namespace infersave {
@@ -33,11 +34,7 @@ std::string LayoutText(const Evaluation& e) {
   return text;
 }
 
-// Rounds for JSON so that documents are stable and readable.
-double Round(double v, int digits) {
-  const double scale = std::pow(10.0, digits);
-  return std::round(v * scale) / scale;
-}
+using report_util::Round;
 
 std::string PhaseNote(const PhaseCtcf& c) {
   if (!c.calibrated) return "";
@@ -227,25 +224,15 @@ void WriteCsvRow(std::ostream& out, int rank, const Evaluation& e, const Plan& p
       << io::CsvField(RejectionText(e, plan.options)) << '\n';
 }
 
-std::string Money(double usd) { return usd < 10 ? fmt::format("${:.3f}", usd) : fmt::format("${:.2f}", usd); }
+using report_util::Money;
 
 std::string Hours(double h) { return h < 10 ? fmt::format("{:.2f} h", h) : fmt::format("{:.1f} h", h); }
 
 void WritePlanHeader(std::ostream& out, const Plan& plan, const ReportContext& ctx) {
   const PlanOptions& o = plan.options;
   const Workload& w = o.workload;
-  std::string age;
-  if (auto days = DaysBetween(plan.catalog_as_of, ctx.today); days && *days >= 0) {
-    age = fmt::format(", {} day{} old", *days, *days == 1 ? "" : "s");
-  }
-  const std::string formats = w.weight_precision == w.kv_precision
-                                  ? std::string(PrecisionName(w.weight_precision))
-                                  : fmt::format("{} weights, {} KV cache", PrecisionName(w.weight_precision),
-                                                PrecisionName(w.kv_precision));
-  fmt::print(out, "InferSave plan: {} ({:.2f} B params, {}) on catalog {}{}{}\n", ctx.model->name,
-             static_cast<double>(plan.params.total) / 1e9, formats, plan.catalog,
-             plan.catalog_as_of.empty() ? " (undated)" : fmt::format(" (prices as of {}{})", plan.catalog_as_of, age),
-             o.spot ? ", spot prices" : "");
+  fmt::print(out, "{}\n", report_util::PlanTitle("plan", *ctx.model, plan.params, w, plan.catalog, plan.catalog_as_of,
+                                                  ctx.today, o.spot));
   fmt::print(out, "  workload   batch {} x ({} in + {} out) tokens, {} requests\n", w.batch_size, w.input_len,
              w.output_len, w.requests);
   std::string slo = o.slo_tps > 0 ? fmt::format(">= {:g} tok/s (input + output)", o.slo_tps) : "none";

@@ -10,20 +10,18 @@
 
 #include "io/csv.h"
 #include "io/text.h"
+#include "report/format_util.h"
 
 namespace infersave {
 namespace {
 
 using Json = nlohmann::ordered_json;
 
-double Round(double v, int digits) {
-  const double scale = std::pow(10.0, digits);
-  return std::round(v * scale) / scale;
-}
+using report_util::Round;
 
 std::string Ms(double s) { return s < 0.1 ? fmt::format("{:.1f} ms", s * 1e3) : fmt::format("{:.0f} ms", s * 1e3); }
 
-std::string Usd(double usd) { return usd < 10 ? fmt::format("${:.3f}", usd) : fmt::format("${:.2f}", usd); }
+using report_util::Money;
 
 std::string GpusText(const Instance& i) { return fmt::format("{}x{}", i.gpu_count, i.gpu.name); }
 
@@ -144,19 +142,8 @@ void WriteCsv(std::ostream& out, const ServingPlan& plan, const ServingOptions& 
 }
 
 void WriteTable(std::ostream& out, const ServingPlan& plan, const ServingOptions& o, const ReportContext& ctx) {
-  const Workload& w = o.plan.workload;
-  std::string age;
-  if (auto days = DaysBetween(plan.catalog_as_of, ctx.today); days && *days >= 0) {
-    age = fmt::format(", {} day{} old", *days, *days == 1 ? "" : "s");
-  }
-  const std::string formats = w.weight_precision == w.kv_precision
-                                  ? std::string(PrecisionName(w.weight_precision))
-                                  : fmt::format("{} weights, {} KV cache", PrecisionName(w.weight_precision),
-                                                PrecisionName(w.kv_precision));
-  fmt::print(out, "InferSave online plan: {} ({:.2f} B params, {}) on catalog {}{}{}\n", ctx.model->name,
-             static_cast<double>(plan.params.total) / 1e9, formats, plan.catalog,
-             plan.catalog_as_of.empty() ? " (undated)" : fmt::format(" (prices as of {}{})", plan.catalog_as_of, age),
-             o.plan.spot ? ", spot prices" : "");
+  fmt::print(out, "{}\n", report_util::PlanTitle("online plan", *ctx.model, plan.params, o.plan.workload, plan.catalog,
+                                                  plan.catalog_as_of, ctx.today, o.plan.spot));
   fmt::print(out, "  workload   {}\n", o.description);
   fmt::print(out, "  objective  {}\n", ObjectivesText(o, plan.target_rate_per_s));
   fmt::print(out, "  model      continuous batching on {} (up to {} sequences, {}-token KV blocks), roofline step "
@@ -171,8 +158,8 @@ void WriteTable(std::ostream& out, const ServingPlan& plan, const ServingOptions
     if (r.tp > 1) layout = fmt::format(", model split over {} GPUs", r.tp);
     if (r.replicas > 1) layout += fmt::format(", {} replicas per instance", r.replicas);
     fmt::print(out, "Recommendation: {} x {} ({}{}) at {}/h in all, {} per million tokens\n", r.instances,
-               r.instance->name, GpusText(*r.instance), layout, Usd(r.fleet_usd_per_hour),
-               Usd(r.usd_per_million_tokens));
+               r.instance->name, GpusText(*r.instance), layout, Money(r.fleet_usd_per_hour),
+               Money(r.usd_per_million_tokens));
     fmt::print(out, "  one instance sustains up to {:.3g} requests/s (limited by {})\n", r.max_rate_per_instance,
                r.limited_by);
     const OperatingPoint& a = r.at_target;
@@ -203,7 +190,7 @@ void WriteTable(std::ostream& out, const ServingPlan& plan, const ServingOptions
       const ServingEvaluation& e = plan.candidates[static_cast<size_t>(k)];
       fmt::print(out, "  {:>4}  {:<{}} {:<{}} {:>3} {:>10.3g} {:>11} {:>5} {:>9} {:>8} {:>10} {:>10}\n", k + 1,
                  e.instance->name, name_width, GpusText(*e.instance), gpus_width, e.tp, e.max_rate_per_instance,
-                 e.limited_by, e.instances, Usd(e.fleet_usd_per_hour), Usd(e.usd_per_million_tokens),
+                 e.limited_by, e.instances, Money(e.fleet_usd_per_hour), Money(e.usd_per_million_tokens),
                  Ms(e.at_target.ttft_s), Ms(e.at_target.tpot_s));
     }
   }

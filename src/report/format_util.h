@@ -1,0 +1,46 @@
+// Formatting pieces shared by the reports (plans, online plans, validation).
+#pragma once
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <string>
+#include <string_view>
+
+#include "infersave/model.h"
+#include "infersave/report.h"
+#include "infersave/workload.h"
+
+namespace infersave::report_util {
+
+// Rounds for JSON so that documents are stable and readable.
+inline double Round(double v, int digits) {
+  const double scale = std::pow(10.0, digits);
+  return std::round(v * scale) / scale;
+}
+
+// "$0.526" below ten dollars, "$12.34" above.
+inline std::string Money(double usd) {
+  return usd < 10 ? fmt::format("${:.3f}", usd) : fmt::format("${:.2f}", usd);
+}
+
+// The first line of a plan: "InferSave <kind>: model (N B params, formats)
+// on catalog X (prices as of D, N days old)[, spot prices]".
+inline std::string PlanTitle(std::string_view kind, const ModelConfig& model, const ParameterCount& params,
+                             const Workload& w, std::string_view catalog, std::string_view as_of,
+                             std::string_view today, bool spot) {
+  std::string age;
+  if (auto days = DaysBetween(as_of, today); days && *days >= 0) {
+    age = fmt::format(", {} day{} old", *days, *days == 1 ? "" : "s");
+  }
+  const std::string formats = w.weight_precision == w.kv_precision
+                                  ? std::string(PrecisionName(w.weight_precision))
+                                  : fmt::format("{} weights, {} KV cache", PrecisionName(w.weight_precision),
+                                                PrecisionName(w.kv_precision));
+  return fmt::format("InferSave {}: {} ({:.2f} B params, {}) on catalog {}{}{}", kind, model.name,
+                     static_cast<double>(params.total) / 1e9, formats, catalog,
+                     as_of.empty() ? " (undated)" : fmt::format(" (prices as of {}{})", as_of, age),
+                     spot ? ", spot prices" : "");
+}
+
+}  // namespace infersave::report_util

@@ -126,36 +126,30 @@ Result<ServingValidationReport> ValidateServing(const Dataset& dataset, const Gp
     row.output_len = m.output_len;
     row.calibration_in_sample = closed_loop && calibration != nullptr &&
                                 (cal->first != uncal->first || cal->second != uncal->second);
+    // One row per measured metric: measured, simulated (uncalibrated and
+    // calibrated) and the static-batch model's value, in the metric's unit.
+    auto add = [&](const char* metric, const char* unit, double measured, double simulated, double calibrated,
+                   double static_model) {
+      ServingValidationRow r = row;
+      r.metric = metric;
+      r.unit = unit;
+      r.measured = measured;
+      r.simulated = simulated;
+      r.simulated_calibrated = calibrated;
+      r.static_model = static_model;
+      report.rows.push_back(std::move(r));
+    };
     if (closed_loop) {
       if (m.decode_s_per_token) {
-        ServingValidationRow r = row;
-        r.metric = "per-token latency";
-        r.unit = "ms";
-        r.measured = *m.decode_s_per_token * 1e3;
-        r.simulated = uncal->first * 1e3;
-        r.simulated_calibrated = cal->first * 1e3;
-        r.static_model = t.total_s / static_cast<double>(m.output_len) * 1e3;
-        report.rows.push_back(r);
+        add("per-token latency", "ms", *m.decode_s_per_token * 1e3, uncal->first * 1e3, cal->first * 1e3,
+            t.total_s / static_cast<double>(m.output_len) * 1e3);
       }
       if (m.throughput_tps && m.counts == TokensCounted::kOutput) {
-        ServingValidationRow r = row;
-        r.metric = "throughput";
-        r.unit = "tok/s";
-        r.measured = *m.throughput_tps;
-        r.simulated = uncal->second;
-        r.simulated_calibrated = cal->second;
-        r.static_model = static_cast<double>(m.batch_size * m.output_len) / t.total_s;
-        report.rows.push_back(r);
+        add("throughput", "tok/s", *m.throughput_tps, uncal->second, cal->second,
+            static_cast<double>(m.batch_size * m.output_len) / t.total_s);
       }
     } else if (m.prefill_s) {
-      ServingValidationRow r = row;
-      r.metric = "TTFT";
-      r.unit = "s";
-      r.measured = *m.prefill_s;
-      r.simulated = uncal->first;
-      r.simulated_calibrated = cal->first;
-      r.static_model = t.prefill_s;
-      report.rows.push_back(r);
+      add("TTFT", "s", *m.prefill_s, uncal->first, cal->first, t.prefill_s);
     }
   }
   return report;

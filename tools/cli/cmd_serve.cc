@@ -79,19 +79,27 @@ Result<ServingWorkload> LoadServingWorkload(const JobFlags& jf, const ServeFlags
   }
   if (Given(jf, "sim-requests") || f.workload.empty()) w.spec.num_requests = f.sim_requests;
   if (Given(jf, "seed")) w.spec.seed = f.seed;
-  if (!f.prompt_tokens.empty()) {
-    auto d = ParseLengthSpec(f.prompt_tokens, "--prompt-tokens");
-    if (!d.ok()) return d.error();
-    w.spec.prompt = std::move(d).value();
-  } else if (!w.prompt_given || Given(jf, "input-len")) {
-    w.spec.prompt = LengthDistribution::Fixed(jf.input_len);
+  // A length: the flag's spec, else the workload file's, else the fixed
+  // --input-len / --output-len (also when that flag is given explicitly).
+  auto length = [&](const std::string& spec, const char* flag, bool from_file, const char* len_flag, int64_t len,
+                    LengthDistribution& out) -> Status {
+    if (!spec.empty()) {
+      auto d = ParseLengthSpec(spec, flag);
+      if (!d.ok()) return d.error();
+      out = std::move(d).value();
+    } else if (!from_file || Given(jf, len_flag)) {
+      out = LengthDistribution::Fixed(len);
+    }
+    return Status::Ok();
+  };
+  if (Status s = length(f.prompt_tokens, "--prompt-tokens", w.prompt_given, "input-len", jf.input_len, w.spec.prompt);
+      !s.ok()) {
+    return s.error();
   }
-  if (!f.output_tokens.empty()) {
-    auto d = ParseLengthSpec(f.output_tokens, "--output-tokens");
-    if (!d.ok()) return d.error();
-    w.spec.output = std::move(d).value();
-  } else if (!w.output_given || Given(jf, "output-len")) {
-    w.spec.output = LengthDistribution::Fixed(jf.output_len);
+  if (Status s = length(f.output_tokens, "--output-tokens", w.output_given, "output-len", jf.output_len,
+                        w.spec.output);
+      !s.ok()) {
+    return s.error();
   }
   if (Given(jf, "arrival") || f.workload.empty()) {
     const std::string a = io::ToLower(io::Trim(f.arrival));

@@ -665,7 +665,7 @@ std::vector<BadCase> BadCases() {
       {"WeightsUnknown",
        {"plan", "--weights", "int3"},
        2,
-       "--weights: unknown precision \"int3\" (expected fp32, fp16, bf16, fp8, int8 or int4)",
+       "--weights: unknown precision \"int3\" (expected fp32, fp16, bf16, fp8, int8, int4 or fp4)",
        true},
       {"EngineCannotRunFormat",
        {"plan", "--engine", "flexgen", "--weights", "int8"},

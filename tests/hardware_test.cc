@@ -66,7 +66,7 @@ TEST(HardwarePrecisionTest, UnknownPrecision) {
     ASSERT_FALSE(p.ok());
     EXPECT_EQ(p.error().code(), ErrorCode::kInvalidArgument);
     EXPECT_EQ(p.error().message(), "unknown precision \"" + std::string(text) +
-                                       "\" (expected fp32, fp16, bf16, fp8, int8 or int4)");
+                                       "\" (expected fp32, fp16, bf16, fp8, int8, int4 or fp4)");
   }
 }
 

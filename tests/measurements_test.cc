@@ -72,7 +72,7 @@ TEST(MeasurementsTest, MalformedRowsNameFileLineAndColumn) {
       {"A100,vllm,llama-2-7b,fp16,1,4,128,128,,,-2,,,", "m.csv:2: column 'total_s': expected a positive number, got -2"},
       {"A100,vllm,llama-2-7b,fp16,1,4,128,128,,,,,,", "m.csv:2: no measured value: fill at least one of prefill_s, decode_s_per_token, total_s, throughput_tps"},
       {"A100,vllm,llama-2-7b,fp16,1,4,128,128,,,,900,tokens,", "m.csv:2: column 'tokens_counted': expected \"input+output\" or \"output\" (which tokens throughput_tps counts), got \"tokens\""},
-      {"A100,vllm,llama-2-7b,fp17,1,4,128,128,,,1,,,", "m.csv:2: column 'precision': unknown precision \"fp17\" (expected fp32, fp16, bf16, fp8, int8 or int4)"},
+      {"A100,vllm,llama-2-7b,fp17,1,4,128,128,,,1,,,", "m.csv:2: column 'precision': unknown precision \"fp17\" (expected fp32, fp16, bf16, fp8, int8, int4 or fp4)"},
       {",vllm,llama-2-7b,fp16,1,4,128,128,,,1,,,", "m.csv:2: column 'gpu': missing value (or give an 'instance')"},
       {"A100,,llama-2-7b,fp16,1,4,128,128,,,1,,,", "m.csv:2: column 'engine': missing value"},
       {"A100,vllm,llama-2-7b,fp16,1,4,128", "m.csv:2: expected 14 fields as in the header, got 7"},

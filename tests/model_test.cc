@@ -276,7 +276,8 @@ TEST(ModelParseTest, EmptyText) {
 
 TEST(ModelParseTest, MissingModelType) {
   const std::string expected =
-      "m.json: missing required field 'model_type' (expected one of opt, llama, mistral, qwen2, mixtral)";
+      "m.json: missing required field 'model_type' (expected one of "
+            "opt, llama, mistral, mixtral, qwen2, qwen2_moe, qwen3, qwen3_moe, gemma2, gemma3, gemma3_text, phi3, deepseek_v2, deepseek_v3, gpt_oss, llama4, llama4_text)";
   EXPECT_EQ(ParseError(With(kOpt27b, "\"model_type\": \"opt\",", "")), expected);
   EXPECT_EQ(ParseError(With(kOpt27b, "\"opt\"", "7")), expected);
   EXPECT_EQ(ParseError(With(kOpt27b, "\"opt\"", "\"\"")), expected);
@@ -285,8 +286,9 @@ TEST(ModelParseTest, MissingModelType) {
 
 TEST(ModelParseTest, UnsupportedModelType) {
   EXPECT_EQ(ParseError(With(kOpt27b, "\"opt\"", "\"gpt2\"")),
-            "m.json: field 'model_type': unsupported model type \"gpt2\" (supported: opt, llama, mistral, "
-            "qwen2, mixtral)");
+            "m.json: model_type \"gpt2\" is not one InferSave reads (opt, llama, mistral, mixtral, qwen2, qwen2_moe, "
+            "qwen3, qwen3_moe, gemma2, gemma3, gemma3_text, phi3, deepseek_v2, deepseek_v3, gpt_oss, llama4, "
+            "llama4_text), and the config lacks 'intermediate_size', which a Llama-style decoder needs");
 }
 
 TEST(ModelParseTest, MissingRequiredField) {
@@ -344,7 +346,7 @@ TEST(ModelParseTest, KvHeadsMustDivideHeads) {
 
 TEST(ModelParseTest, ExpertsPerTokenMustNotExceedExperts) {
   EXPECT_EQ(ParseError(With(kMixtral8x7b, "\"num_experts_per_tok\": 2", "\"num_experts_per_tok\": 9")),
-            "m.json: num_experts_per_tok 9 exceeds num_local_experts 8");
+            "m.json: num_experts_per_tok 9 exceeds the 8 experts");
   EXPECT_EQ(MustParse(With(kMixtral8x7b, "\"num_experts_per_tok\": 2", "\"num_experts_per_tok\": 8"))
                 .experts_per_token,
             8);

@@ -367,8 +367,11 @@ TEST(QuantizationTest, BytesFollowTheFormat) {
   w.weight_precision = Precision::kInt4;
   w.kv_precision = Precision::kFp8;
   MemoryBreakdown mem = ComputeMemory(m, p, w, vllm, 80.0 * (1 << 30), 0.9, MemoryStyle::kWorkspace);
-  // 70,553,706,496 parameters x (0.5 + 4/128) bytes (group-wise scales).
-  EXPECT_DOUBLE_EQ(mem.weights_bytes, 70'553'706'496.0 * 0.53125);
+  // The decoder's linear layers (70,553,706,496 parameters less 2 x 128256 x
+  // 8192 of embeddings and LM head and 161 x 8192 of norms) x (0.5 + 4/128)
+  // bytes (group-wise scales); embeddings, LM head and norms stay 16-bit.
+  const double unquantised = 2.0 * 128256 * 8192 + 161.0 * 8192;
+  EXPECT_DOUBLE_EQ(mem.weights_bytes, (70'553'706'496.0 - unquantised) * 0.53125 + unquantised * 2);
   // 2 x 32 x 640 x 80 layers x (8 x 128) x 1 byte.
   EXPECT_DOUBLE_EQ(mem.kv_bytes, 2.0 * 32 * 640 * 80 * 1024 * 1);
   EXPECT_EQ(ComputePrecision(Precision::kInt4), Precision::kFp16);

@@ -12,21 +12,29 @@
 namespace infersave {
 
 // Numeric formats a GPU can compute in.
-enum class Precision { kFp32 = 0, kFp16, kBf16, kFp8, kInt8, kInt4 };
-inline constexpr int kNumPrecisions = 6;
+// kFp4 is a 4-bit float with block scales (MXFP4: 32 values share an 8-bit
+// scale; NVFP4 runs on the same tensor cores).
+enum class Precision { kFp32 = 0, kFp16, kBf16, kFp8, kInt8, kInt4, kFp4 };
+inline constexpr int kNumPrecisions = 7;
 
 std::string_view PrecisionName(Precision p);
 // Bytes per value for weights or cache stored in this format (INT4: 0.5).
 double BytesPerValue(Precision p);
 // Bytes per weight as stored, quantisation scales included: INT4 is group-wise
-// (AWQ/GPTQ, groups of 128 with an FP16 scale and zero point: 0.5 + 4/128).
+// (AWQ/GPTQ, groups of 128 with an FP16 scale and zero point: 0.5 + 4/128);
+// FP4 is MXFP4 (one 8-bit scale per 32 values: 0.5 + 1/32).
 double BytesPerWeight(Precision p);
 // The tensor-core format the matrix multiplies run in for weights stored as
 // `weights`: FP8 runs FP8 x FP8 (W8A8, Ada and Hopper); INT8 and INT4 are
 // weight-only (dequantised to FP16, as AWQ, GPTQ and bitsandbytes kernels do);
-// 16- and 32-bit formats run as themselves.
+// FP4 runs on FP4 tensor cores; 16- and 32-bit formats run as themselves.
 Precision ComputePrecision(Precision weights);
-// Parses "fp16", "float16", "bf16", "bfloat16", "fp32", "fp8", "int8", "int4".
+struct GpuSpec;
+// The same for one GPU: FP4 weights on a GPU without FP4 tensor cores are
+// dequantised to BF16 (weight-only, as vLLM's MXFP4 Marlin and Triton
+// kernels do on Ampere and Hopper).
+Precision ComputePrecision(Precision weights, const GpuSpec& gpu);
+// Parses "fp16", "float16", "bf16", "bfloat16", "fp32", "fp8", "int8", "int4", "fp4" ("mxfp4").
 Result<Precision> ParsePrecision(std::string_view text);
 
 // One GPU model. Rates are peaks from the vendor datasheet (dense, no
@@ -34,7 +42,7 @@ Result<Precision> ParsePrecision(std::string_view text);
 struct GpuSpec {
   std::string name;                  // canonical, as in SkyPilot's AcceleratorName ("T4")
   std::vector<std::string> aliases;  // other spellings that resolve to this GPU
-  std::string architecture;          // "turing", "ampere", "ada", "hopper", "volta"
+  std::string architecture;          // "turing", "volta", "ampere", "ada", "hopper", "blackwell", "cdna3", ...
   double memory_bytes = 0;           // GPU memory per GPU
   double memory_bytes_per_s = 0;     // peak memory bandwidth
   // Peak dense FLOP/s (or OP/s for integers) per precision; 0 = not supported.

@@ -20,7 +20,7 @@ enum class MemoryStyle { kPaper, kWorkspace };
 struct MemoryBreakdown {
   double weights_bytes = 0;       // Mem_model = parameters x b
   double kv_bytes = 0;            // Mem_KV for the whole batch at full context
-  double kv_per_layer_bytes = 0;  // Mem_KV / n
+  double kv_per_layer_bytes = 0;  // Mem_KV of the largest layer (a full-attention one)
   double layer_weight_bytes = 0;  // weights / n: what streaming one layer moves
   double activation_bytes = 0;    // Mem_activation (peak transient)
   double reserve_bytes = 0;       // engine runtime reserve (CUDA context, ...)
@@ -29,6 +29,35 @@ struct MemoryBreakdown {
   // Mem_avail: what is left for the KV cache; negative when even the base does not fit.
   double available_bytes() const { return budget_bytes - base_bytes(); }
 };
+
+// Bytes per parameter of each part of a model whose weights are stored as
+// `weights`. 16- and 32-bit formats store everything alike. Quantised formats
+// store the linear layers they cover (the checkpoint's quantization_config
+// when it is the same format, else every decoder linear layer) and keep the
+// embeddings, LM head, norms, routers, biases and vision tower in 16 bits,
+// as AWQ, GPTQ, FP8 and MXFP4 checkpoints and vLLM's online FP8 do.
+struct WeightBytesPerParam {
+  double attention = 2;
+  double dense_mlp = 2;
+  double experts = 2;
+  double lm_head = 2;
+  double other = 2;  // embeddings, norms, routers, biases, vision tower
+  bool attention_quantized = false;
+  bool dense_mlp_quantized = false;
+  bool experts_quantized = false;
+};
+WeightBytesPerParam WeightFormat(const ModelConfig& model, Precision weights);
+// Bytes of all the model's weights stored as `weights` (one copy, unsharded).
+double WeightBytes(const ModelConfig& model, const ParameterCount& params, Precision weights);
+
+// KV-cache bytes of one token in one layer on one GPU of a `tp` split: K and
+// V of the GPU's KV heads, or the MLA latent (kv_lora_rank + qk_rope_head_dim
+// values, replicated on every GPU, as vLLM's MLA backends keep it).
+double KvBytesPerTokenLayer(const ModelConfig& model, int tp, double bytes_per_value);
+// KV-cache bytes one sequence of `context` tokens holds on one GPU: every
+// full-attention layer holds the whole context, every windowed layer at most
+// its window (the engine reserves the whole chunk of a chunked layer).
+double KvBytesPerSequence(const ModelConfig& model, int64_t context, int tp, double bytes_per_value);
 
 MemoryBreakdown ComputeMemory(const ModelConfig& model, const ParameterCount& params,
                               const Workload& workload, const EngineProfile& engine,

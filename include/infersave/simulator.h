@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "infersave/model.h"
 #include "infersave/status.h"
 
 namespace infersave {
@@ -96,6 +97,11 @@ struct IterationShape {
   // computes: a chunk of c tokens after k cached ones has c k + c (c + 1) / 2.
   // Exact (a whole number) while below 2^53.
   double prefill_attention_pairs = 0;
+  // The same two sums for the model's windowed layers (EngineLimits::window_*):
+  // the tokens each decoding sequence attends to there, and the chunks'
+  // (query, key) pairs inside the window. Equal to the full sums without a window.
+  int64_t decode_window_context_tokens = 0;
+  double prefill_window_attention_pairs = 0;
 };
 
 // Seconds one engine iteration of the given shape takes; must return a finite
@@ -110,6 +116,14 @@ struct EngineLimits {
   int64_t max_sequences = 256;  // running sequences at once (max_num_seqs), >= 1
   int64_t block_size_tokens = 16;  // tokens per KV cache block, >= 1
   int64_t kv_blocks = 0;           // KV cache capacity in blocks, >= 1
+  // Windowed attention layers (sliding or chunked): they hold at most
+  // window_tokens of a sequence's KV. A block is sized for one token of every
+  // layer; `windowed_kv_share` of that is in windowed layers, so a sequence
+  // of t > W tokens needs (1 - share) t + share W tokens' worth of blocks
+  // (vLLM's hybrid allocator frees the blocks a window has left behind).
+  WindowKind window_kind = WindowKind::kNone;
+  int64_t window_tokens = 0;
+  double windowed_kv_share = 0;  // [0, 1]
   enum class Preemption {
     kRecompute,  // drop the victim's KV; it prefills prompt + generated tokens again
     kSwap,       // copy the victim's KV blocks to host memory and back later

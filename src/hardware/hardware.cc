@@ -27,6 +27,7 @@ std::string_view PrecisionName(Precision p) {
     case Precision::kFp8: return "fp8";
     case Precision::kInt8: return "int8";
     case Precision::kInt4: return "int4";
+    case Precision::kFp4: return "fp4";
   }
   return "?";
 }
@@ -38,22 +39,31 @@ double BytesPerValue(Precision p) {
     case Precision::kBf16: return 2;
     case Precision::kFp8:
     case Precision::kInt8: return 1;
-    case Precision::kInt4: return 0.5;
+    case Precision::kInt4:
+    case Precision::kFp4: return 0.5;
   }
   return 2;
 }
 
 double BytesPerWeight(Precision p) {
-  return p == Precision::kInt4 ? 0.5 + 4.0 / 128 : BytesPerValue(p);
+  if (p == Precision::kInt4) return 0.5 + 4.0 / 128;
+  if (p == Precision::kFp4) return 0.5 + 1.0 / 32;
+  return BytesPerValue(p);
 }
 
 Precision ComputePrecision(Precision weights) {
   switch (weights) {
     case Precision::kFp32:
     case Precision::kBf16:
-    case Precision::kFp8: return weights;
+    case Precision::kFp8:
+    case Precision::kFp4: return weights;
     default: return Precision::kFp16;
   }
+}
+
+Precision ComputePrecision(Precision weights, const GpuSpec& gpu) {
+  if (weights == Precision::kFp4 && gpu.Flops(Precision::kFp4) <= 0) return Precision::kBf16;
+  return ComputePrecision(weights);
 }
 
 Result<Precision> ParsePrecision(std::string_view text) {
@@ -64,7 +74,8 @@ Result<Precision> ParsePrecision(std::string_view text) {
   if (t == "fp8" || t == "float8") return Precision::kFp8;
   if (t == "int8") return Precision::kInt8;
   if (t == "int4") return Precision::kInt4;
-  return InvalidArgument(fmt::format("unknown precision {} (expected fp32, fp16, bf16, fp8, int8 or int4)",
+  if (t == "fp4" || t == "mxfp4") return Precision::kFp4;
+  return InvalidArgument(fmt::format("unknown precision {} (expected fp32, fp16, bf16, fp8, int8, int4 or fp4)",
                                      io::Quote(text)));
 }
 
@@ -99,6 +110,7 @@ const NumericColumn kNumericColumns[] = {
     {"fp8_tflops", kTera, false, [](GpuSpec& g) { return &g.flops[static_cast<int>(Precision::kFp8)]; }},
     {"int8_tops", kTera, false, [](GpuSpec& g) { return &g.flops[static_cast<int>(Precision::kInt8)]; }},
     {"int4_tops", kTera, false, [](GpuSpec& g) { return &g.flops[static_cast<int>(Precision::kInt4)]; }},
+    {"fp4_tflops", kTera, false, [](GpuSpec& g) { return &g.flops[static_cast<int>(Precision::kFp4)]; }},
     {"h2d_gbps", kGiga, true, [](GpuSpec& g) { return &g.h2d_bytes_per_s; }},
     {"d2h_gbps", kGiga, true, [](GpuSpec& g) { return &g.d2h_bytes_per_s; }},
     {"gpu_link_gbps", kGiga, false, [](GpuSpec& g) { return &g.gpu_link_bytes_per_s; }},

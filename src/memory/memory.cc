@@ -43,14 +43,23 @@ double WorkspaceBytes(const ModelConfig& m, const Workload& w, const EngineProfi
   const double shards = static_cast<double>(tp);
   // Hidden states are replicated on every shard; heads and the MLP are split.
   const double hidden = 4 * tokens * h;
-  const double qkv = tokens * static_cast<double>(m.q_width() / tp + 2 * KvHeadsPerGpu(m, tp) * m.head_dim);
-  const double mlp = tokens * static_cast<double>(m.intermediate_size) * (m.gated_mlp ? 3 : 2) *
-                     static_cast<double>(m.experts_per_token) / shards;
+  const double kv_cols = m.attention == AttentionKind::kLatent
+                             ? static_cast<double>(m.num_heads / tp * (m.qk_head_dim() + m.v_head_dim))
+                             : static_cast<double>(2 * KvHeadsPerGpu(m, tp) * m.head_dim);
+  const double qkv = tokens * (static_cast<double>(m.num_heads / tp * m.qk_head_dim()) + kv_cols);
+  // The widest MLP intermediate a token produces: a dense layer's, or the
+  // active experts' plus the shared expert's.
+  const double dense_width = m.dense_layers() > 0 ? static_cast<double>(m.intermediate_size) : 0;
+  const double moe_width = m.is_moe() ? static_cast<double>(m.moe_intermediate_size * m.experts_per_token +
+                                                            m.shared_expert_intermediate_size)
+                                      : 0;
+  const double mlp = tokens * std::max(dense_width, moe_width) * (m.gated_mlp ? 3 : 2) / shards;
   double scores = 0;
   if (!e.fused_attention) {
     const double sequences = std::ceil(tokens / static_cast<double>(w.input_len));
     const double len = static_cast<double>(w.input_len);
-    scores = 2 * sequences * static_cast<double>(m.num_heads / tp) * len * len;
+    const double seen = m.full_attention_layers() > 0 ? len : static_cast<double>(m.WindowedKvTokens(w.input_len));
+    scores = 2 * sequences * static_cast<double>(m.num_heads / tp) * len * seen;
   }
   const double logits_bytes = static_cast<double>(w.batch_size) * static_cast<double>(m.vocab_size) * 4 / shards;
   return (hidden + qkv + mlp + scores) * kActivationBytes + logits_bytes;
@@ -67,18 +76,64 @@ int64_t KvHeadsPerGpu(const ModelConfig& m, int tp) {
   return m.num_kv_heads >= tp ? m.num_kv_heads / tp : 1;  // replicated when tp > KV heads
 }
 
+WeightBytesPerParam WeightFormat(const ModelConfig& m, Precision weights) {
+  WeightBytesPerParam f;
+  const double stored = BytesPerWeight(weights);
+  const bool quantised = weights == Precision::kFp8 || weights == Precision::kInt8 || weights == Precision::kInt4 ||
+                         weights == Precision::kFp4;
+  if (!quantised) {
+    f.attention = f.dense_mlp = f.experts = f.lm_head = f.other = stored;
+    return f;
+  }
+  // The checkpoint says which modules it quantised; a format the user asks
+  // for on another checkpoint covers every decoder linear layer.
+  const bool own = m.quant.quantized && m.quant.format == weights;
+  f.attention_quantized = own ? m.quant.attention : true;
+  f.dense_mlp_quantized = own ? m.quant.dense_mlp : true;
+  f.experts_quantized = own ? m.quant.experts : true;
+  f.attention = f.attention_quantized ? stored : 2;
+  f.dense_mlp = f.dense_mlp_quantized ? stored : 2;
+  f.experts = f.experts_quantized ? stored : 2;
+  f.lm_head = own && m.quant.lm_head ? stored : 2;
+  f.other = 2;
+  return f;
+}
+
+double WeightBytes(const ModelConfig& m, const ParameterCount& p, Precision weights) {
+  const WeightBytesPerParam f = WeightFormat(m, weights);
+  const double n = static_cast<double>(m.num_layers);
+  const double attention = n * static_cast<double>(p.attention_linear_per_layer);
+  const double dense = static_cast<double>(m.dense_layers() * p.dense_mlp_linear_per_layer);
+  const double experts = static_cast<double>(m.moe_layers * p.expert_linear_per_layer);
+  const double head = static_cast<double>(p.lm_head);
+  const double other = static_cast<double>(p.total) - attention - dense - experts - head;
+  return attention * f.attention + dense * f.dense_mlp + experts * f.experts + head * f.lm_head + other * f.other;
+}
+
+double KvBytesPerTokenLayer(const ModelConfig& m, int tp, double bytes_per_value) {
+  if (m.attention == AttentionKind::kLatent) {
+    return static_cast<double>(m.kv_values_per_token_layer()) * bytes_per_value;
+  }
+  return 2 * static_cast<double>(KvHeadsPerGpu(m, tp) * m.head_dim) * bytes_per_value;
+}
+
+double KvBytesPerSequence(const ModelConfig& m, int64_t context, int tp, double bytes_per_value) {
+  const double tokens = static_cast<double>(m.full_attention_layers()) * static_cast<double>(context) +
+                        static_cast<double>(m.windowed_layers) * static_cast<double>(m.WindowedKvTokens(context));
+  return tokens * KvBytesPerTokenLayer(m, tp, bytes_per_value);
+}
+
 MemoryBreakdown ComputeMemory(const ModelConfig& m, const ParameterCount& params, const Workload& w,
                               const EngineProfile& e, double gpu_memory_bytes,
                               double gpu_memory_utilization, MemoryStyle style, int tp) {
   MemoryBreakdown mem;
-  const double bw = BytesPerWeight(w.weight_precision);
   const double bkv = BytesPerValue(w.kv_precision);
   const double bs = static_cast<double>(w.batch_size);
   const double ctx = static_cast<double>(w.context_len());
   const double n = static_cast<double>(m.num_layers);
   // Every weight matrix, embeddings and LM head included (vocabulary-parallel),
   // is split over the tp GPUs; norms are replicated but negligible.
-  mem.weights_bytes = static_cast<double>(params.total) * bw / static_cast<double>(tp);
+  mem.weights_bytes = WeightBytes(m, params, w.weight_precision) / static_cast<double>(tp);
   if (style == MemoryStyle::kPaper) {
     // Table II: Mem_KV with the hidden size h1 (the paper's model has no GQA),
     // and Mem_activation = 2 (L_in + L_out) BS h1, without a byte factor.
@@ -88,11 +143,15 @@ MemoryBreakdown ComputeMemory(const ModelConfig& m, const ParameterCount& params
     mem.reserve_bytes = 0;
   } else {
     // Method.md section 3: KV with n_kv x d_head (GQA), the GPU's share of the heads.
-    mem.kv_bytes = 2 * bs * ctx * n * static_cast<double>(KvHeadsPerGpu(m, tp) * m.head_dim) * bkv;
+    mem.kv_bytes = bs * KvBytesPerSequence(m, w.context_len(), tp, bkv);
     mem.activation_bytes = WorkspaceBytes(m, w, e, tp);
     mem.reserve_bytes = e.runtime_reserve_bytes;
   }
-  mem.kv_per_layer_bytes = mem.kv_bytes / n;
+  // The largest layer's KV: a full-attention layer's when there is one.
+  mem.kv_per_layer_bytes =
+      style == MemoryStyle::kPaper || m.full_attention_layers() > 0
+          ? (style == MemoryStyle::kPaper ? mem.kv_bytes / n : bs * ctx * KvBytesPerTokenLayer(m, tp, bkv))
+          : bs * static_cast<double>(m.WindowedKvTokens(w.context_len())) * KvBytesPerTokenLayer(m, tp, bkv);
   mem.layer_weight_bytes = mem.weights_bytes / n;
   mem.budget_bytes = gpu_memory_bytes * gpu_memory_utilization;
   return mem;

@@ -55,7 +55,7 @@ Status ValidatePlanOptions(const PlanOptions& o, const ModelConfig& model) {
 }
 
 bool PrecisionSupported(const GpuSpec& gpu, const Workload& w) {
-  if (gpu.Flops(ComputePrecision(w.weight_precision)) <= 0) return false;
+  if (gpu.Flops(ComputePrecision(w.weight_precision, gpu)) <= 0) return false;
   // An FP8 KV cache needs FP8 support (Ada, Hopper); INT8 and 16-bit caches
   // are only storage.
   if (w.kv_precision == Precision::kFp8 && gpu.Flops(Precision::kFp8) <= 0) return false;
@@ -344,9 +344,9 @@ std::string RejectionText(const Evaluation& e, const PlanOptions& o) {
       const char* why = weights == Precision::kFp8 || o.workload.kv_precision == Precision::kFp8
                             ? " (FP8 needs an Ada or Hopper GPU)"
                             : "";
-      if (inst.gpu.Flops(ComputePrecision(weights)) <= 0) {
+      if (inst.gpu.Flops(ComputePrecision(weights, inst.gpu)) <= 0) {
         return fmt::format("{} cannot run {} weights: no {} tensor cores{}", inst.gpu.name, PrecisionName(weights),
-                           PrecisionName(ComputePrecision(weights)), why);
+                           PrecisionName(ComputePrecision(weights, inst.gpu)), why);
       }
       return fmt::format("{} cannot hold a {} KV cache{}", inst.gpu.name, PrecisionName(o.workload.kv_precision),
                          why);

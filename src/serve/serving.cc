@@ -24,6 +24,7 @@ IterationTimer::IterationTimer(const PredictInput& in)
     : terms_(std::make_shared<const Terms>(in)), ctcf_(in.ctcf) {}
 
 double IterationTimer::Seconds(const IterationShape& shape) const {
+  using Pass = RooflineTerms::Pass;
   const RooflineTerms& r = terms_->roofline;
   const EngineProfile& e = r.engine();
   const double prefill = static_cast<double>(shape.prefill_tokens);
@@ -32,16 +33,20 @@ double IterationTimer::Seconds(const IterationShape& shape) const {
   if (prefill + decode <= 0) return 0;
   // The linear operators see every token of the iteration at once; a batch
   // with prefill tokens is large enough to run its GEMMs at prefill efficiency.
-  const double rate = prefill > 0 ? r.prefill_flop_rate() : r.decode_flop_rate();
-  double layer = r.LinearLayer(prefill + decode, rate) + e.layer_overhead_s;
-  if (prefill > 0) layer += r.PrefillAttentionLayer(prefill, shape.prefill_attention_pairs);
+  double uncalibrated = r.LinearLayers(prefill + decode, prefill > 0 ? Pass::kPrefill : Pass::kDecode) +
+                        n * e.layer_overhead_s;
+  if (prefill > 0) {
+    uncalibrated += r.PrefillAttention(prefill, shape.prefill_attention_pairs, shape.prefill_window_attention_pairs);
+  }
   if (decode > 0) {
-    layer += r.DecodeAttentionLayer(static_cast<double>(shape.decode_context_tokens)) + e.kernel_latency_s;
+    uncalibrated += r.DecodeAttention(static_cast<double>(shape.decode_context_tokens),
+                                      static_cast<double>(shape.decode_window_context_tokens)) +
+                    n * e.kernel_latency_s;
   }
   // Logits for every decoding sequence and (at most) the prefill chunks that
   // complete a prompt; the shape does not say how many do, so one is counted.
   const double rows = decode + (prefill > 0 ? 1 : 0);
-  const double uncalibrated = n * layer + r.LmHead(rows) + e.step_overhead_s;
+  uncalibrated += r.LmHead(rows) + e.step_overhead_s;
   if (decode == 0) return ctcf_.prefill.Apply(uncalibrated);
   if (prefill == 0) return ctcf_.decode.Apply(uncalibrated);
   const double w = prefill / (prefill + decode);
@@ -110,6 +115,13 @@ Result<ServingReplica> MakeServingReplica(const PlanContext& context, const Plan
   replica.timer = std::make_shared<IterationTimer>(in);
   replica.limits = ServingLimits(engine, replica.memory.available_bytes(), replica.timer->KvBytesPerToken(),
                                  replica.timer->HostLinkBytesPerSecond());
+  const ModelConfig& model = *context.model;
+  if (model.windowed_layers > 0) {
+    replica.limits.window_kind = model.window_kind;
+    replica.limits.window_tokens = model.window_tokens;
+    replica.limits.windowed_kv_share =
+        static_cast<double>(model.windowed_layers) / static_cast<double>(model.num_layers);
+  }
   replica.fits = replica.limits.kv_blocks >= 1;
   return replica;
 }

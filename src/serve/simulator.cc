@@ -250,6 +250,33 @@ namespace {
 
 int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+// KV blocks and windows: tokens' worth of KV a sequence of `tokens` tokens
+// holds, and the most tokens a number of blocks holds (EngineLimits).
+class KvBlocks {
+ public:
+  explicit KvBlocks(const EngineLimits& l)
+      : block_(l.block_size_tokens),
+        window_(l.window_kind != WindowKind::kNone && l.windowed_kv_share > 0 ? l.window_tokens : 0),
+        share_(l.windowed_kv_share) {}
+  int64_t For(int64_t tokens) const { return CeilDiv(Effective(tokens), block_); }
+  int64_t TokensIn(int64_t blocks) const {
+    const int64_t cap = blocks * block_;
+    if (window_ <= 0 || cap <= window_) return cap;
+    if (share_ >= 1) return std::numeric_limits<int64_t>::max() / 4;
+    return window_ + static_cast<int64_t>(std::floor(static_cast<double>(cap - window_) / (1 - share_) + 1e-9));
+  }
+
+ private:
+  int64_t Effective(int64_t tokens) const {
+    if (window_ <= 0 || tokens <= window_) return tokens;
+    return static_cast<int64_t>(
+        std::ceil((1 - share_) * static_cast<double>(tokens) + share_ * static_cast<double>(window_) - 1e-9));
+  }
+  int64_t block_;
+  int64_t window_;
+  double share_;
+};
+
 // Scheduler state of one request.
 struct Seq {
   int64_t prompt_tokens = 0;
@@ -346,6 +373,7 @@ Result<SimulationResult> RunSimulation(const std::vector<Request>& requests, con
   if (!step_time) return InvalidArgument("step time function is empty");
   if (requests.empty()) return InvalidArgument("no requests to simulate");
   const int64_t block = limits.block_size_tokens;
+  const KvBlocks kv(limits);
   for (size_t i = 0; i < requests.size(); ++i) {
     const Request& r = requests[i];
     if (loop == nullptr && !std::isfinite(r.arrival_s)) {  // closed loop ignores arrival_s
@@ -357,7 +385,7 @@ Result<SimulationResult> RunSimulation(const std::vector<Request>& requests, con
     }
     // The KV peak is reached by the last decode: prompt + output - 1 tokens
     // (the last token is sampled, never fed back).
-    const int64_t peak_blocks = CeilDiv(r.prompt_tokens + r.output_tokens - 1, block);
+    const int64_t peak_blocks = kv.For(r.prompt_tokens + r.output_tokens - 1);
     if (peak_blocks > limits.kv_blocks) {
       return InvalidArgument(fmt::format(
           "request #{}: prompt {} + output {} tokens need {} KV blocks of {} tokens, but the cache holds only {}; it "
@@ -451,7 +479,7 @@ Result<SimulationResult> RunSimulation(const std::vector<Request>& requests, con
       const int64_t target = limits.reserve_full_request ? peak
                              : s.Decoding()              ? s.kv_tokens + 1
                                                          : s.prefill_target_tokens;
-      return std::max(CeilDiv(target, block), s.swapped_blocks) - s.swapped_blocks;
+      return std::max(kv.For(target), s.swapped_blocks) - s.swapped_blocks;
     };
     // Engines that do not mix phases run prefills alone, pausing every
     // decode, whenever a prompt is pending or a waiting request can start.
@@ -482,10 +510,10 @@ Result<SimulationResult> RunSimulation(const std::vector<Request>& requests, con
       // Take the whole chunk if blocks allow; else what fits in free blocks
       // (decodes need their block, so a decode takes all or nothing).
       auto fit = [&]() {
-        const int64_t need = CeilDiv(s.kv_tokens + want, block) - s.blocks;
+        const int64_t need = kv.For(s.kv_tokens + want) - s.blocks;
         if (need <= free_blocks) return want;
         if (decoding) return int64_t{0};
-        return (s.blocks + free_blocks) * block - s.kv_tokens;
+        return std::min(want, kv.TokensIn(s.blocks + free_blocks) - s.kv_tokens);
       };
       int64_t take = fit();
       bool self_preempted = false;
@@ -501,7 +529,7 @@ Result<SimulationResult> RunSimulation(const std::vector<Request>& requests, con
         take = fit();
       }
       if (self_preempted) break;  // it was the last running sequence
-      const int64_t blocks_after = CeilDiv(s.kv_tokens + take, block);
+      const int64_t blocks_after = kv.For(s.kv_tokens + take);
       if (blocks_after > s.blocks) {
         free_blocks -= blocks_after - s.blocks;
         s.blocks = blocks_after;
@@ -533,7 +561,7 @@ Result<SimulationResult> RunSimulation(const std::vector<Request>& requests, con
       waiting.pop_front();
       swap_time_s += static_cast<double>(s.swapped_blocks) * limits.swap_s_per_block;  // swap in
       s.blocks = std::max(s.swapped_blocks,
-                          CeilDiv(limits.reserve_full_request ? peak : s.kv_tokens + take, block));
+                          kv.For(limits.reserve_full_request ? peak : s.kv_tokens + take));
       s.swapped_blocks = 0;
       free_blocks -= s.blocks;
       s.work_tokens = take;
@@ -553,7 +581,9 @@ Result<SimulationResult> RunSimulation(const std::vector<Request>& requests, con
       const Seq& s = seqs[id];
       if (s.decoding_now) {
         ++shape.decode_sequences;
-        shape.decode_context_tokens += s.prompt_tokens + s.generated_tokens;
+        const int64_t context = s.prompt_tokens + s.generated_tokens;
+        shape.decode_context_tokens += context;
+        shape.decode_window_context_tokens += AttendedTokens(limits.window_kind, limits.window_tokens, context);
       } else {
         // A chunk of c tokens after k cached ones: each chunk token attends to
         // the k cached tokens and, causally, to the chunk up to itself.
@@ -561,6 +591,8 @@ Result<SimulationResult> RunSimulation(const std::vector<Request>& requests, con
         const int64_t k = s.kv_tokens;
         shape.prefill_tokens += c;
         shape.prefill_attention_pairs += static_cast<double>(c * k + c * (c + 1) / 2);
+        shape.prefill_window_attention_pairs += CausalPairsUpTo(limits.window_kind, limits.window_tokens, k + c) -
+                                                CausalPairsUpTo(limits.window_kind, limits.window_tokens, k);
       }
     }
     if (shape.prefill_tokens == 0 && shape.decode_sequences == 0) {

@@ -119,6 +119,37 @@ TEST(EmitTest, VllmUsesTheUtilizationOptionAndBf16) {
       << out.text;
 }
 
+// The vLLM command for a plan on one H100 of `model` with the given formats,
+// or the emitter's error.
+std::string VllmPrecision(const ModelConfig& model, Precision weights, Precision kv) {
+  Job job;
+  job.model = model;
+  job.catalog.instances = {MakeInstance("p5.4xlarge", "H100", 1, 6.88, "us-east-1", 256)};
+  job.options.workload.weight_precision = weights;
+  job.options.workload.kv_precision = kv;
+  Plan plan = job.Run();
+  if (!plan.recommendation) return "no recommendation";
+  Emitted out = Emit(plan, job.model, job.engine, "vllm");
+  if (!out.status.ok()) return out.status.error().message();
+  const size_t at = out.text.find("--dtype");
+  return out.text.substr(at, out.text.find(" --port") - at);
+}
+
+TEST(EmitTest, VllmPassesTheCheckpointsQuantizationAndAnFp8KvCache) {
+  EXPECT_EQ(VllmPrecision(Model("gpt-oss-20b"), Precision::kFp4, Precision::kFp16),
+            "--dtype auto --quantization mxfp4");
+  EXPECT_EQ(VllmPrecision(Model("deepseek-v3"), Precision::kFp8, Precision::kFp8),
+            "no recommendation");  // 671 B parameters do not fit one H100
+  // FP8 of a 16-bit checkpoint is quantised when vLLM loads it.
+  EXPECT_EQ(VllmPrecision(Model("llama-3.1-8b"), Precision::kFp8, Precision::kFp8),
+            "--dtype auto --quantization fp8 --kv-cache-dtype fp8");
+  EXPECT_EQ(VllmPrecision(Model("llama-3.1-8b"), Precision::kBf16, Precision::kFp8),
+            "--dtype bfloat16 --kv-cache-dtype fp8");
+  EXPECT_EQ(VllmPrecision(Model("llama-3.1-8b"), Precision::kInt4, Precision::kFp16),
+            "--emit vllm: int4 weights need a checkpoint quantised to int4 (AWQ, GPTQ, compressed-tensors, MXFP4, "
+            "...); plan with that checkpoint's config.json as --model, which InferSave reads the format from");
+}
+
 TEST(EmitTest, TwoReplicasOfTensorParallelTwoOnFourGpus) {
   Job job;
   job.model = Model("llama-2-7b");

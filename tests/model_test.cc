@@ -494,13 +494,15 @@ TEST(ModelCountTest, TiedLlamaHasNoLmHead) {
 
 TEST(ModelShippedTest, AllShippedNames) {
   EXPECT_EQ(ShippedModelNames(),
-            (std::vector<std::string>{"llama-2-13b", "llama-2-70b", "llama-2-7b", "llama-3.1-70b",
-                                      "llama-3.1-8b", "mistral-7b", "mixtral-8x7b", "opt-1.3b", "opt-13b",
-                                      "opt-2.7b", "opt-30b", "opt-6.7b", "opt-66b", "qwen2.5-72b",
-                                      "qwen2.5-7b"}));
+            (std::vector<std::string>{
+                "deepseek-v3", "gemma-2-27b", "gemma-2-9b", "gemma-3-12b", "gemma-3-27b", "gpt-oss-120b",
+                "gpt-oss-20b", "llama-2-13b", "llama-2-70b", "llama-2-7b", "llama-3.1-70b", "llama-3.1-8b",
+                "llama-3.2-1b", "llama-3.2-3b", "llama-3.3-70b", "llama-4-scout", "mistral-7b", "mistral-small-24b",
+                "mixtral-8x7b", "opt-1.3b", "opt-13b", "opt-2.7b", "opt-30b", "opt-6.7b", "opt-66b", "phi-4",
+                "qwen2.5-72b", "qwen2.5-7b", "qwen3-235b-a22b", "qwen3-30b-a3b", "qwen3-32b", "qwen3-8b"}));
 }
 
-TEST(ModelShippedTest, EveryShippedModelMatchesItsPublishedTotalWithinOnePercent) {
+TEST(ModelShippedTest, EveryShippedModelMatchesItsPublishedTotalWithinHalfAPercent) {
   // Published totals as the model cards / papers state them.
   const std::map<std::string, double> published = {
       {"opt-1.3b", 1'315'758'080}, {"opt-2.7b", 2'651'596'800}, {"opt-6.7b", 6'658'473'984},
@@ -508,6 +510,13 @@ TEST(ModelShippedTest, EveryShippedModelMatchesItsPublishedTotalWithinOnePercent
       {"llama-2-7b", 6.74e9},      {"llama-2-13b", 13.02e9},    {"llama-2-70b", 68.98e9},
       {"llama-3.1-8b", 8.03e9},    {"llama-3.1-70b", 70.6e9},   {"mistral-7b", 7.24e9},
       {"mixtral-8x7b", 46.7e9},    {"qwen2.5-7b", 7.61e9},      {"qwen2.5-72b", 72.7e9},
+      // 2025-2026 models: model cards, the Hub's parameter count, papers (the shipped files cite each).
+      {"llama-3.2-1b", 1.24e9},    {"llama-3.2-3b", 3.21e9},    {"llama-3.3-70b", 70.6e9},
+      {"llama-4-scout", 109e9},    {"qwen3-8b", 8.2e9},         {"qwen3-32b", 32.8e9},
+      {"qwen3-30b-a3b", 30.5e9},   {"qwen3-235b-a22b", 235e9},  {"gemma-2-9b", 9.24e9},
+      {"gemma-2-27b", 27.2e9},     {"gemma-3-12b", 12.2e9},     {"gemma-3-27b", 27.4e9},
+      {"phi-4", 14.7e9},           {"mistral-small-24b", 23.6e9}, {"deepseek-v3", 671e9},
+      {"gpt-oss-20b", 20.91e9},    {"gpt-oss-120b", 116.83e9},
   };
   std::vector<std::string> names = ShippedModelNames();
   ASSERT_EQ(names.size(), published.size());
@@ -519,9 +528,10 @@ TEST(ModelShippedTest, EveryShippedModelMatchesItsPublishedTotalWithinOnePercent
     ASSERT_TRUE(published.count(name));
     EXPECT_EQ(model->published_params, published.at(name));
     const double total = static_cast<double>(CountParameters(*model).total);
-    EXPECT_LT(std::abs(total - model->published_params) / model->published_params, 0.01)
+    EXPECT_LT(std::abs(total - model->published_params) / model->published_params, 0.005)
         << "computed " << total << " vs published " << model->published_params;
-    EXPECT_FALSE(model->torch_dtype.empty());
+    // gpt-oss's configs give no torch_dtype (MXFP4 experts, the rest bfloat16).
+    EXPECT_TRUE(!model->torch_dtype.empty() || model->quant.quantized);
     EXPECT_EQ(model->source.rfind("https://huggingface.co/", 0), 0u) << model->source;
   }
 }

@@ -123,6 +123,11 @@ struct PlanContext {
   const Calibration* calibration = nullptr;  // may be null
 };
 
+// Warnings about a plan's inputs, the same for batch and online plans: what
+// was assumed reading the model, suspect catalog prices, instances without a
+// spot price (when `spot`), and rows for other regions.
+std::vector<std::string> InputWarnings(const PlanContext& context, bool spot);
+
 // Prepared once per plan; Evaluate is then cheap (the hot path: no
 // allocation, no formatting).
 class Evaluator {

@@ -825,6 +825,7 @@ Result<ModelConfig> ParseModelConfig(std::string_view json_text, std::string_vie
   }
   m.torch_dtype = f.Text("torch_dtype");
   if (m.torch_dtype.empty()) m.torch_dtype = top.Text("torch_dtype");
+  if (m.torch_dtype.empty()) m.torch_dtype = top.Text("dtype");  // transformers >= 4.56 writes "dtype"
 
   if (auto n = doc.find("_name_or_path"); n != doc.end() && n->is_string() && !n->get<std::string>().empty()) {
     m.hf_repo = n->get<std::string>();

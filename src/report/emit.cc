@@ -124,24 +124,39 @@ struct Deployment {
   bool server = false;  // listens on ports kFirstPort...
 };
 
-Result<std::string> VllmDtype(const Workload& w, std::string_view what) {
-  std::string dtype;
+// vLLM's precision flags for the plan's formats: --dtype, --quantization for
+// a quantised checkpoint (or online FP8), --kv-cache-dtype fp8.
+Result<std::string> VllmPrecisionFlags(const Workload& w, const ModelConfig& model, std::string_view what) {
+  std::string flags;
   switch (w.weight_precision) {
-    case Precision::kFp16: dtype = "float16"; break;
-    case Precision::kBf16: dtype = "bfloat16"; break;
-    case Precision::kFp32: dtype = "float32"; break;
+    case Precision::kFp16: flags = "--dtype float16"; break;
+    case Precision::kBf16: flags = "--dtype bfloat16"; break;
+    case Precision::kFp32: flags = "--dtype float32"; break;
     default:
-      return InvalidArgument(fmt::format("{}: weights in {} need a quantized checkpoint and vLLM's "
-                                         "--quantization; InferSave only emits float16, bfloat16 and float32 "
-                                         "deployments",
-                                         what, PrecisionName(w.weight_precision)));
+      if (model.quant.quantized && model.quant.format == w.weight_precision) {
+        // The checkpoint carries its quantization_config; vLLM picks the kernels.
+        flags = fmt::format("--dtype auto --quantization {}", model.quant.vllm_quantization);
+      } else if (w.weight_precision == Precision::kFp8) {
+        flags = "--dtype auto --quantization fp8";  // dynamic FP8 of a 16-bit checkpoint, at load time
+      } else {
+        return InvalidArgument(fmt::format(
+            "{}: {} weights need a checkpoint quantised to {} (AWQ, GPTQ, compressed-tensors, MXFP4, ...); plan "
+            "with that checkpoint's config.json as --model, which InferSave reads the format from",
+            what, PrecisionName(w.weight_precision), PrecisionName(w.weight_precision)));
+      }
   }
-  if (w.kv_precision != w.weight_precision) {
+  const bool weights_16 = w.weight_precision == Precision::kFp16 || w.weight_precision == Precision::kBf16 ||
+                          w.weight_precision == Precision::kFp32;
+  if (w.kv_precision == Precision::kFp8) {
+    flags += " --kv-cache-dtype fp8";
+  } else if (w.kv_precision == Precision::kInt8) {
+    return InvalidArgument(fmt::format("{}: vLLM has no INT8 KV cache (it offers fp8); plan with --kv-cache fp8", what));
+  } else if (weights_16 && w.kv_precision != w.weight_precision) {
     return InvalidArgument(fmt::format("{}: the plan stores the KV cache in {} and the weights in {}; "
                                        "vLLM's --kv-cache-dtype auto keeps the KV cache in the weights' type",
                                        what, PrecisionName(w.kv_precision), PrecisionName(w.weight_precision)));
   }
-  return dtype;
+  return flags;
 }
 
 Result<Deployment> VllmDeployment(const Plan& plan, const ReportContext& ctx, const ModelId& model,
@@ -156,13 +171,13 @@ Result<Deployment> VllmDeployment(const Plan& plan, const ReportContext& ctx, co
         "again with --engine vllm (or --offload none) for a plan that vLLM runs as predicted",
         what, e.offload.ratio * 100, e.offload.host_kv_bytes / kGiB, plan.engine));
   }
-  auto dtype = VllmDtype(w, what);
-  if (!dtype.ok()) return dtype.error();
+  auto precision = VllmPrecisionFlags(w, *ctx.model, what);
+  if (!precision.ok()) return precision.error();
   const double utilization = plan.options.gpu_memory_utilization.value_or(ctx.engine->gpu_memory_utilization);
   const std::string command =
       fmt::format("vllm serve {} --tensor-parallel-size {} --max-model-len {} --gpu-memory-utilization {:g} "
-                  "--max-num-seqs {} --dtype {}",
-                  ShellWord(model.id), e.tp, w.input_len + w.output_len, utilization, w.batch_size, *dtype);
+                  "--max-num-seqs {} {}",
+                  ShellWord(model.id), e.tp, w.input_len + w.output_len, utilization, w.batch_size, *precision);
   Deployment d;
   d.package = "vllm";
   d.server = true;

@@ -312,22 +312,29 @@ Result<Plan> MakePlan(const PlanContext& context, const PlanOptions& options) {
         "calibration {} was fitted against the '{}' model, not '{}'; predictions are uncalibrated",
         context.calibration->source, context.calibration->perf_model, plan.perf_model));
   }
-  for (std::string& w : CheckCatalogPrices(*context.catalog)) plan.warnings.push_back("catalog: " + std::move(w));
-  if (options.spot) {
+  for (std::string& w : InputWarnings(context, options.spot)) plan.warnings.push_back(std::move(w));
+  return plan;
+}
+
+std::vector<std::string> InputWarnings(const PlanContext& context, bool spot) {
+  std::vector<std::string> out;
+  for (const std::string& a : context.model->assumptions) out.push_back("model: " + a);
+  for (std::string& w : CheckCatalogPrices(*context.catalog)) out.push_back("catalog: " + std::move(w));
+  if (spot) {
     int missing = 0;
     for (const Instance& i : context.catalog->instances) missing += i.spot_usd_per_hour ? 0 : 1;
     if (missing > 0) {
-      plan.warnings.push_back(fmt::format("{} of {} instances have no spot price in catalog {} and were left out",
-                                          missing, context.catalog->instances.size(), context.catalog->name));
+      out.push_back(fmt::format("{} of {} instances have no spot price in catalog {} and were left out", missing,
+                                context.catalog->instances.size(), context.catalog->name));
     }
   }
   if (context.catalog->other_region_rows > 0) {
-    plan.warnings.push_back(fmt::format(
+    out.push_back(fmt::format(
         "catalog {} lists {} more rows for instance types in other regions or zones; the first row of each type "
         "was used (choose one with --region)",
         context.catalog->name, context.catalog->other_region_rows));
   }
-  return plan;
+  return out;
 }
 
 std::string RejectionText(const Evaluation& e, const PlanOptions& o) {

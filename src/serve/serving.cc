@@ -441,7 +441,7 @@ Result<ServingPlan> MakeServingPlan(const PlanContext& context, const ServingOpt
                                         "step times are uncalibrated",
                                         context.calibration->source, context.calibration->perf_model));
   }
-  for (std::string& w : CheckCatalogPrices(*context.catalog)) plan.warnings.push_back("catalog: " + std::move(w));
+  for (std::string& w : InputWarnings(context, o.plan.spot)) plan.warnings.push_back(std::move(w));
   if (plan.simulated_requests < 1000) {
     plan.warnings.push_back(fmt::format(
         "only {} requests are simulated per rate; a p{:g} over so few is noisy (use --sim-requests 1000 or more)",

@@ -107,6 +107,8 @@ Result<Job> LoadJob(const JobFlags& f) {
   }
   o.workload.weight_precision = *precision;
   o.workload.kv_precision = *precision;
+  // A quantised checkpoint runs in its own format unless --weights says otherwise.
+  if (job.model.quant.quantized) o.workload.weight_precision = job.model.quant.format;
   if (!f.weights.empty()) {
     auto weights = ParsePrecision(f.weights);
     if (!weights.ok()) return InvalidArgument("--weights: " + weights.error().message());

@@ -233,9 +233,9 @@ TEST_F(CatalogTest, SkyPilotRowWithPythonDictGpuInfo) {
   EXPECT_EQ(i.region, "us-east-1");
   EXPECT_EQ(i.zone, "us-east-1a");
   EXPECT_EQ(i.line, 2);
-  // GpuInfo's usable memory replaces the table's nominal 24 GiB.
-  EXPECT_EQ(i.gpu.memory_bytes, 22888 * kMiB);
-  EXPECT_EQ(i.gpu.memory_bytes, 23'999'807'488.0);
+  // One memory figure per GPU, whichever cloud sells it: the table's, not
+  // the catalog's GpuInfo (issue 11).
+  EXPECT_EQ(i.gpu.memory_bytes, 24 * kGiB);
   // Everything else comes from the GPU table.
   EXPECT_EQ(i.gpu.memory_bytes_per_s, 600e9);
   EXPECT_DOUBLE_EQ(i.gpu.Flops(Precision::kFp16), 70e12);
@@ -252,7 +252,7 @@ TEST_F(CatalogTest, JsonGpuInfoAndAliasAccelerator) {
   const Instance& i = c.instances.at(0);
   EXPECT_EQ(i.gpu.name, "T4");  // resolved through the alias
   EXPECT_EQ(i.gpu_count, 4);
-  EXPECT_EQ(i.gpu.memory_bytes, 15360 * kMiB);  // per GPU, not the total
+  EXPECT_EQ(i.gpu.memory_bytes, 16 * kGiB);  // the table's, not GpuInfo's 15360 MiB
   EXPECT_FALSE(i.spot_usd_per_hour.has_value());
 }
 
@@ -454,7 +454,8 @@ TEST_F(HardwareShippedTest, GpuTableRows) {
   for (const GpuSpec& g : gpus_.gpus()) names.push_back(g.name);
   EXPECT_EQ(names, (std::vector<std::string>{"T4", "T4g", "A10G", "A10", "L4", "L40S", "A40", "V100",
                                              "V100-32GB", "A100", "A100-80GB", "H100", "H100-PCIe", "GH200",
-                                             "H200", "A100-80GB-PCIe", "H100-NVL"}));
+                                             "H200", "A100-80GB-PCIe", "H100-NVL", "B200", "B300", "GB200", "H200-NVL", "GH200-144GB",
+                                      "RTX-PRO-6000", "L40", "MI300X", "MI325X", "MI355X"}));
   for (const GpuSpec& g : gpus_.gpus()) {
     SCOPED_TRACE(g.name);
     EXPECT_GT(g.memory_bytes, 0);
@@ -499,9 +500,25 @@ TEST_F(HardwareShippedTest, DatasheetValues) {
   EXPECT_EQ(h100.memory_bytes_per_s, 3350e9);
   EXPECT_EQ(h100.memory_bytes, 80 * kGiB);
   EXPECT_DOUBLE_EQ(h100.h2d_bytes_per_s, 63e9);  // PCIe 5.0 x16
-  // L4: 300 GB/s, 24 GB.
+  // L4: 300 GB/s, 24 GB of which 22888 MiB usable (on AWS and GCP alike).
   EXPECT_EQ(Gpu("L4").memory_bytes_per_s, 300e9);
-  EXPECT_EQ(Gpu("L4").memory_bytes, 24 * kGiB);
+  EXPECT_EQ(Gpu("L4").memory_bytes, 22888 * kMiB);
+  EXPECT_EQ(Gpu("L4").tdp_w, 72);
+  EXPECT_EQ(Gpu("L4").compute_capability, 8.9);
+  // 2026 parts: B200 180 GB at 7.7 TB/s, 2250 dense BF16, 9000 dense FP4;
+  // MI300X 192 GB at 5.3 TB/s, AMD, no CUDA compute capability.
+  const GpuSpec& b200 = Gpu("B200");
+  EXPECT_EQ(b200.memory_bytes, 180 * kGiB);
+  EXPECT_EQ(b200.memory_bytes_per_s, 7700e9);
+  EXPECT_DOUBLE_EQ(b200.Flops(Precision::kBf16), 2250e12);
+  EXPECT_DOUBLE_EQ(b200.Flops(Precision::kFp4), 9000e12);
+  EXPECT_EQ(b200.compute_capability, 10.0);
+  const GpuSpec& mi300x = Gpu("MI300X");
+  EXPECT_EQ(mi300x.vendor, "amd");
+  EXPECT_EQ(mi300x.memory_bytes, 192 * kGiB);
+  EXPECT_EQ(mi300x.compute_capability, 0);
+  EXPECT_EQ(Gpu("nvidia-b200").name, "B200");
+  EXPECT_EQ(Gpu("Instinct MI300X").name, "MI300X");
 }
 
 TEST_F(HardwareShippedTest, AliasesResolve) {

@@ -43,7 +43,12 @@ struct GpuSpec {
   std::string name;                  // canonical, as in SkyPilot's AcceleratorName ("T4")
   std::vector<std::string> aliases;  // other spellings that resolve to this GPU
   std::string architecture;          // "turing", "volta", "ampere", "ada", "hopper", "blackwell", "cdna3", ...
-  double memory_bytes = 0;           // GPU memory per GPU
+  std::string vendor = "nvidia";     // "nvidia" or "amd"
+  double compute_capability = 0;     // CUDA compute capability (7.5, 8.0, 9.0, 10.0, ...); 0 for AMD
+  double tdp_w = 0;                  // board or module power limit, watts; 0 unknown
+  // GPU memory per GPU a process can allocate (usable_memory_gib, else the
+  // nominal memory_gib): one figure whichever cloud sells the GPU.
+  double memory_bytes = 0;
   double memory_bytes_per_s = 0;     // peak memory bandwidth
   // Peak dense FLOP/s (or OP/s for integers) per precision; 0 = not supported.
   // kFp32 is the CUDA-core rate; the others are tensor-core rates.

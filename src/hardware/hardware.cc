@@ -110,6 +110,7 @@ const NumericColumn kNumericColumns[] = {
     {"fp8_tflops", kTera, false, [](GpuSpec& g) { return &g.flops[static_cast<int>(Precision::kFp8)]; }},
     {"int8_tops", kTera, false, [](GpuSpec& g) { return &g.flops[static_cast<int>(Precision::kInt8)]; }},
     {"int4_tops", kTera, false, [](GpuSpec& g) { return &g.flops[static_cast<int>(Precision::kInt4)]; }},
+    {"usable_memory_gib", kGiB, false, [](GpuSpec& g) { return &g.memory_bytes; }},
     {"fp4_tflops", kTera, false, [](GpuSpec& g) { return &g.flops[static_cast<int>(Precision::kFp4)]; }},
     {"h2d_gbps", kGiga, true, [](GpuSpec& g) { return &g.h2d_bytes_per_s; }},
     {"d2h_gbps", kGiga, true, [](GpuSpec& g) { return &g.d2h_bytes_per_s; }},
@@ -158,6 +159,18 @@ Result<GpuTable> ParseGpuTable(std::string_view csv_text, std::string_view sourc
       if (!value.ok()) return value.error();
       if (*value) *c.field(g) = **value * c.scale;
     }
+    auto power = cells.Number("tdp_w", false);
+    if (!power.ok()) return power.error();
+    if (*power) g.tdp_w = **power;
+    auto capability = cells.Number("compute_capability", false);
+    if (!capability.ok()) return capability.error();
+    if (*capability) g.compute_capability = **capability;
+    if (std::string_view vendor = cells.Text("vendor"); !vendor.empty()) {
+      g.vendor = io::ToLower(vendor);
+      if (g.vendor != "nvidia" && g.vendor != "amd") {
+        return InvalidInput(fmt::format("{}: expected nvidia or amd, got {}", cells.Where("vendor"), io::Quote(vendor)));
+      }
+    }
     g.aliases = SplitAliases(cells.Text("aliases"));
     g.architecture = std::string(cells.Text("architecture"));
     g.host_link = std::string(cells.Text("host_link"));
@@ -189,25 +202,6 @@ const Instance* Catalog::Find(std::string_view instance_name) const {
 }
 
 namespace {
-
-// SkyPilot's AWS GpuInfo is a Python dict literal; read its per-GPU memory
-// when it has one. Any other content (GCP puts a bare name there) is ignored.
-std::optional<double> GpuInfoMemoryBytes(std::string_view text) {
-  if (text.empty() || text.front() != '{') return std::nullopt;
-  std::string as_json(text);
-  std::replace(as_json.begin(), as_json.end(), '\'', '"');
-  auto doc = nlohmann::json::parse(as_json, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded() || !doc.is_object()) return std::nullopt;
-  auto gpus = doc.find("Gpus");
-  if (gpus == doc.end() || !gpus->is_array() || gpus->empty()) return std::nullopt;
-  const auto& first = (*gpus)[0];
-  if (!first.is_object()) return std::nullopt;
-  auto info = first.find("MemoryInfo");
-  if (info == first.end() || !info->is_object()) return std::nullopt;
-  auto mib = info->find("SizeInMiB");
-  if (mib == info->end() || !mib->is_number() || mib->get<double>() <= 0) return std::nullopt;
-  return mib->get<double>() * kMiB;
-}
 
 std::vector<std::string> GpuNames(const GpuTable& gpus) {
   std::vector<std::string> names;
@@ -301,7 +295,6 @@ Result<Catalog> ParseCatalog(std::string_view csv_text, std::string_view source,
     if (!spot.ok()) return spot.error();
     if (*spot) inst.spot_usd_per_hour = **spot;
 
-    if (auto bytes = GpuInfoMemoryBytes(cells.Text("GpuInfo"))) inst.gpu.memory_bytes = *bytes;
     for (const auto& [column, target] : overrides) {
       auto value = cells.Number(column, false);
       if (!value.ok()) return value.error();

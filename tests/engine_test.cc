@@ -37,11 +37,11 @@ TEST(EngineShippedTest, EnginesJsonParses) {
   auto text = ShippedText("engines.json");
   ASSERT_TRUE(text.has_value());
   std::vector<EngineProfile> engines = MustParse(*text, "engines.json");
-  ASSERT_EQ(engines.size(), 5u);
+  ASSERT_EQ(engines.size(), 6u);
   EXPECT_EQ(engines[0].name, "flexgen");
   EXPECT_EQ(engines[1].name, "vllm");
   EXPECT_EQ(ShippedEngineNames(),
-            (std::vector<std::string>{"flexgen", "vllm", "tensorrt-llm", "tgi", "llamacpp"}));
+            (std::vector<std::string>{"flexgen", "vllm", "tensorrt-llm", "tgi", "llamacpp", "vllm-rocm"}));
 }
 
 TEST(EngineShippedTest, FlexGenValues) {
@@ -111,13 +111,15 @@ TEST(EngineLoadTest, UnknownEngine) {
   ASSERT_FALSE(typo.ok());
   EXPECT_EQ(typo.error().code(), ErrorCode::kNotFound);
   EXPECT_EQ(typo.error().message(),
-            "unknown engine 'vlm' (did you mean 'vllm'?) (shipped: flexgen, vllm, tensorrt-llm, tgi, llamacpp; or "
+            "unknown engine 'vlm' (did you mean 'vllm'?) (shipped: flexgen, vllm, tensorrt-llm, tgi, llamacpp, vllm-rocm; "
+            "or "
             "give a path to a .json profile)");
   auto far = LoadEngine("deepspeed");
   ASSERT_FALSE(far.ok());
   EXPECT_EQ(far.error().code(), ErrorCode::kNotFound);
   EXPECT_EQ(far.error().message(),
-            "unknown engine 'deepspeed' (shipped: flexgen, vllm, tensorrt-llm, tgi, llamacpp; or give a path to a "
+            "unknown engine 'deepspeed' (shipped: flexgen, vllm, tensorrt-llm, tgi, llamacpp, vllm-rocm; or give a path "
+            "to a "
             ".json profile)");
 }
 

@@ -45,6 +45,14 @@ struct EngineProfile {
   // Fused attention (FlashAttention-style) never materialises the L x L
   // score matrix and computes only the causal half.
   bool fused_attention = false;
+  // Where the engine runs (issue 11; each value sourced in data/engines.json).
+  std::vector<std::string> vendors = {"nvidia"};  // GPU vendors it has builds for
+  double min_compute_capability = 0;         // NVIDIA GPUs below it cannot run it
+  // Below this compute capability it runs without FlashAttention: predicted
+  // with unfused attention (scores written to memory) and a warning.
+  double fused_attention_min_compute_capability = 0;
+  // On an ARM (aarch64) host, NVIDIA GPUs below this have no prebuilt engine.
+  double arm_host_min_compute_capability = 0;
   // Prefill tokens processed per forward pass (chunked prefill); 0 = the
   // whole batch's prompts in one pass.
   long prefill_chunk_tokens = 0;

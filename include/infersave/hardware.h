@@ -92,6 +92,7 @@ struct Instance {
   std::optional<double> spot_usd_per_hour;  // SpotPrice, when the catalog has one
   std::string region;
   std::string zone;
+  std::string host_arch = "x86_64";  // HostArch: "x86_64" or "arm64" (Graviton, Grace)
   std::string source;            // the row's Source column, if any
   std::string as_of;             // the row's AsOf column, if any
   int line = 0;                  // line in the catalog file, for messages

@@ -59,7 +59,7 @@ struct CheckpointQuant {
   bool dense_mlp = true;
   bool experts = true;
   bool lm_head = false;
-  std::string vllm_quantization;  // vLLM's --quantization for this checkpoint ("awq_marlin", "gptq_marlin", ...)
+  std::string vllm_quantization;  // vLLM's --quantization for this checkpoint: the method ("awq", "gptq", "fp8", ...)
   std::string note;               // what was read, for reports ("awq, 4 bit, group 128")
 };
 

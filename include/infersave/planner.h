@@ -78,6 +78,7 @@ enum class Verdict {
   kQualifies,        // runs, meets the SLO, within the price cap
   kNoSpotPrice,      // --spot, and the catalog has no spot price for it
   kOverPriceCap,     // price > P_max (Algorithm 1's first filter)
+  kIncompatible,     // the engine does not run on this GPU or host (CheckCompatibility)
   kUnsupportedPrecision,  // the GPU cannot compute in the weights' precision
   kCannotRun,        // Algorithm 1: see Evaluation::offload.blocker
   kMissesSlo,        // predicted throughput below the SLO (with headroom)
@@ -102,6 +103,8 @@ struct Evaluation {
   // per hour of service per USD of the job (higher is better).
   double cost_efficiency = 0;
   bool precision_supported = true;  // the GPU computes in the weights' precision
+  bool compatible = true;           // the engine runs on this GPU and host
+  std::string incompatibility;      // why not (CheckCompatibility), when !compatible
   bool can_run = false;             // precision supported and Algorithm 1 found a placement
   bool within_price_cap = true;
   bool priced = true;               // has a price of the kind asked for (spot or on-demand)
@@ -123,6 +126,16 @@ struct PlanContext {
   const Calibration* calibration = nullptr;  // may be null
 };
 
+// Whether the engine runs on an instance's GPU and host (issue 11: vendor
+// builds, compute capability, ARM hosts); `reason` says why not. `degraded`:
+// it runs without FlashAttention, predicted with unfused attention.
+struct Compatibility {
+  bool runs = true;
+  bool degraded = false;
+  std::string reason;
+};
+Compatibility CheckCompatibility(const EngineProfile& engine, const Instance& instance);
+
 // Warnings about a plan's inputs, the same for batch and online plans: what
 // was assumed reading the model, suspect catalog prices, instances without a
 // spot price (when `spot`), and rows for other regions.
@@ -141,6 +154,9 @@ class Evaluator {
   // The calibration entries for this instance's GPU and the engine (identity
   // when the calibration has none or was fitted against another model).
   Ctcf LookupCtcf(const Instance& instance) const;
+  // The engine profile a prediction on this instance uses: the plan's, or
+  // the same without fused attention where the GPU has no FlashAttention.
+  const EngineProfile& EngineFor(const Instance& instance) const;
 
  private:
   Evaluation EvaluateLayoutWith(const Instance& instance, int tp, OffloadMode mode, double fixed_ratio,
@@ -151,6 +167,7 @@ class Evaluator {
   ParameterCount params_;
   std::unique_ptr<PerfModel> perf_;
   bool calibration_matches_model_ = false;
+  EngineProfile unfused_engine_;  // the engine with fused_attention off (degraded GPUs)
 };
 
 struct Plan {

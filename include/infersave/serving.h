@@ -123,6 +123,7 @@ enum class ServingVerdict {
   kQualifies,
   kNoSpotPrice,
   kOverPriceCap,
+  kIncompatible,     // the engine does not run on this GPU or host
   kUnsupportedPrecision,
   kDoesNotFit,       // weights + activations + reserve exceed the GPU budget
   kRequestTooLong,   // the longest request's KV exceeds the cache
@@ -142,6 +143,7 @@ struct ServingEvaluation {
   bool priced = true;
   bool within_price_cap = true;
   bool precision_supported = true;
+  std::string incompatibility;  // why the engine does not run here (kIncompatible)
   OperatingPoint light;  // requests one at a time
   OperatingPoint best;   // at the highest sustainable rate per replica
   // What stops a higher rate: "TTFT p99", "TPOT p99" or "throughput".

@@ -35,6 +35,9 @@ std::vector<Field> FieldsOf(EngineProfile& e) {
       {"overlap_prefill_offload", Field::kFlag, nullptr, &e.overlap_prefill_offload},
       {"overlap_decode_offload", Field::kFlag, nullptr, &e.overlap_decode_offload},
       {"fused_attention", Field::kFlag, nullptr, &e.fused_attention},
+      {"min_compute_capability", Field::kNonNegative, &e.min_compute_capability},
+      {"fused_attention_min_compute_capability", Field::kNonNegative, &e.fused_attention_min_compute_capability},
+      {"arm_host_min_compute_capability", Field::kNonNegative, &e.arm_host_min_compute_capability},
       {"prefill_chunk_tokens", Field::kCount, nullptr, nullptr, &e.prefill_chunk_tokens},
       {"offload_step", Field::kNonNegative, &e.offload_step},
       {"supports_kv_offload", Field::kFlag, nullptr, &e.supports_kv_offload},
@@ -57,7 +60,8 @@ Result<EngineProfile> ParseOne(const json& obj, std::string_view where) {
   }
   EngineProfile e;
   std::vector<Field> fields = FieldsOf(e);
-  std::vector<std::string> keys = {"name", "description", "default_calibration", "weight_formats", "kv_formats"};
+  std::vector<std::string> keys = {"name", "description", "default_calibration", "weight_formats", "kv_formats",
+                                   "vendors"};
   for (const Field& f : fields) keys.emplace_back(f.key);
 
   for (auto it = obj.begin(); it != obj.end(); ++it) {
@@ -69,6 +73,18 @@ Result<EngineProfile> ParseOne(const json& obj, std::string_view where) {
         return InvalidInput(fmt::format("{}: field '{}': expected a string, got {}", where, key, v.dump()));
       }
       (key == "name" ? e.name : key == "description" ? e.description : e.default_calibration) = v.get<std::string>();
+      continue;
+    }
+    if (key == "vendors") {
+      e.vendors.clear();
+      for (const json& item : v.is_array() ? v : json::array({nullptr})) {
+        const std::string vendor = item.is_string() ? io::ToLower(item.get<std::string>()) : "";
+        if (vendor != "nvidia" && vendor != "amd") {
+          return InvalidInput(fmt::format("{}: field 'vendors': expected a list of nvidia and amd, got {}", where,
+                                          io::Quote(v.dump())));
+        }
+        e.vendors.push_back(vendor);
+      }
       continue;
     }
     if (key == "weight_formats" || key == "kv_formats") {

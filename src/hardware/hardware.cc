@@ -303,6 +303,16 @@ Result<Catalog> ParseCatalog(std::string_view csv_text, std::string_view source,
 
     inst.region = std::string(cells.Text("Region"));
     inst.zone = std::string(cells.Text("AvailabilityZone"));
+    if (std::string_view arch = cells.Text("HostArch"); !arch.empty()) {
+      const std::string a = io::ToLower(arch);
+      if (a == "x86_64" || a == "amd64") {
+        inst.host_arch = "x86_64";
+      } else if (a == "arm64" || a == "aarch64") {
+        inst.host_arch = "arm64";
+      } else {
+        return InvalidInput(fmt::format("{}: expected x86_64 or arm64, got {}", cells.Where("HostArch"), io::Quote(arch)));
+      }
+    }
     if (!inst.region.empty()) regions_seen.insert(inst.region);
     if (!region.empty() && !io::EqualsIgnoreCase(inst.region, io::Trim(region))) continue;
     inst.source = std::string(cells.Text("Source"));

@@ -88,6 +88,48 @@ Evaluator::Evaluator(const PlanContext& context, const PlanOptions& options)
       perf_(MakePerfModel(options.perf_model)) {
   calibration_matches_model_ =
       context.calibration && io::EqualsIgnoreCase(context.calibration->perf_model, PerfModelName(options.perf_model));
+  unfused_engine_ = *context.engine;
+  unfused_engine_.fused_attention = false;
+}
+
+const EngineProfile& Evaluator::EngineFor(const Instance& instance) const {
+  const EngineProfile& e = *context_.engine;
+  const bool degraded = e.fused_attention && instance.gpu.compute_capability > 0 &&
+                        instance.gpu.compute_capability < e.fused_attention_min_compute_capability;
+  return degraded ? unfused_engine_ : e;
+}
+
+Compatibility CheckCompatibility(const EngineProfile& engine, const Instance& instance) {
+  Compatibility c;
+  const GpuSpec& gpu = instance.gpu;
+  if (std::find(engine.vendors.begin(), engine.vendors.end(), gpu.vendor) == engine.vendors.end()) {
+    c.runs = false;
+    c.reason = fmt::format("engine '{}' has no build for {} GPUs ({}); it runs on {}", engine.name,
+                           gpu.vendor == "amd" ? "AMD" : "NVIDIA", gpu.name, fmt::join(engine.vendors, ", "));
+    if (gpu.vendor == "amd") c.reason += " (use --engine vllm-rocm)";
+    return c;
+  }
+  const double cc = gpu.compute_capability;
+  if (gpu.vendor == "nvidia" && cc > 0 && cc < engine.min_compute_capability) {
+    c.runs = false;
+    c.reason = fmt::format("engine '{}' needs compute capability {:.1f} or newer; {} is {:.1f}", engine.name,
+                           engine.min_compute_capability, gpu.name, cc);
+    return c;
+  }
+  if (instance.host_arch == "arm64" && gpu.vendor == "nvidia" && cc > 0 && cc < engine.arm_host_min_compute_capability) {
+    c.runs = false;
+    c.reason = fmt::format("no prebuilt engine '{}' for an ARM (aarch64) host with a compute capability {:.1f} GPU "
+                           "({}); its aarch64 builds target compute capability {:.1f} and newer",
+                           engine.name, cc, gpu.name, engine.arm_host_min_compute_capability);
+    return c;
+  }
+  if (engine.fused_attention && cc > 0 && cc < engine.fused_attention_min_compute_capability) {
+    c.degraded = true;
+    c.reason = fmt::format("no FlashAttention on {} (compute capability {:.1f}): engine '{}' runs a slower attention "
+                           "backend, predicted with unfused attention",
+                           gpu.name, cc, engine.name);
+  }
+  return c;
 }
 
 Evaluation Evaluator::Evaluate(const Instance& instance) const {
@@ -146,7 +188,7 @@ Evaluation Evaluator::EvaluateLayout(const Instance& instance, int tp, OffloadMo
 Evaluation Evaluator::EvaluateLayoutWith(const Instance& instance, int tp, OffloadMode mode, double fixed_ratio,
                                          const Ctcf& ctcf) const {
   const Workload& w = options_.workload;
-  const EngineProfile& engine = *context_.engine;
+  const EngineProfile& engine = EngineFor(instance);
   Evaluation e;
   e.instance = &instance;
   e.tp = tp;
@@ -160,6 +202,10 @@ Evaluation Evaluator::EvaluateLayoutWith(const Instance& instance, int tp, Offlo
   e.within_price_cap = e.usd_per_hour <= options_.max_usd_per_hour;
 
   e.precision_supported = PrecisionSupported(instance.gpu, w);
+  if (Compatibility c = CheckCompatibility(engine, instance); !c.runs) {
+    e.compatible = false;
+    e.incompatibility = std::move(c.reason);
+  }
 
   const double utilization = options_.gpu_memory_utilization.value_or(engine.gpu_memory_utilization);
   e.memory = ComputeMemory(*context_.model, params_, w, engine, instance.gpu.memory_bytes, utilization,
@@ -171,7 +217,7 @@ Evaluation Evaluator::EvaluateLayoutWith(const Instance& instance, int tp, Offlo
     e.offload.placement = Placement::kCannotRun;
     e.offload.blocker = OffloadBlocker::kWeightsDoNotFit;
   }
-  e.can_run = e.precision_supported && e.offload.placement != Placement::kCannotRun;
+  e.can_run = e.compatible && e.precision_supported && e.offload.placement != Placement::kCannotRun;
 
   if (e.can_run) {
     e.ctcf = ctcf;
@@ -217,6 +263,8 @@ Evaluation Evaluator::EvaluateLayoutWith(const Instance& instance, int tp, Offlo
     e.verdict = Verdict::kNoSpotPrice;
   } else if (!e.within_price_cap) {
     e.verdict = Verdict::kOverPriceCap;
+  } else if (!e.compatible) {
+    e.verdict = Verdict::kIncompatible;
   } else if (!e.precision_supported) {
     e.verdict = Verdict::kUnsupportedPrecision;
   } else if (!e.can_run) {
@@ -319,6 +367,14 @@ Result<Plan> MakePlan(const PlanContext& context, const PlanOptions& options) {
 std::vector<std::string> InputWarnings(const PlanContext& context, bool spot) {
   std::vector<std::string> out;
   for (const std::string& a : context.model->assumptions) out.push_back("model: " + a);
+  std::vector<std::string> degraded;
+  for (const Instance& i : context.catalog->instances) {
+    Compatibility c = CheckCompatibility(*context.engine, i);
+    if (c.runs && c.degraded && std::find(degraded.begin(), degraded.end(), i.gpu.name) == degraded.end()) {
+      degraded.push_back(i.gpu.name);
+      out.push_back("engine: " + c.reason);
+    }
+  }
   for (std::string& w : CheckCatalogPrices(*context.catalog)) out.push_back("catalog: " + std::move(w));
   if (spot) {
     int missing = 0;
@@ -346,6 +402,8 @@ std::string RejectionText(const Evaluation& e, const PlanOptions& o) {
       return fmt::format("over the price cap: ${:.3f}/h > ${:.2f}/h", e.usd_per_hour, o.max_usd_per_hour);
     case Verdict::kNoSpotPrice:
       return "no spot price in the catalog";
+    case Verdict::kIncompatible:
+      return e.incompatibility;
     case Verdict::kUnsupportedPrecision: {
       const Precision weights = o.workload.weight_precision;
       const char* why = weights == Precision::kFp8 || o.workload.kv_precision == Precision::kFp8

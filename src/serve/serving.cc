@@ -15,8 +15,15 @@ namespace infersave {
 
 // ---- Iteration time ----------------------------------------------------------------
 
+// The timer keeps its own copy of the engine profile: the roofline terms
+// refer to it, and the caller's profile may not outlive the timer.
 struct IterationTimer::Terms {
-  explicit Terms(const PredictInput& in) : roofline(in) {}
+  explicit Terms(const PredictInput& in) : engine(*in.engine), roofline(WithEngine(in, &engine)) {}
+  static PredictInput WithEngine(PredictInput in, const EngineProfile* engine) {
+    in.engine = engine;
+    return in;
+  }
+  EngineProfile engine;
   RooflineTerms roofline;
 };
 
@@ -91,8 +98,8 @@ std::vector<Request> ScaleArrivals(const std::vector<Request>& requests, double 
 
 Result<ServingReplica> MakeServingReplica(const PlanContext& context, const PlanOptions& plan,
                                           const Instance& instance, int tp) {
-  const EngineProfile& engine = *context.engine;
   Evaluator evaluator(context, plan);
+  const EngineProfile& engine = evaluator.EngineFor(instance);
   ServingReplica replica;
   replica.ctcf = evaluator.LookupCtcf(instance);
   // The activation workspace of the largest forward pass: one token budget.
@@ -368,6 +375,7 @@ Result<ServingPlan> MakeServingPlan(const PlanContext& context, const ServingOpt
       e.usd_per_hour = o.plan.spot ? instance.spot_usd_per_hour.value_or(instance.usd_per_hour) : instance.usd_per_hour;
       e.within_price_cap = e.usd_per_hour <= o.plan.max_usd_per_hour;
       e.precision_supported = PrecisionSupported(instance.gpu, o.plan.workload);
+      Compatibility compat = CheckCompatibility(*context.engine, instance);
       auto replica = MakeServingReplica(context, o.plan, instance, tp);
       if (!replica.ok()) return replica.error();
       e.memory = replica->memory;
@@ -379,6 +387,9 @@ Result<ServingPlan> MakeServingPlan(const PlanContext& context, const ServingOpt
         e.verdict = ServingVerdict::kNoSpotPrice;
       } else if (!e.within_price_cap) {
         e.verdict = ServingVerdict::kOverPriceCap;
+      } else if (!compat.runs) {
+        e.verdict = ServingVerdict::kIncompatible;
+        e.incompatibility = std::move(compat.reason);
       } else if (!e.precision_supported) {
         e.verdict = ServingVerdict::kUnsupportedPrecision;
       } else if (!replica->fits) {
@@ -459,6 +470,8 @@ std::string ServingRejectionText(const ServingEvaluation& e, const ServingOption
       return "no spot price in the catalog";
     case ServingVerdict::kOverPriceCap:
       return fmt::format("over the price cap: ${:.3f}/h > ${:.2f}/h", e.usd_per_hour, o.plan.max_usd_per_hour);
+    case ServingVerdict::kIncompatible:
+      return e.incompatibility;
     case ServingVerdict::kUnsupportedPrecision:
       return fmt::format("{} cannot run {} weights with a {} KV cache", e.instance->gpu.name,
                          PrecisionName(o.plan.workload.weight_precision), PrecisionName(o.plan.workload.kv_precision));

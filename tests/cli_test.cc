@@ -446,7 +446,7 @@ TEST(CliTest, PriceCapRejectsEveryInstance) {
   EXPECT_TRUE(Contains(o.out, "\nNo instance meets the constraints.\n")) << Describe(o);
   EXPECT_TRUE(Contains(o.out, "over the price cap")) << Describe(o);
   // g5.xlarge costs $1.006/h in the aws catalog.
-  EXPECT_TRUE(Contains(o.out, "  g5.xlarge       1xA10G      over the price cap: $1.006/h > $0.01/h\n")) << Describe(o);
+  EXPECT_TRUE(Contains(o.out, "  g5.xlarge        1xA10G      over the price cap: $1.006/h > $0.01/h\n")) << Describe(o);
 
   Output j = RunCli({"plan", "--max-price", "0.01", "--catalog", "paper", "--format", "json"});
   ASSERT_EQ(j.code, 1) << Describe(j);
@@ -696,6 +696,20 @@ std::vector<BadCase> BadCases() {
        "--gpu-memory-utilization must be in (0, 1], got 2",
        true},
       {"TopZero", {"plan", "--top", "0"}, 2, "--top must be at least 1", true},
+      {"SpotWithoutSpotPrices",
+       {"plan", "--spot", "--catalog", Good("catalog.csv")},
+       3,
+       "catalog " + Good("catalog.csv") +
+           " has no spot prices (its SpotPrice column is empty); plan at on-demand prices, or give a catalog with "
+           "spot prices",
+       true},
+      {"OnlineSpotWithoutSpotPrices",
+       {"plan", "--spot", "--catalog", Good("catalog.csv"), "--rate", "1"},
+       3,
+       "catalog " + Good("catalog.csv") +
+           " has no spot prices (its SpotPrice column is empty); plan at on-demand prices, or give a catalog with "
+           "spot prices",
+       true},
       // The list of shipped engines grows; the start and the end of the message are fixed.
       {"EngineTypo", {"plan", "--engine", "vlm"}, 3, "unknown engine 'vlm' (did you mean 'vllm'?) (shipped: flexgen, vllm", false},
       {"EngineTypoSaysWhatElse", {"plan", "--engine", "vlm"}, 3, "; or give a path to a .json profile)\n", false},

@@ -209,6 +209,7 @@ TEST(EmitTest, SpotPlanAndUserCatalog) {
   job.catalog.as_of = "";
   Instance i = MakeInstance("g5.xlarge", "A10G", 1, 1.006);
   i.spot_usd_per_hour = 0.4;
+  i.price_as_of = "";  // a user's catalog without dates
   job.catalog.instances = {i};
   job.options.spot = true;
   Plan plan = job.Run();

@@ -270,6 +270,29 @@ TEST_F(CatalogTest, GpuInfoWithoutMemoryKeepsTableMemory) {
   }
 }
 
+TEST_F(CatalogTest, PriceDatesAndHostArchitecture) {
+  const char* header =
+      "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,GpuInfo,Price,SpotPrice,Region,"
+      "AvailabilityZone,AsOf,PriceAsOf,HostArch\n";
+  Catalog c = MustParse("a,T4,1,4,16,,1,,r,,2026-12-01,2026-01-21,arm64\nb,T4,1,4,16,,1,,r,,2026-12-01,,\n",
+                        "cat.csv", header);
+  ASSERT_EQ(c.instances.size(), 2u);
+  EXPECT_EQ(c.instances[0].price_date(), "2026-01-21");
+  EXPECT_EQ(c.instances[0].host_arch, "arm64");
+  EXPECT_EQ(c.instances[1].price_date(), "");  // the column is there and empty: undated
+  EXPECT_EQ(c.instances[1].host_arch, "x86_64");
+  EXPECT_EQ(OldestPriceDate({&c.instances[0], nullptr}), "2026-01-21");
+  EXPECT_EQ(OldestPriceDate({&c.instances[0], &c.instances[1]}), "");
+  // Without a PriceAsOf column a row's AsOf dates its price.
+  const char* dated = "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,GpuInfo,Price,SpotPrice,"
+                      "Region,AvailabilityZone,AsOf\n";
+  EXPECT_EQ(MustParse("a,T4,1,4,16,,1,,r,,2026-12-01\n", "cat.csv", dated).instances[0].price_date(), "2026-12-01");
+  EXPECT_EQ(Error("a,T4,1,4,16,,1,,r,,2026-12-01,21/01/2026,\n", header),
+            "cat.csv:2: column 'PriceAsOf': expected a date YYYY-MM-DD, got \"21/01/2026\"");
+  EXPECT_EQ(Error("a,T4,1,4,16,,1,,r,,2026-12-01,,sparc\n", header),
+            "cat.csv:2: column 'HostArch': expected x86_64 or arm64, got \"sparc\"");
+}
+
 TEST_F(CatalogTest, CpuRowsAreSkipped) {
   Catalog c = MustParse(
       "m5.large,,,2,8,,0.096,,us-east-1,\n"
@@ -535,7 +558,7 @@ TEST_F(HardwareShippedTest, AwsCatalog) {
   auto catalog = LoadCatalog("aws", gpus_);
   ASSERT_TRUE(catalog.ok()) << catalog.error().message();
   EXPECT_EQ(catalog->name, "aws");
-  EXPECT_EQ(catalog->instances.size(), 43u);
+  EXPECT_EQ(catalog->instances.size(), 45u);
   EXPECT_EQ(catalog->other_region_rows, 0);
   EXPECT_EQ(catalog->as_of, "2026-11-26");
   for (const Instance& i : catalog->instances) {
@@ -560,8 +583,22 @@ TEST_F(HardwareShippedTest, AwsCatalog) {
   ASSERT_NE(p4d, nullptr);
   EXPECT_EQ(p4d->gpu.name, "A100");
   EXPECT_EQ(p4d->gpu_count, 8);
-  EXPECT_DOUBLE_EQ(p4d->usd_per_hour, 32.7726);
+  // After AWS's June 2025 cut (instances.vantage.sh data of 2026-01-21).
+  EXPECT_DOUBLE_EQ(p4d->usd_per_hour, 21.957642);
+  EXPECT_EQ(p4d->price_date(), "2026-01-21");
+  EXPECT_DOUBLE_EQ(catalog->Find("p5.48xlarge")->usd_per_hour, 55.04);
+  const Instance* p5en = catalog->Find("p5en.48xlarge");
+  EXPECT_DOUBLE_EQ(p5en->usd_per_hour, 63.296);
+  EXPECT_DOUBLE_EQ(p5en->spot_usd_per_hour.value_or(0), 27.1988);
+  EXPECT_EQ(p5en->price_date(), "2026-08-06");
+  EXPECT_EQ(catalog->Find("p6-b200.48xlarge")->gpu.name, "B200");
+  EXPECT_EQ(catalog->Find("p5.4xlarge")->gpu_count, 1);
   EXPECT_EQ(catalog->Find("p5e.48xlarge"), nullptr);  // omitted: no on-demand price
+  EXPECT_EQ(g4dn->price_date(), "2026-01-21");
+  // GCP's SkyPilot commit cannot be dated: its prices are undated.
+  auto gcp = LoadCatalog("gcp", gpus_);
+  ASSERT_TRUE(gcp.ok()) << gcp.error().message();
+  EXPECT_EQ(gcp->Find("a2-highgpu-1g")->price_date(), "");
 }
 
 TEST_F(HardwareShippedTest, PaperCatalogIsTableIV) {

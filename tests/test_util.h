@@ -55,6 +55,7 @@ inline Instance MakeInstance(std::string name, std::string_view gpu, int count, 
   i.host_memory_bytes = host_gib * 1024.0 * 1024.0 * 1024.0;
   i.usd_per_hour = price;
   i.region = std::move(region);
+  i.price_as_of = "2026-11-26";  // the date the hand-made catalogs carry
   return i;
 }
 

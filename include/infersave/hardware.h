@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -94,7 +95,11 @@ struct Instance {
   std::string zone;
   std::string host_arch = "x86_64";  // HostArch: "x86_64" or "arm64" (Graviton, Grace)
   std::string source;            // the row's Source column, if any
-  std::string as_of;             // the row's AsOf column, if any
+  std::string as_of;             // the row's AsOf column (when the row was read), if any
+  // The date of the price itself: the row's PriceAsOf when the catalog has
+  // that column (empty there: undated), else its AsOf.
+  std::string price_as_of;
+  const std::string& price_date() const { return price_as_of; }
   int line = 0;                  // line in the catalog file, for messages
 };
 
@@ -119,6 +124,10 @@ struct Catalog {
 // row of each instance type is kept and the others are counted.
 Result<Catalog> ParseCatalog(std::string_view csv_text, std::string_view source,
                              const GpuTable& gpus, std::string_view region = "");
+
+// The oldest price date (Instance::price_date) of the given instances, null
+// ones skipped; "" when none has one or any of them is undated.
+std::string OldestPriceDate(std::initializer_list<const Instance*> instances);
 
 // Prices that look wrong: far below what the same GPU costs elsewhere in the
 // catalog (under a quarter of its median price per GPU-hour), under $0.05

@@ -136,6 +136,10 @@ struct Compatibility {
 };
 Compatibility CheckCompatibility(const EngineProfile& engine, const Instance& instance);
 
+// Fails with kInvalidInput when `spot` is asked for and no instance of the
+// catalog has a spot price.
+Status CheckSpotPrices(const Catalog& catalog, bool spot);
+
 // Warnings about a plan's inputs, the same for batch and online plans: what
 // was assumed reading the model, suspect catalog prices, instances without a
 // spot price (when `spot`), and rows for other regions.

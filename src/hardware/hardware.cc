@@ -203,6 +203,16 @@ const Instance* Catalog::Find(std::string_view instance_name) const {
 
 namespace {
 
+bool IsIsoDate(std::string_view s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (s[i] < '0' || s[i] > '9') return false;
+  }
+  const int month = (s[5] - '0') * 10 + (s[6] - '0');
+  const int day = (s[8] - '0') * 10 + (s[9] - '0');
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+}
+
 std::vector<std::string> GpuNames(const GpuTable& gpus) {
   std::vector<std::string> names;
   for (const GpuSpec& g : gpus.gpus()) {
@@ -238,6 +248,8 @@ Result<Catalog> ParseCatalog(std::string_view csv_text, std::string_view source,
     overrides.emplace_back(column, target);
   }
 
+  const bool has_price_dates =
+      std::find(table->header.begin(), table->header.end(), "PriceAsOf") != table->header.end();
   Catalog catalog;
   catalog.name = std::string(source);
   std::map<std::string, int> first_line;  // lower-cased instance name -> line
@@ -317,6 +329,13 @@ Result<Catalog> ParseCatalog(std::string_view csv_text, std::string_view source,
     if (!region.empty() && !io::EqualsIgnoreCase(inst.region, io::Trim(region))) continue;
     inst.source = std::string(cells.Text("Source"));
     inst.as_of = std::string(cells.Text("AsOf"));
+    inst.price_as_of = std::string(cells.Text(has_price_dates ? "PriceAsOf" : "AsOf"));
+    for (const auto& [column, date] : {std::pair<const char*, const std::string*>{"AsOf", &inst.as_of},
+                                       {"PriceAsOf", &inst.price_as_of}}) {
+      if (!date->empty() && !IsIsoDate(*date)) {
+        return InvalidInput(fmt::format("{}: expected a date YYYY-MM-DD, got {}", cells.Where(column), io::Quote(*date)));
+      }
+    }
 
     std::string key = io::ToLower(inst.name);
     // SkyPilot catalogs list a type once per region and zone; twice in the
@@ -376,6 +395,16 @@ std::vector<std::string> CheckCatalogPrices(const Catalog& catalog) {
     }
   }
   return out;
+}
+
+std::string OldestPriceDate(std::initializer_list<const Instance*> instances) {
+  std::string oldest;
+  for (const Instance* i : instances) {
+    if (i == nullptr) continue;
+    if (i->price_date().empty()) return "";
+    if (oldest.empty() || i->price_date() < oldest) oldest = i->price_date();
+  }
+  return oldest;
 }
 
 }  // namespace infersave

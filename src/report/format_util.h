@@ -6,6 +6,7 @@
 #include <cmath>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "infersave/model.h"
 #include "infersave/report.h"
@@ -41,6 +42,22 @@ inline std::string PlanTitle(std::string_view kind, const ModelConfig& model, co
                      static_cast<double>(params.total) / 1e9, formats, catalog,
                      as_of.empty() ? " (undated)" : fmt::format(" (prices as of {}{})", as_of, age),
                      spot ? ", spot prices" : "");
+}
+
+// Prices older than this are flagged in every plan (issue 11).
+inline constexpr int kStalePriceDays = 90;
+
+// The plan's warnings, plus one when the prices it relies on are more than
+// kStalePriceDays old on `today`.
+inline std::vector<std::string> WarningsWithPriceAge(const std::vector<std::string>& warnings,
+                                                     std::string_view prices_as_of, std::string_view today) {
+  std::vector<std::string> out = warnings;
+  if (auto days = DaysBetween(prices_as_of, today); days && *days > kStalePriceDays) {
+    out.push_back(fmt::format("prices: the plan relies on a price dated {}, {} days old (more than {}); check "
+                              "the current price or refresh the catalog (scripts/refresh-catalog.py)",
+                              prices_as_of, *days, kStalePriceDays));
+  }
+  return out;
 }
 
 }  // namespace infersave::report_util

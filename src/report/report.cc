@@ -202,7 +202,7 @@ void WritePlanJson(std::ostream& out, const Plan& plan, const ReportContext& ctx
                       {"no_offload", OptionalEvaluation(plan.no_offload, plan, ctx)}};
   doc["savings_pct"] = {{"vs_max_performance", OptionalNumber(plan.savings_vs_max_performance_pct)},
                         {"vs_no_offload", OptionalNumber(plan.savings_vs_no_offload_pct)}};
-  doc["warnings"] = plan.warnings;
+  doc["warnings"] = report_util::WarningsWithPriceAge(plan.warnings, plan.catalog_as_of, ctx.today);
   out << doc.dump(2) << '\n';
 }
 
@@ -314,7 +314,9 @@ void WritePlanTable(std::ostream& out, const Plan& plan, const ReportContext& ct
                  RejectionText(e, plan.options));
     }
   }
-  for (const std::string& w : plan.warnings) fmt::print(out, "\nwarning: {}\n", w);
+  for (const std::string& w : report_util::WarningsWithPriceAge(plan.warnings, plan.catalog_as_of, ctx.today)) {
+    fmt::print(out, "\nwarning: {}\n", w);
+  }
 }
 
 }  // namespace

@@ -118,7 +118,7 @@ void WriteJson(std::ostream& out, const ServingPlan& plan, const ServingOptions&
   for (const ServingEvaluation& e : plan.candidates) all.push_back(EvaluationJson(e, o, ctx));
   doc["candidates"] = all;
   doc["simulations"] = plan.simulations;
-  doc["warnings"] = plan.warnings;
+  doc["warnings"] = report_util::WarningsWithPriceAge(plan.warnings, plan.catalog_as_of, ctx.today);
   out << doc.dump(2) << '\n';
 }
 
@@ -204,7 +204,9 @@ void WriteTable(std::ostream& out, const ServingPlan& plan, const ServingOptions
     }
   }
   fmt::print(out, "\n{} simulations of {} requests each\n", plan.simulations, plan.simulated_requests);
-  for (const std::string& warning : plan.warnings) fmt::print(out, "\nwarning: {}\n", warning);
+  for (const std::string& warning : report_util::WarningsWithPriceAge(plan.warnings, plan.catalog_as_of, ctx.today)) {
+    fmt::print(out, "\nwarning: {}\n", warning);
+  }
 }
 
 }  // namespace

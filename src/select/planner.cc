@@ -323,6 +323,7 @@ std::string Gib(double bytes) { return fmt::format("{:.1f} GiB", bytes / kGiB); 
 Result<Plan> MakePlan(const PlanContext& context, const PlanOptions& options) {
   if (Status s = ValidatePlanOptions(options, *context.model); !s.ok()) return s.error();
   if (Status s = CheckEngineFormats(*context.engine, options.workload); !s.ok()) return s.error();
+  if (Status s = CheckSpotPrices(*context.catalog, options.spot); !s.ok()) return s.error();
   Evaluator evaluator(context, options);
   Plan plan;
   plan.options = options;
@@ -352,6 +353,12 @@ Result<Plan> MakePlan(const PlanContext& context, const PlanOptions& options) {
     std::vector<Evaluation> without = EvaluateAll(evaluator, *context.catalog, OffloadMode::kNone, 0);
     if (!without.empty() && without.front().qualifies()) plan.no_offload = without.front();
   }
+  // The plan's prices are as old as the oldest one it relies on: the pick and
+  // the baselines its savings are measured against.
+  auto instance_of = [](const std::optional<Evaluation>& e) { return e ? e->instance : nullptr; };
+  const std::string relied = OldestPriceDate(
+      {instance_of(plan.recommendation), instance_of(plan.max_performance), instance_of(plan.no_offload)});
+  if (plan.recommendation || plan.max_performance || plan.no_offload) plan.catalog_as_of = relied;
   plan.savings_vs_max_performance_pct = Savings(plan.recommendation, plan.max_performance);
   plan.savings_vs_no_offload_pct = Savings(plan.recommendation, plan.no_offload);
 
@@ -362,6 +369,16 @@ Result<Plan> MakePlan(const PlanContext& context, const PlanOptions& options) {
   }
   for (std::string& w : InputWarnings(context, options.spot)) plan.warnings.push_back(std::move(w));
   return plan;
+}
+
+Status CheckSpotPrices(const Catalog& catalog, bool spot) {
+  if (!spot) return Status::Ok();
+  for (const Instance& i : catalog.instances) {
+    if (i.spot_usd_per_hour) return Status::Ok();
+  }
+  return InvalidInput(fmt::format("catalog {} has no spot prices (its SpotPrice column is empty); plan at on-demand "
+                                  "prices, or give a catalog with spot prices",
+                                  catalog.name));
 }
 
 std::vector<std::string> InputWarnings(const PlanContext& context, bool spot) {

@@ -337,6 +337,7 @@ bool RanksBefore(const ServingEvaluation& a, const ServingEvaluation& b, bool by
 Result<ServingPlan> MakeServingPlan(const PlanContext& context, const ServingOptions& o) {
   if (Status s = ValidateServingOptions(o, *context.engine); !s.ok()) return s.error();
   if (Status s = CheckEngineFormats(*context.engine, o.plan.workload); !s.ok()) return s.error();
+  if (Status s = CheckSpotPrices(*context.catalog, o.plan.spot); !s.ok()) return s.error();
   const ModelConfig& model = *context.model;
   ServingPlan plan;
   plan.engine = context.engine->name;
@@ -446,6 +447,11 @@ Result<ServingPlan> MakeServingPlan(const PlanContext& context, const ServingOpt
   std::sort(plan.candidates.begin(), plan.candidates.end(),
             [&](const ServingEvaluation& a, const ServingEvaluation& b) { return RanksBefore(a, b, by_fleet_cost); });
   if (!plan.candidates.empty() && plan.candidates.front().qualifies()) plan.recommendation = plan.candidates.front();
+  if (plan.recommendation) {
+    // The price the fleet cost relies on, and its date.
+    const std::string relied = OldestPriceDate({plan.recommendation->instance});
+    plan.catalog_as_of = relied;
+  }
 
   if (context.calibration && !io::EqualsIgnoreCase(context.calibration->perf_model, "roofline")) {
     plan.warnings.push_back(fmt::format("calibration {} was fitted against the '{}' model, not 'roofline'; "

@@ -2,7 +2,7 @@
 # Installs the Debian packages InferSave builds with, when any is missing.
 set -euo pipefail
 packages=(cmake make g++ pkg-config nlohmann-json3-dev libcli11-dev libfmt-dev libcsv-dev libeigen3-dev
-          libgtest-dev libgmock-dev libbenchmark-dev)
+          libgtest-dev libgmock-dev libbenchmark-dev python3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -477,28 +477,33 @@ void WriteInstances(std::ostream& out, const Catalog& catalog, OutputFormat form
                       {"usd_per_hour", i.usd_per_hour},
                       {"spot_usd_per_hour", i.spot_usd_per_hour ? Json(*i.spot_usd_per_hour) : Json()},
                       {"region", i.region},
-                      {"as_of", i.as_of}});
+                      {"as_of", i.as_of},
+                      {"price_as_of", i.price_date().empty() ? Json() : Json(i.price_date())},
+                      {"host_arch", i.host_arch}});
     }
     out << Json{{"schema_version", kJsonSchemaVersion}, {"catalog", catalog.name}, {"instances", list}}.dump(2)
         << '\n';
     return;
   }
   if (format == OutputFormat::kCsv) {
-    out << "instance,gpu,gpu_count,gpu_memory_gib,vcpus,host_memory_gib,usd_per_hour,region,as_of\n";
+    out << "instance,gpu,gpu_count,gpu_memory_gib,vcpus,host_memory_gib,usd_per_hour,region,as_of,price_as_of,"
+           "host_arch\n";
     for (const Instance& i : catalog.instances) {
-      fmt::print(out, "{},{},{},{:.3f},{},{:.3f},{},{},{}\n", io::CsvField(i.name), io::CsvField(i.gpu.name),
+      fmt::print(out, "{},{},{},{:.3f},{},{:.3f},{},{},{},{},{}\n", io::CsvField(i.name), io::CsvField(i.gpu.name),
                  i.gpu_count, i.gpu.memory_bytes / kGiB, i.vcpus, i.host_memory_bytes / kGiB, i.usd_per_hour,
-                 io::CsvField(i.region), io::CsvField(i.as_of));
+                 io::CsvField(i.region), io::CsvField(i.as_of), io::CsvField(i.price_date()), i.host_arch);
     }
     return;
   }
-  fmt::print(out, "catalog {}{}\n", catalog.name,
-             catalog.as_of.empty() ? "" : fmt::format(" (prices as of {})", catalog.as_of));
-  fmt::print(out, "{:<16} {:<10} {:>10} {:>6} {:>9} {:>10}  {}\n", "instance", "GPUs", "GPU mem", "vCPUs", "host mem",
-             "$/h", "region");
+  fmt::print(out, "catalog {}\n", catalog.name);
+  size_t width = 16;
+  for (const Instance& i : catalog.instances) width = std::max(width, i.name.size());
+  fmt::print(out, "{:<{}} {:<10} {:>10} {:>6} {:>9} {:>10}  {:<12} {}\n", "instance", width, "GPUs", "GPU mem", "vCPUs",
+             "host mem", "$/h", "region", "price as of");
   for (const Instance& i : catalog.instances) {
-    fmt::print(out, "{:<16} {:<10} {:>6.1f} GiB {:>6} {:>5.0f} GiB {:>10.4f}  {}\n", i.name, GpusText(i),
-               i.gpu.memory_bytes / kGiB, i.vcpus, i.host_memory_bytes / kGiB, i.usd_per_hour, i.region);
+    fmt::print(out, "{:<{}} {:<10} {:>6.1f} GiB {:>6} {:>5.0f} GiB {:>10.4f}  {:<12} {}\n", i.name, width, GpusText(i),
+               i.gpu.memory_bytes / kGiB, i.vcpus, i.host_memory_bytes / kGiB, i.usd_per_hour, i.region,
+               i.price_date().empty() ? "undated" : i.price_date());
   }
 }
 

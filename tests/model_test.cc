@@ -496,7 +496,7 @@ TEST(ModelShippedTest, AllShippedNames) {
   EXPECT_EQ(ShippedModelNames(),
             (std::vector<std::string>{
                 "deepseek-v3", "gemma-2-27b", "gemma-2-9b", "gemma-3-12b", "gemma-3-27b", "gpt-oss-120b",
-                "gpt-oss-20b", "llama-2-13b", "llama-2-70b", "llama-2-7b", "llama-3.1-70b", "llama-3.1-8b",
+                "gpt-oss-20b", "llama-2-13b", "llama-2-70b", "llama-2-7b", "llama-3.1-405b", "llama-3.1-70b", "llama-3.1-8b",
                 "llama-3.2-1b", "llama-3.2-3b", "llama-3.3-70b", "llama-4-scout", "mistral-7b", "mistral-small-24b",
                 "mixtral-8x7b", "opt-1.3b", "opt-13b", "opt-2.7b", "opt-30b", "opt-6.7b", "opt-66b", "phi-4",
                 "qwen2.5-72b", "qwen2.5-7b", "qwen3-235b-a22b", "qwen3-30b-a3b", "qwen3-32b", "qwen3-8b"}));
@@ -516,7 +516,7 @@ TEST(ModelShippedTest, EveryShippedModelMatchesItsPublishedTotalWithinHalfAPerce
       {"qwen3-30b-a3b", 30.5e9},   {"qwen3-235b-a22b", 235e9},  {"gemma-2-9b", 9.24e9},
       {"gemma-2-27b", 27.2e9},     {"gemma-3-12b", 12.2e9},     {"gemma-3-27b", 27.4e9},
       {"phi-4", 14.7e9},           {"mistral-small-24b", 23.6e9}, {"deepseek-v3", 671e9},
-      {"gpt-oss-20b", 20.91e9},    {"gpt-oss-120b", 116.83e9},
+      {"gpt-oss-20b", 20.91e9},    {"gpt-oss-120b", 116.83e9},  {"llama-3.1-405b", 405e9},
   };
   std::vector<std::string> names = ShippedModelNames();
   ASSERT_EQ(names.size(), published.size());

@@ -81,6 +81,13 @@ struct EngineProfile {
   // Sequences running at once (vLLM's max_num_seqs, TGI's
   // max_concurrent_requests, llama.cpp's --parallel slots), >= 1.
   long max_num_seqs = 256;
+  // A larger default on GPUs with at least large_gpu_min_memory_gib of
+  // memory (vLLM V1: 1024 on 70 GiB and more, except the A100); 0 = none.
+  long max_num_seqs_large_gpu = 0;
+  double large_gpu_min_memory_gib = 0;
+  std::vector<std::string> large_gpu_exceptions;  // GPU names left at max_num_seqs
+  // The engine's default for `gpu`: max_num_seqs_large_gpu on a large GPU, else max_num_seqs.
+  long MaxSequences(const GpuSpec& gpu) const;
   // Tokens per KV cache block (vLLM's block_size), >= 1.
   long kv_block_tokens = 16;
   // When the KV cache runs out: true = swap the preempted sequence's blocks to

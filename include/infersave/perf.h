@@ -77,7 +77,7 @@ struct PredictInput {
 double AllReduceSeconds(double bytes, int tp, double link_bytes_per_s, const EngineProfile& engine);
 
 // The per-direction GPU-to-GPU bandwidth of a GPU: half the vendor's
-// bidirectional NVLink figure, or the PCIe figure as given.
+// bidirectional NVLink or xGMI figure, or the PCIe figure as given.
 double GpuLinkBytesPerSecond(const GpuSpec& gpu);
 
 class PerfModel {

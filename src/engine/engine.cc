@@ -47,6 +47,8 @@ std::vector<Field> FieldsOf(EngineProfile& e) {
       {"gpu_memory_utilization", Field::kFraction, &e.gpu_memory_utilization},
       {"continuous_batching", Field::kFlag, nullptr, &e.continuous_batching},
       {"max_num_seqs", Field::kCount, nullptr, nullptr, &e.max_num_seqs},
+      {"max_num_seqs_large_gpu", Field::kCount, nullptr, nullptr, &e.max_num_seqs_large_gpu},
+      {"large_gpu_min_memory_gib", Field::kNonNegative, &e.large_gpu_min_memory_gib},
       {"kv_block_tokens", Field::kCount, nullptr, nullptr, &e.kv_block_tokens},
       {"swap_preemption", Field::kFlag, nullptr, &e.swap_preemption},
       {"reserve_output_kv", Field::kFlag, nullptr, &e.reserve_output_kv},
@@ -61,7 +63,7 @@ Result<EngineProfile> ParseOne(const json& obj, std::string_view where) {
   EngineProfile e;
   std::vector<Field> fields = FieldsOf(e);
   std::vector<std::string> keys = {"name", "description", "default_calibration", "weight_formats", "kv_formats",
-                                   "vendors"};
+                                   "vendors", "large_gpu_exceptions"};
   for (const Field& f : fields) keys.emplace_back(f.key);
 
   for (auto it = obj.begin(); it != obj.end(); ++it) {
@@ -73,6 +75,19 @@ Result<EngineProfile> ParseOne(const json& obj, std::string_view where) {
         return InvalidInput(fmt::format("{}: field '{}': expected a string, got {}", where, key, v.dump()));
       }
       (key == "name" ? e.name : key == "description" ? e.description : e.default_calibration) = v.get<std::string>();
+      continue;
+    }
+    if (key == "large_gpu_exceptions") {
+      if (!v.is_array()) {
+        return InvalidInput(fmt::format("{}: field '{}': expected a list of GPU names", where, key));
+      }
+      for (const json& item : v) {
+        if (!item.is_string()) {
+          return InvalidInput(fmt::format("{}: field '{}': expected a list of GPU names, got {}", where, key,
+                                          io::Quote(item.dump())));
+        }
+        e.large_gpu_exceptions.push_back(item.get<std::string>());
+      }
       continue;
     }
     if (key == "vendors") {
@@ -208,6 +223,16 @@ Result<std::vector<EngineProfile>> ParseEngineProfiles(std::string_view json_tex
     out.push_back(std::move(e).value());
   }
   return out;
+}
+
+long EngineProfile::MaxSequences(const GpuSpec& gpu) const {
+  if (max_num_seqs_large_gpu <= 0 || gpu.memory_bytes < large_gpu_min_memory_gib * 1024.0 * 1024.0 * 1024.0) {
+    return max_num_seqs;
+  }
+  for (const std::string& name : large_gpu_exceptions) {
+    if (io::EqualsIgnoreCase(name, gpu.name)) return max_num_seqs;
+  }
+  return max_num_seqs_large_gpu;
 }
 
 }  // namespace infersave

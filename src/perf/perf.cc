@@ -39,9 +39,11 @@ double AllReduceSeconds(double bytes, int tp, double link_bytes_per_s, const Eng
 }
 
 double GpuLinkBytesPerSecond(const GpuSpec& gpu) {
-  const bool nvlink = gpu.gpu_link.rfind("NVLink", 0) == 0;
+  // NVLink and AMD's xGMI are quoted as total bidirectional bandwidth per
+  // GPU (data/README.md); PCIe per direction.
+  const bool bidirectional = gpu.gpu_link.rfind("NVLink", 0) == 0 || gpu.gpu_link == "xGMI";
   const double quoted = gpu.gpu_link_bytes_per_s > 0 ? gpu.gpu_link_bytes_per_s : gpu.h2d_bytes_per_s;
-  return nvlink ? quoted / 2 : quoted;
+  return bidirectional ? quoted / 2 : quoted;
 }
 
 std::unique_ptr<PerfModel> MakePerfModel(PerfModelKind kind) {

@@ -122,6 +122,8 @@ Result<ServingReplica> MakeServingReplica(const PlanContext& context, const Plan
   replica.timer = std::make_shared<IterationTimer>(in);
   replica.limits = ServingLimits(engine, replica.memory.available_bytes(), replica.timer->KvBytesPerToken(),
                                  replica.timer->HostLinkBytesPerSecond());
+  replica.limits.max_sequences = std::max<int64_t>(1, engine.MaxSequences(instance.gpu));
+  replica.limits.max_batched_tokens = std::max(replica.limits.max_batched_tokens, replica.limits.max_sequences);
   const ModelConfig& model = *context.model;
   if (model.windowed_layers > 0) {
     replica.limits.window_kind = model.window_kind;

@@ -7,6 +7,7 @@
 
 #include "common.h"
 #include "infersave/calibrate_report.h"
+#include "infersave/mlperf_report.h"
 #include "infersave/datasets.h"
 #include "infersave/serving_report.h"
 #include "infersave/shipped.h"
@@ -115,6 +116,33 @@ int RunCalibrate(const CalibrateFlags& f) {
   return report->calibration.entries.empty() ? kExitNoneQualifies : kExitOk;
 }
 
+// MLPerf results: predicted with the planner's own placement and compared as
+// system throughputs, plus the decision check at the shipped prices.
+int RunValidateMlperf(const CalibrateFlags& f, const GpuTable& gpus, OutputFormat format) {
+  auto data = LoadMlperf(f.data_dir, gpus);
+  if (!data.ok()) return ReportError(data.error());
+  auto calibration = LoadCalibration("public");
+  if (!calibration.ok()) return ReportError(calibration.error());
+  auto validation = ValidateMlperf(*data, gpus, &*calibration);
+  if (!validation.ok()) return ReportError(validation.error());
+  std::vector<Catalog> catalogs;
+  for (const char* name : {"aws", "gcp", "azure"}) {
+    auto c = LoadCatalog(name, gpus);
+    if (!c.ok()) return ReportError(c.error());
+    catalogs.push_back(std::move(c).value());
+  }
+  std::vector<const Catalog*> pointers;
+  for (const Catalog& c : catalogs) pointers.push_back(&c);
+  const auto decisions = MlperfDecisionCheck(validation->predictions, pointers);
+  WriteMlperfValidation(std::cout, *data, *validation, decisions, format);
+  if (!f.dump.empty()) {
+    std::ostringstream rows;
+    WriteMlperfValidation(rows, *data, *validation, decisions, OutputFormat::kCsv);
+    if (Status s = WriteFile(f.dump, rows.str()); !s.ok()) return ReportError(s.error());
+  }
+  return kExitOk;
+}
+
 int RunValidate(const CalibrateFlags& f) {
   auto common = LoadCommon(f);
   if (!common.ok()) return ReportError(common.error());
@@ -142,6 +170,7 @@ int RunValidate(const CalibrateFlags& f) {
     }
     return kExitOk;
   }
+  if (f.dataset == "mlperf") return RunValidateMlperf(f, *gpus, *format);
   auto dataset = LoadDataset(f.dataset, f.data_dir, *gpus);
   if (!dataset.ok()) return ReportError(dataset.error());
   if (f.serving) {

@@ -180,14 +180,17 @@ TEST(RooflineTest, MixtureOfExpertsReadsOnlyActiveExpertsAtBatchOne) {
 
 TEST(RooflineTest, ComputeBoundPrefillFollowsFlops) {
   // 32 x 1024 tokens of OPT-2.7B: 2 x params x tokens dominate; at 65 TFLOPS
-  // the prefill takes at least that long and not much more.
+  // the prefill takes at least that long and not much more: the elementwise
+  // kernels (norms, activation, rotary: about 51 k values of 2 bytes per token
+  // and layer, 107 GB in all) add 0.33 s at the T4's 320 GB/s.
   Fixture f = Opt27bOnT4(testing::IdealEngine());
   f.workload.input_len = 1024;
   f.workload.output_len = 128;
   Timing t = MakePerfModel(PerfModelKind::kRoofline)->Predict(f.Input());
   const double linear_flops = 2.0 * (2'651'596'800.0 - 50272.0 * 2560 - 2050.0 * 2560) * 32 * 1024;
   EXPECT_GT(t.prefill_s, linear_flops / 65e12);
-  EXPECT_LT(t.prefill_s, 1.15 * linear_flops / 65e12);
+  const double elementwise_s = (8.0 * 2560 + 2 * 10240 + 2 * (2560 + 2560)) * 2 * 32 * 32 * 1024 / 320e9;
+  EXPECT_LT(t.prefill_s, 1.05 * (linear_flops / 65e12 + elementwise_s));
 }
 
 }  // namespace

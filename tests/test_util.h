@@ -95,6 +95,10 @@ inline EngineProfile IdealEngine() {
   e.runtime_reserve_bytes = 0;
   e.host_reserve_bytes = 0;
   e.gpu_memory_utilization = 1;
+  e.kernel_latency_s = 0;
+  e.elementwise_kernels = 0;
+  e.decode_attention_efficiency = 1;
+  e.decode_attention_latency_s = 0;
   return e;
 }
 

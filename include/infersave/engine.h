@@ -45,6 +45,13 @@ struct EngineProfile {
   // Fused attention (FlashAttention-style) never materialises the L x L
   // score matrix and computes only the causal half.
   bool fused_attention = false;
+  // Elementwise kernels per layer (fused residual-add + norm, rotary,
+  // activation), each costing kernel_latency_s beyond its bytes.
+  long elementwise_kernels = 4;
+  // Decode attention: the fraction of peak bandwidth its kernel reads the KV
+  // cache at, and its fixed cost per layer and step.
+  double decode_attention_efficiency = 0.8;
+  double decode_attention_latency_s = 4e-6;
   // Where the engine runs (issue 11; each value sourced in data/engines.json).
   std::vector<std::string> vendors = {"nvidia"};  // GPU vendors it has builds for
   double min_compute_capability = 0;         // NVIDIA GPUs below it cannot run it

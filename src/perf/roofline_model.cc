@@ -53,6 +53,7 @@ RooflineTerms::RooflineTerms(const PredictInput& in) : e_(*in.engine) {
   const bool quantised = wb_.attention_quantized || wb_.dense_mlp_quantized || wb_.experts_quantized;
   peak_base_ = quantised ? std::max(gpu.Flops(Precision::kFp16), gpu.Flops(Precision::kBf16)) : peak_quant_;
   hbm_ = gpu.memory_bytes_per_s * e_.memory_efficiency;
+  peak_hbm_ = gpu.memory_bytes_per_s;
   h2d_ = gpu.h2d_bytes_per_s * e_.host_link_efficiency;
   d2h_ = gpu.d2h_bytes_per_s * e_.host_link_efficiency;
 
@@ -105,6 +106,10 @@ RooflineTerms::RooflineTerms(const PredictInput& in) : e_(*in.engine) {
   experts_ = static_cast<double>(m.num_experts);
   k_active_ = static_cast<double>(m.experts_per_token);
   mats_ = m.gated_mlp ? 3 : 2;
+  // Activation values the MLP's elementwise kernel moves per token, averaged
+  // over the layers: read gate and up (or the one input), write the product.
+  const double act_per_width = m.gated_mlp ? 3 : 2;
+  act_values_ = act_per_width * (n_dense_ * dense_ffn_ + n_moe_ * (expert_ffn_ * k_active_ + shared_ffn_)) / n_;
   streamed_weight_bytes_ =
       in.weight_offload_ratio * WeightBytes(m, *in.params, w.weight_precision) / shards;
 }
@@ -134,10 +139,18 @@ double RooflineTerms::LinearLayers(double tokens, Pass phase) const {
   // Under tensor parallelism, two all-reduces of the hidden state (after the
   // O projection and after the MLP), which do not overlap computation.
   const double allreduce = 2 * AllReduceSeconds(tokens * h_ * ba, tp_, link_bytes_per_s_, e_);
-  const double elementwise = tokens * 8 * h_ * ba / hbm_;
-  // Four GEMM launches (QKV, O, MLP in, MLP out) each cost a few
-  // microseconds beyond their roofline time (Vidur's small GEMMs).
-  const double common = qkv + o + elementwise + allreduce + 4 * e_.kernel_latency_s;
+  // Elementwise kernels, as fused engines run them: two residual-add +
+  // RMSNorm passes (read x and the residual, write both: 8 h values), the
+  // gated activation (read 2 x width, write width) and rotary embedding
+  // (read and write Q and K). Vidur's measured norm, rope, activation and add
+  // kernels take these bytes at 30-60% of peak bandwidth unfused
+  // (`infersave validate --dataset vidur-elementwise`).
+  const double elementwise = tokens * (8 * h_ + act_values_ + 2 * (q_cols_ + kv_cols_ / 2)) * ba / hbm_;
+  // Four GEMM launches (QKV, O, MLP in, MLP out) and the engine's elementwise
+  // kernels each cost a few microseconds beyond their roofline time (Vidur's
+  // small GEMMs and elementwise ops).
+  const double launches = (4 + static_cast<double>(e_.elementwise_kernels)) * e_.kernel_latency_s;
+  const double common = qkv + o + elementwise + allreduce + launches;
   double total = n_ * common;
   if (n_dense_ > 0) {
     const double dense = Roof(2 * tokens * h_ * dense_ffn_ * mats_, Rate(wb_.dense_mlp_quantized, phase),
@@ -170,8 +183,12 @@ double RooflineTerms::PrefillAttention(double tokens, double full_pairs, double 
 
 double RooflineTerms::DecodeAttention(double full_context, double window_context) const {
   const double rate = Rate(false, Pass::kDecode);
+  // Paged decode kernels read the KV cache below the streaming rate of the
+  // weights (FlashAttention paged decode on H100: about 0.6 of peak once
+  // the fixed cost of the call, decode_attention_latency_s, is taken out).
+  const double kv_rate = peak_hbm_ * e_.decode_attention_efficiency;
   auto layer = [&](double context) {
-    return Roof(2 * heads_ * (decode_qk_ + decode_v_) * context, rate, context * kv_token_layer_, hbm_);
+    return Roof(2 * heads_ * (decode_qk_ + decode_v_) * context, rate, context * kv_token_layer_, kv_rate);
   };
   return n_full_ * layer(full_context) + n_win_ * layer(window_context);
 }
@@ -224,7 +241,7 @@ Timing RooflineModel::Predict(const PredictInput& in) const {
   // of the whole context c, which grows from L_in + 1 to L_in + L_out - 1
   // (fix 3). Step time is linear in c, D0 + D1 c, while every layer sees the
   // whole context; past a window the windowed layers' share is a constant.
-  const double d0 = terms.LinearLayers(bs, Pass::kDecode) + n * (e.layer_overhead_s + e.kernel_latency_s) + lm_head +
+  const double d0 = terms.LinearLayers(bs, Pass::kDecode) + n * (e.layer_overhead_s + e.decode_attention_latency_s) + lm_head +
                     e.step_overhead_s;
   const double full_slope = terms.DecodeAttention(bs, 0);
   const double window_slope = terms.DecodeAttention(0, bs);

@@ -60,7 +60,7 @@ class RooflineTerms {
   double link_bytes_per_s_ = 0;
   WeightBytesPerParam wb_;
   double bkv_ = 2;
-  double peak_quant_ = 0, peak_base_ = 0, hbm_ = 0, h2d_ = 0, d2h_ = 0;
+  double peak_quant_ = 0, peak_base_ = 0, hbm_ = 0, peak_hbm_ = 0, h2d_ = 0, d2h_ = 0;
   double n_ = 0, n_full_ = 0, n_win_ = 0, n_dense_ = 0, n_moe_ = 0;
   double h_ = 0, vocab_ = 0, mats_ = 2;
   // Attention, per GPU: projection weights in (QKV, or MLA's Q and latent
@@ -70,6 +70,7 @@ class RooflineTerms {
   double kv_token_layer_ = 0;
   // MLP, per GPU: dense width, one expert's width, shared experts' width.
   double dense_ffn_ = 0, expert_ffn_ = 0, shared_ffn_ = 0, experts_ = 0, k_active_ = 0;
+  double act_values_ = 0;  // MLP activation values moved per token and layer
   double streamed_weight_bytes_ = 0;
 };
 

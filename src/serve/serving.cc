@@ -48,7 +48,7 @@ double IterationTimer::Seconds(const IterationShape& shape) const {
   if (decode > 0) {
     uncalibrated += r.DecodeAttention(static_cast<double>(shape.decode_context_tokens),
                                       static_cast<double>(shape.decode_window_context_tokens)) +
-                    n * e.kernel_latency_s;
+                    n * e.decode_attention_latency_s;
   }
   // Logits for every decoding sequence and (at most) the prefill chunks that
   // complete a prompt; the shape does not say how many do, so one is counted.

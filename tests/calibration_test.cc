@@ -77,6 +77,37 @@ TEST(CalibrationParseTest, FindIsCaseInsensitiveAndPhaseSpecific) {
   EXPECT_EQ(c.Find("T", "flexgen", Phase::kPrefill), nullptr);
 }
 
+TEST(CalibrationParseTest, GroupsGiveEachPredictionItsErrorBand) {
+  const Calibration cal = MustParse(R"({"perf_model": "roofline", "entries": [],
+    "uncalibrated_error": {"vllm": {"runs": 500, "median_ape_pct": 10.0}},
+    "groups": [
+      {"gpu": "A100", "engine": "vllm", "runs": 200, "uncalibrated_median_pct": 10.0, "uncalibrated_p90_pct": 28.0,
+       "calibrated_median_pct": 12.0, "calibrated_p90_pct": 30.0, "shipped": false},
+      {"gpu": "GH200", "engine": "vllm", "runs": 60, "uncalibrated_median_pct": 11.0, "uncalibrated_p90_pct": 19.0,
+       "calibrated_median_pct": 7.0, "calibrated_p90_pct": 12.0, "shipped": true}]})");
+  // A measured GPU: its own error, calibrated when the prediction was.
+  ErrorBand b = cal.ExpectedError("gh200", "vllm", true);
+  EXPECT_EQ(b.median_pct, 7.0);
+  EXPECT_EQ(b.p90_pct, 12.0);
+  EXPECT_EQ(b.basis, "cross-validated on 60 runs of GH200 with vllm");
+  b = cal.ExpectedError("A100", "vllm", false);
+  EXPECT_EQ(b.median_pct, 10.0);
+  EXPECT_EQ(b.p90_pct, 28.0);
+  EXPECT_EQ(b.basis, "uncalibrated model on 200 runs of A100 with vllm");
+  // An unmeasured GPU: the engine's error elsewhere, the widest p90 of its groups.
+  b = cal.ExpectedError("L4", "vllm", false);
+  EXPECT_EQ(b.median_pct, 10.0);
+  EXPECT_EQ(b.p90_pct, 28.0);
+  EXPECT_EQ(b.basis, "uncalibrated model on 500 runs of vllm on other GPUs");
+  // An engine never measured: no band.
+  EXPECT_LT(cal.ExpectedError("L4", "flexgen", false).median_pct, 0);
+  EXPECT_EQ(ParseError(R"({"perf_model": "roofline", "entries": [], "groups": [{"gpu": "A100"}]})"),
+            "cal.json: groups[0]: expected {\"gpu\", \"engine\", \"runs\", ...}");
+  EXPECT_EQ(ParseError(R"({"perf_model": "roofline", "entries": [], "groups": [{"gpu": "A100", "engine": "vllm",
+    "runs": 3, "uncalibrated_median_pct": -1}]})"),
+            "cal.json: groups[0]: field 'uncalibrated_median_pct': expected a percentage >= 0");
+}
+
 TEST(CalibrationParseTest, EmptyEntriesList) {
   Calibration c = MustParse(File(""));
   EXPECT_TRUE(c.entries.empty());

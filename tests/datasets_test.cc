@@ -200,19 +200,21 @@ TEST(DatasetsDataTest, ArgonneMappingAndSkips) {
   REQUIRE_VALIDATION_DATA();
   const Dataset& d = Load("argonne");
   EXPECT_EQ(d.rows.size() + TotalSkipped(d), 4772u);  // every data row, once
-  EXPECT_EQ(d.rows.size(), 1192u);
-  EXPECT_EQ(Skipped(d, "llama.cpp: its Batch Size is llama-bench's prompt batch, not concurrent sequences"), 554);
+  EXPECT_EQ(d.rows.size(), 1904u);
+  // MI300X rows are read (vLLM's ROCm build); its llama.cpp rows are skipped like the others.
+  EXPECT_EQ(Skipped(d, "llama.cpp: its Batch Size is llama-bench's prompt batch, not concurrent sequences"), 940);
   EXPECT_EQ(Skipped(d, "no engine profile for Deepspeed-MII"), 173);
-  EXPECT_EQ(Skipped(d, "hardware not in the GPU table: AMD MI300X GPU"), 1105);
+  EXPECT_EQ(Skipped(d, "hardware not in the GPU table: AMD MI300X GPU"), 0);
   EXPECT_EQ(Skipped(d, "no config shipped for huggyllama/llama-7b"), 21);
   EXPECT_EQ(Skipped(d, "input + output longer than the model's context (failed run in the source)"), 4);
   EXPECT_EQ(Skipped(d, "faster than reading the weights once per forward pass at peak memory bandwidth (failed run "
                        "in the source)"),
             12);
-  EXPECT_EQ(Skipped(d, "took less time than the same run at a shorter length (failed run in the source)"), 1);
+  EXPECT_EQ(Skipped(d, "took less time than the same run at a shorter length (failed run in the source)"), 8);
   for (const Measurement& m : d.rows) {
-    EXPECT_TRUE(m.gpu == "A100" || m.gpu == "H100" || m.gpu == "GH200") << m.source;
-    EXPECT_TRUE(m.engine == "vllm" || m.engine == "tensorrt-llm") << m.source;
+    EXPECT_TRUE(m.gpu == "A100" || m.gpu == "H100" || m.gpu == "GH200" || m.gpu == "MI300X") << m.source;
+    EXPECT_TRUE(m.engine == (m.gpu == "MI300X" ? "vllm-rocm" : m.engine)) << m.source;
+    EXPECT_TRUE(m.engine == "vllm" || m.engine == "tensorrt-llm" || m.engine == "vllm-rocm") << m.source;
     EXPECT_EQ(m.input_len, m.output_len) << m.source;
     ASSERT_TRUE(m.total_s && m.throughput_tps) << m.source;
     const double expected = static_cast<double>(m.batch_size * (m.input_len + m.output_len)) / *m.total_s;
@@ -228,7 +230,7 @@ TEST(DatasetsDataTest, ArgonneMappingAndSkips) {
 TEST(DatasetsDataTest, ArgonneTimeToFirstToken) {
   REQUIRE_VALIDATION_DATA();
   const Dataset& d = Load("argonne-ttft");
-  EXPECT_EQ(d.rows.size(), 18u);
+  EXPECT_EQ(d.rows.size(), 21u);  // A100, H100, GH200 and MI300X, each with vLLM and (not MI300X) TensorRT-LLM
   EXPECT_EQ(d.rows.size() + TotalSkipped(d), 30u);
   // Line 11: Nvidia H100 GPU,1,vLLM,meta-llama/Llama-2-7b-hf,1024,1,16,0.4216477160962919,13.16...
   const Measurement* m = Row(d, "argonne TTFT_ITL.csv:11");
@@ -433,7 +435,7 @@ TEST(ServingValidationTest, ArgonneBurstTtft) {
   ASSERT_TRUE(d.ok()) << d.error().message();
   auto r = ValidateServing(*d, Gpus(), nullptr);
   ASSERT_TRUE(r.ok()) << r.error().message();
-  EXPECT_EQ(r->rows.size(), 18u);
+  EXPECT_EQ(r->rows.size(), 21u);
   const ServingValidationRow* row = FindServingRow(*r, "A100", "llama-2-7b", "vllm", 1, 16, "TTFT");
   ASSERT_NE(row, nullptr);
   EXPECT_NEAR(row->measured, 1.030, 0.001);

@@ -31,13 +31,20 @@ struct Fixture {
 
 TEST(ReportTest, AccuracyNoteSaysWhatAPredictionWasCalibratedOn) {
   Fixture f;
+  // A100 with vLLM was measured, and no correction beat the model there.
   const Evaluation* a100 = testing::FindCandidate(f.plan, "p4d.24xlarge");
   ASSERT_NE(a100, nullptr);
-  const CtcfEntry* entry = f.calibration.Find("A100", "vllm", Phase::kDecode);
-  ASSERT_NE(entry, nullptr);
+  EXPECT_EQ(f.calibration.Find("A100", "vllm", Phase::kDecode), nullptr);
+  const GroupAccuracy* group = f.calibration.FindGroup("A100", "vllm");
+  ASSERT_NE(group, nullptr);
+  EXPECT_FALSE(group->shipped);
   EXPECT_EQ(AccuracyNote(*a100, f.plan, f.Context()),
-            fmt::format("calibrated (public) on A100 with vllm: {} runs, median error {:.0f}%", entry->points,
-                        entry->median_ape_pct));
+            fmt::format("uncalibrated roofline model, measured on {} runs of A100 with vllm: median error {:.0f}%, "
+                        "p90 {:.0f}% (no correction beat it under cross-validation)",
+                        group->runs, group->uncalibrated_median_pct, group->uncalibrated_p90_pct));
+  const ErrorBand band = f.calibration.ExpectedError("A100", "vllm", false);
+  EXPECT_EQ(band.median_pct, group->uncalibrated_median_pct);
+  EXPECT_EQ(band.p90_pct, group->uncalibrated_p90_pct);
   const Evaluation* l4 = testing::FindCandidate(f.plan, "g6.12xlarge");
   const UncalibratedError& unc = f.calibration.uncalibrated_by_engine.at("vllm");
   EXPECT_EQ(AccuracyNote(*l4, f.plan, f.Context()),

@@ -68,6 +68,9 @@ struct GroupFit {
   ErrorStats after;             // calibrated, in sample
   std::optional<ErrorStats> cross_validated;  // k-fold, each row scored by a fit that did not see it
   int folds = 0;
+  // Whether the fit goes into the calibration: only when its cross-validated
+  // median error beats the uncalibrated model's on the same runs.
+  bool shipped = false;
   std::vector<std::string> warnings;
 };
 

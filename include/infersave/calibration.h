@@ -32,11 +32,39 @@ struct UncalibratedError {
   double median_ape_pct = 0;
 };
 
+// The measured error of one (GPU, engine) group behind a calibration file:
+// the uncalibrated model's, and the cross-validated correction's when one
+// was fitted (shipped only when it beat the uncalibrated model).
+struct GroupAccuracy {
+  std::string gpu;
+  std::string engine;
+  int runs = 0;
+  double uncalibrated_median_pct = 0;
+  double uncalibrated_p90_pct = 0;
+  double calibrated_median_pct = -1;  // < 0: no cross-validated fit
+  double calibrated_p90_pct = -1;
+  bool shipped = false;
+};
+
+// What a prediction can expect to be off by: the median and 90th-percentile
+// absolute error of the nearest measured group, and which group that is.
+struct ErrorBand {
+  double median_pct = -1;  // < 0: no measurement to go by
+  double p90_pct = -1;
+  std::string basis;       // "calibrated on A100 with vllm (5-fold CV, 220 runs)", ...
+};
+
 struct Calibration {
   std::string source;      // file or shipped name
   std::string perf_model;  // the performance model the fit was made against
   std::vector<CtcfEntry> entries;
   std::map<std::string, UncalibratedError> uncalibrated_by_engine;  // engine name (lower case) -> error
+  std::vector<GroupAccuracy> groups;  // every measured group, shipped or not
+  const GroupAccuracy* FindGroup(std::string_view gpu, std::string_view engine) const;
+  // The error band of a prediction on `gpu` with `engine`, `calibrated` or
+  // not: the group's own cross-validated (or uncalibrated) error when it was
+  // measured; else the uncalibrated error of the engine on other GPUs.
+  ErrorBand ExpectedError(std::string_view gpu, std::string_view engine, bool calibrated) const;
   // nullptr when there is no entry for this GPU (name, case-insensitive),
   // engine and phase.
   const CtcfEntry* Find(std::string_view gpu, std::string_view engine, Phase phase) const;

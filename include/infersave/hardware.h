@@ -47,6 +47,13 @@ struct GpuSpec {
   std::string vendor = "nvidia";     // "nvidia" or "amd"
   double compute_capability = 0;     // CUDA compute capability (7.5, 8.0, 9.0, 10.0, ...); 0 for AMD
   double tdp_w = 0;                  // board or module power limit, watts; 0 unknown
+  // Measured dense matmul throughput over the datasheet peak (BF16, FP8);
+  // 0 = not measured. Engine efficiencies are relative to H100 SXM's.
+  double sustained_bf16_fraction = 0;
+  double sustained_fp8_fraction = 0;
+  // The factor on the engine's compute efficiency for GEMMs in `precision`
+  // on this GPU: its sustained fraction over H100 SXM's (1 when unmeasured).
+  double TensorScale(Precision precision) const;
   // GPU memory per GPU a process can allocate (usable_memory_gib, else the
   // nominal memory_gib): one figure whichever cloud sells the GPU.
   double memory_bytes = 0;

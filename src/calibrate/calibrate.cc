@@ -91,27 +91,86 @@ double MetricFromTiming(Metric metric, const Measurement& m, double prefill_s, d
   return 0;
 }
 
-// Parameters in a fixed order: alpha_prefill, beta_prefill, alpha_decode, beta_decode.
-constexpr int kParams = 4;
-
+// One phase's equations: measured = alpha x (predicted compute) + beta x
+// (count of fixed costs), each divided by the measured value so that every
+// row weighs by its percentage error.
 struct Equation {
-  std::array<double, kParams> x{};
-  double y = 0;
+  double compute = 0;  // the coefficient of alpha
+  double fixed = 0;    // the coefficient of beta
+  double y = 1;
 };
 
-// The equations one measurement contributes (all relative to the measured
-// value, so that every row weighs by its percentage error).
-void AddEquations(const RowEvaluation& r, std::vector<Equation>& out) {
-  const Measurement& m = *r.row;
-  const double steps = r.decode_steps;
-  auto add = [&](std::array<double, kParams> x, double y) {
-    if (!(y > 0)) return;
-    for (double& v : x) v /= y;
-    out.push_back(Equation{x, 1.0});
-  };
-  if (m.prefill_s) add({r.prefill_compute_s, 1, 0, 0}, *m.prefill_s);
-  if (m.decode_s_per_token && steps > 0) add({0, 0, r.decode_compute_s / steps, 1}, *m.decode_s_per_token);
-  if (auto total = m.MeasuredTotalSeconds()) add({r.prefill_compute_s, 1, r.decode_compute_s, steps}, *total);
+void AddEquation(double compute, double fixed, double measured, std::vector<Equation>& out) {
+  if (!(measured > 0) || !(compute > 0)) return;
+  out.push_back(Equation{compute / measured, fixed / measured, 1.0});
+}
+
+struct PhaseFit {
+  bool ok = false;
+  std::string refusal;
+  PhaseCtcf ctcf;
+  std::vector<std::string> warnings;
+};
+
+// Least squares for one phase's alpha and beta; a negative beta (a fixed
+// cost cannot be negative) is fixed at 0 and alpha refitted; when the rows
+// cannot separate the two (one workload) or are too few, alpha alone.
+PhaseFit FitPhase(const std::vector<Equation>& eqs, std::string_view name, int points) {
+  PhaseFit f;
+  if (eqs.empty()) {
+    f.refusal = fmt::format("no {} measurements", name);
+    return f;
+  }
+  double alpha = 1, beta = 0;
+  bool solved = false;
+  // A fixed cost is fitted only from enough runs to tell it from the scale;
+  // with a handful (Argonne's three TTFT runs per GPU) alpha alone.
+  constexpr size_t kMinRunsForBeta = 5;
+  if (eqs.size() >= kMinRunsForBeta) {
+    Eigen::MatrixXd a(static_cast<Eigen::Index>(eqs.size()), 2);
+    Eigen::VectorXd b(static_cast<Eigen::Index>(eqs.size()));
+    for (size_t i = 0; i < eqs.size(); ++i) {
+      a(static_cast<Eigen::Index>(i), 0) = eqs[i].compute;
+      a(static_cast<Eigen::Index>(i), 1) = eqs[i].fixed;
+      b(static_cast<Eigen::Index>(i)) = eqs[i].y;
+    }
+    Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(a);
+    qr.setThreshold(1e-10);
+    if (qr.rank() == 2) {
+      Eigen::VectorXd x = qr.solve(b);
+      alpha = x(0);
+      beta = x(1);
+      solved = beta >= 0;
+    } else {
+      f.warnings.push_back(fmt::format("the {} measurements cannot separate a scale from a fixed cost: fitted "
+                                       "alpha alone",
+                                       name));
+    }
+  }
+  if (!solved) {  // alpha alone (beta fixed at 0)
+    double num = 0, den = 0;
+    for (const Equation& e : eqs) {
+      num += e.compute * e.y;
+      den += e.compute * e.compute;
+    }
+    if (den <= 0) {
+      f.refusal = fmt::format("the {} measurements do not determine alpha", name);
+      return f;
+    }
+    alpha = num / den;
+    beta = 0;
+  }
+  if (!(alpha > 0)) {
+    f.warnings.push_back(fmt::format(
+        "{} alpha is {:.3g} (not positive): the model's trend is inverted for these runs; that phase is left "
+        "uncalibrated",
+        name, alpha));
+    f.refusal = fmt::format("{} alpha not positive", name);
+    return f;
+  }
+  f.ok = true;
+  f.ctcf = PhaseCtcf{alpha, beta, true, points, -1};
+  return f;
 }
 
 struct FitResult {
@@ -121,99 +180,36 @@ struct FitResult {
   std::vector<std::string> warnings;
 };
 
+// Two stages, so that each phase is fitted from what measures it: the
+// prefill CTCF from measured prefill times (TTFT) only; the decode CTCF from
+// measured decode steps and from end-to-end times with the prefill part
+// taken out (at the fitted prefill CTCF, or uncalibrated without one).
 FitResult Fit(const std::vector<const RowEvaluation*>& rows) {
   FitResult f;
-  std::vector<Equation> eqs;
-  for (const RowEvaluation* r : rows) AddEquations(*r, eqs);
-  // Only parameters some equation touches are unknowns.
-  std::vector<int> unknowns;
-  for (int p = 0; p < kParams; ++p) {
-    for (const Equation& e : eqs) {
-      if (e.x[static_cast<size_t>(p)] != 0) {
-        unknowns.push_back(p);
-        break;
-      }
+  std::vector<Equation> prefill;
+  for (const RowEvaluation* r : rows) {
+    if (r->row->prefill_s) AddEquation(r->prefill_compute_s, 1, *r->row->prefill_s, prefill);
+  }
+  const int points = static_cast<int>(rows.size());
+  PhaseFit p = FitPhase(prefill, "prefill", points);
+  f.warnings.insert(f.warnings.end(), p.warnings.begin(), p.warnings.end());
+  if (p.ok) f.params.prefill = p.ctcf;
+  std::vector<Equation> decode;
+  for (const RowEvaluation* r : rows) {
+    const Measurement& m = *r->row;
+    if (m.decode_s_per_token && r->decode_steps > 0) {
+      AddEquation(r->decode_compute_s / r->decode_steps, 1, *m.decode_s_per_token, decode);
+    }
+    if (auto total = m.MeasuredTotalSeconds()) {
+      const double prefill_s = p.ok ? p.ctcf.Apply(r->prefill_compute_s) : r->prefill_compute_s;
+      AddEquation(r->decode_compute_s, r->decode_steps, *total - prefill_s, decode);
     }
   }
-  if (unknowns.empty()) {
-    f.refusal = "no usable measured values";
-    return f;
-  }
-  if (eqs.size() < unknowns.size()) {
-    f.refusal = fmt::format("{} measured value{} for {} parameters: needs at least as many values as parameters",
-                            eqs.size(), eqs.size() == 1 ? "" : "s", unknowns.size());
-    return f;
-  }
-  // Least squares; an offset (beta) is a fixed cost and cannot be negative:
-  // a negative one is fixed at 0 and the rest refitted (an active set).
-  std::vector<int> free_params = unknowns;
-  std::array<double, kParams> theta = {1, 0, 1, 0};
-  bool rank_deficient = false;
-  for (int pass = 0; pass < kParams; ++pass) {
-    Eigen::MatrixXd a(static_cast<Eigen::Index>(eqs.size()), static_cast<Eigen::Index>(free_params.size()));
-    Eigen::VectorXd b(static_cast<Eigen::Index>(eqs.size()));
-    for (size_t i = 0; i < eqs.size(); ++i) {
-      for (size_t j = 0; j < free_params.size(); ++j) {
-        a(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = eqs[i].x[static_cast<size_t>(free_params[j])];
-      }
-      b(static_cast<Eigen::Index>(i)) = eqs[i].y;
-    }
-    Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(a);
-    qr.setThreshold(1e-10);
-    if (qr.rank() < static_cast<Eigen::Index>(free_params.size())) {
-      rank_deficient = true;
-      f.warnings.push_back(fmt::format(
-          "the measurements cannot separate prefill from decode (rank {} of {}): fitted one shared alpha, no beta",
-          qr.rank(), free_params.size()));
-      break;
-    }
-    Eigen::VectorXd solution = qr.solve(b);
-    theta = {1, 0, 1, 0};
-    for (size_t j = 0; j < free_params.size(); ++j) {
-      theta[static_cast<size_t>(free_params[j])] = solution(static_cast<Eigen::Index>(j));
-    }
-    // The most negative offset, if any, leaves the fit.
-    int worst = -1;
-    for (int p : {1, 3}) {
-      const bool is_free = std::find(free_params.begin(), free_params.end(), p) != free_params.end();
-      if (is_free && theta[static_cast<size_t>(p)] < 0 &&
-          (worst < 0 || theta[static_cast<size_t>(p)] < theta[static_cast<size_t>(worst)])) {
-        worst = p;
-      }
-    }
-    if (worst < 0) break;
-    free_params.erase(std::find(free_params.begin(), free_params.end(), worst));
-  }
-  if (rank_deficient) {
-    // One scale shared by both phases, no offsets.
-    double num = 0, den = 0;
-    for (const Equation& e : eqs) {
-      const double s = e.x[0] + e.x[2];
-      num += s * e.y;
-      den += s * s;
-    }
-    if (den <= 0) {
-      f.refusal = "the measurements do not determine any parameter";
-      return f;
-    }
-    theta = {num / den, 0, num / den, 0};
-  }
-  auto touched = [&](int p) { return std::find(unknowns.begin(), unknowns.end(), p) != unknowns.end(); };
-  f.params.prefill = PhaseCtcf{theta[0], theta[1], touched(0), static_cast<int>(rows.size()), -1};
-  f.params.decode = PhaseCtcf{theta[2], theta[3], touched(2), static_cast<int>(rows.size()), -1};
-  for (auto [name, c] : {std::pair{"prefill", &f.params.prefill}, std::pair{"decode", &f.params.decode}}) {
-    if (c->calibrated && c->alpha <= 0) {
-      f.warnings.push_back(fmt::format(
-          "{} alpha is {:.3g} (not positive): the model's trend is inverted for these runs; that phase is left "
-          "uncalibrated",
-          name, c->alpha));
-      c->calibrated = false;
-      c->alpha = 1;
-      c->beta_s = 0;
-    }
-  }
-  f.ok = f.params.prefill.calibrated || f.params.decode.calibrated;
-  if (!f.ok) f.refusal = "no phase could be fitted with a positive alpha";
+  PhaseFit d = FitPhase(decode, "decode", points);
+  f.warnings.insert(f.warnings.end(), d.warnings.begin(), d.warnings.end());
+  if (d.ok) f.params.decode = d.ctcf;
+  f.ok = p.ok || d.ok;
+  if (!f.ok) f.refusal = prefill.empty() && decode.empty() ? "no usable measured values" : d.refusal;
   return f;
 }
 
@@ -439,6 +435,19 @@ Result<CalibrationReport> Calibrate(const std::vector<Measurement>& rows, const 
       g.warnings.push_back(fmt::format("poor fit: cross-validated median error {:.0f}%", g.cross_validated->median_ape_pct));
     }
     if (!g.cross_validated) g.warnings.push_back("too few runs to cross-validate: the fit's error is unknown");
+    // A correction ships only when held-out runs say it helps (issue 9): the
+    // cross-validated median error must beat the uncalibrated model's.
+    g.shipped = g.cross_validated && g.cross_validated->median_ape_pct < g.before.median_ape_pct;
+    if (!g.shipped) {
+      g.warnings.push_back(
+          g.cross_validated
+              ? fmt::format("not shipped: the cross-validated median error {:.1f}% does not beat the uncalibrated "
+                            "model's {:.1f}%",
+                            g.cross_validated->median_ape_pct, g.before.median_ape_pct)
+              : "not shipped: without cross-validation the fit's benefit is unknown");
+      report.groups.push_back(g);
+      continue;
+    }
     if (g.params.prefill.calibrated) {
       report.calibration.entries.push_back(CtcfEntry{g.gpu, g.engine, Phase::kPrefill, g.params.prefill.alpha,
                                                      g.params.prefill.beta_s, g.points, quoted});
@@ -468,6 +477,25 @@ std::string CalibrationToJson(const CalibrationReport& report, std::string_view 
     unc[engine] = {{"runs", s.n}, {"median_ape_pct", std::round(s.median_ape_pct * 10) / 10}};
   }
   doc["uncalibrated_error"] = unc;
+  // Every measured group's error, shipped or not: what a prediction on that
+  // GPU can expect (Calibration::ExpectedError).
+  nlohmann::ordered_json groups = nlohmann::ordered_json::array();
+  auto round1 = [](double x) { return std::round(x * 10) / 10; };
+  for (const GroupFit& g : report.groups) {
+    nlohmann::ordered_json j;
+    j["gpu"] = g.gpu;
+    j["engine"] = g.engine;
+    j["runs"] = g.points;
+    j["uncalibrated_median_pct"] = round1(g.before.median_ape_pct);
+    j["uncalibrated_p90_pct"] = round1(g.before.p90_ape_pct);
+    if (g.cross_validated) {
+      j["calibrated_median_pct"] = round1(g.cross_validated->median_ape_pct);
+      j["calibrated_p90_pct"] = round1(g.cross_validated->p90_ape_pct);
+    }
+    j["shipped"] = g.shipped;
+    groups.push_back(j);
+  }
+  doc["groups"] = groups;
   nlohmann::ordered_json entries = nlohmann::ordered_json::array();
   for (const CtcfEntry& e : report.calibration.entries) {
     nlohmann::ordered_json j;

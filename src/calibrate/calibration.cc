@@ -1,6 +1,7 @@
 // Calibration files: CTCF entries per (GPU, engine, phase) (method.md section 5).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -20,6 +21,48 @@ const CtcfEntry* Calibration::Find(std::string_view gpu, std::string_view engine
     }
   }
   return nullptr;
+}
+
+const GroupAccuracy* Calibration::FindGroup(std::string_view gpu, std::string_view engine) const {
+  for (const GroupAccuracy& g : groups) {
+    if (io::EqualsIgnoreCase(g.gpu, gpu) && io::EqualsIgnoreCase(g.engine, engine)) return &g;
+  }
+  return nullptr;
+}
+
+ErrorBand Calibration::ExpectedError(std::string_view gpu, std::string_view engine, bool calibrated) const {
+  ErrorBand band;
+  if (const GroupAccuracy* g = FindGroup(gpu, engine)) {
+    if (calibrated && g->calibrated_median_pct >= 0) {
+      band.median_pct = g->calibrated_median_pct;
+      band.p90_pct = g->calibrated_p90_pct;
+      band.basis = fmt::format("cross-validated on {} runs of {} with {}", g->runs, g->gpu, g->engine);
+    } else {
+      band.median_pct = g->uncalibrated_median_pct;
+      band.p90_pct = g->uncalibrated_p90_pct;
+      band.basis = fmt::format("uncalibrated model on {} runs of {} with {}", g->runs, g->gpu, g->engine);
+    }
+    return band;
+  }
+  // No run of this GPU: the engine's uncalibrated error elsewhere, the
+  // widest band of its measured groups at the 90th percentile.
+  int runs = 0;
+  double p90 = -1;
+  for (const GroupAccuracy& g : groups) {
+    if (!io::EqualsIgnoreCase(g.engine, engine)) continue;
+    runs += g.runs;
+    p90 = std::max(p90, g.uncalibrated_p90_pct);
+  }
+  auto it = uncalibrated_by_engine.find(io::ToLower(engine));
+  if (it != uncalibrated_by_engine.end() && it->second.runs > 0) {
+    band.median_pct = it->second.median_ape_pct;
+    band.p90_pct = p90;
+    band.basis = fmt::format("uncalibrated model on {} runs of {} on other GPUs", it->second.runs, engine);
+  } else if (runs > 0) {
+    band.p90_pct = p90;
+    band.basis = fmt::format("uncalibrated model on {} runs of {} on other GPUs", runs, engine);
+  }
+  return band;
 }
 
 Result<Calibration> ParseCalibration(std::string_view json_text, std::string_view source) {
@@ -50,6 +93,35 @@ Result<Calibration> ParseCalibration(std::string_view json_text, std::string_vie
       }
       cal.uncalibrated_by_engine[io::ToLower(it.key())] =
           UncalibratedError{static_cast<int>(runs->get<uint64_t>()), ape->get<double>()};
+    }
+  }
+  if (auto groups = doc.find("groups"); groups != doc.end()) {
+    if (!groups->is_array()) return InvalidInput(fmt::format("{}: field 'groups': expected an array", source));
+    for (size_t i = 0; i < groups->size(); ++i) {
+      const json& g = (*groups)[i];
+      const std::string where = fmt::format("{}: groups[{}]", source, i);
+      if (!g.is_object() || !g.contains("gpu") || !g["gpu"].is_string() || !g.contains("engine") ||
+          !g["engine"].is_string() || !g.contains("runs") || !g["runs"].is_number_unsigned()) {
+        return InvalidInput(where + ": expected {\"gpu\", \"engine\", \"runs\", ...}");
+      }
+      GroupAccuracy a;
+      a.gpu = g["gpu"].get<std::string>();
+      a.engine = g["engine"].get<std::string>();
+      a.runs = static_cast<int>(std::min<uint64_t>(g["runs"].get<uint64_t>(), 1'000'000'000));
+      for (auto [key, field] : {std::pair{"uncalibrated_median_pct", &a.uncalibrated_median_pct},
+                                std::pair{"uncalibrated_p90_pct", &a.uncalibrated_p90_pct},
+                                std::pair{"calibrated_median_pct", &a.calibrated_median_pct},
+                                std::pair{"calibrated_p90_pct", &a.calibrated_p90_pct}}) {
+        auto v = g.find(key);
+        if (v == g.end() || v->is_null()) continue;
+        if (!v->is_number() || v->get<double>() < 0) {
+          return InvalidInput(fmt::format("{}: field '{}': expected a percentage >= 0", where, key));
+        }
+        *field = v->get<double>();
+      }
+      a.shipped = g.value("shipped", false);
+      a.uncalibrated_p90_pct = std::max(a.uncalibrated_p90_pct, a.uncalibrated_median_pct);
+      cal.groups.push_back(std::move(a));
     }
   }
   auto list = doc.find("entries");

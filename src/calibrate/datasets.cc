@@ -174,6 +174,7 @@ const std::vector<std::pair<std::string, std::string>>& ArgonneGpus() {
       {"Nvidia A100 GPU", "A100"},  // Polaris: A100-SXM4-40GB
       {"Nvidia H100 GPU", "H100"},  // assumed H100 SXM 80GB
       {"Nvidia GH200 GPU", "GH200"},
+      {"AMD MI300X GPU", "MI300X"},  // Argonne's JLSE MI300X node (192 GB)
   };
   return m;
 }
@@ -249,7 +250,9 @@ std::string ArgonneRowSkip(const io::CellReader& cells, const GpuTable& gpus, co
   if (!model_name) return fmt::format("no config shipped for {}", model_id);
   *gpu = gpus.Find(*gpu_name);
   if (!*gpu) return fmt::format("GPU not in the GPU table: {}", *gpu_name);
-  *engine = *engine_name;
+  // AMD GPUs run vLLM's ROCm build, which has its own profile.
+  *engine = (*gpu)->vendor == "amd" && *engine_name == "vllm" ? "vllm-rocm" : *engine_name;
+  if ((*gpu)->vendor == "amd" && *engine == "tensorrt-llm") return "TensorRT-LLM on an AMD GPU (mislabelled row)";
   *model = *model_name;
   return "";
 }

@@ -159,6 +159,16 @@ Result<GpuTable> ParseGpuTable(std::string_view csv_text, std::string_view sourc
       if (!value.ok()) return value.error();
       if (*value) *c.field(g) = **value * c.scale;
     }
+    for (const auto& [column, field] : {std::pair<const char*, double*>{"sustained_bf16_fraction", &g.sustained_bf16_fraction},
+                                        {"sustained_fp8_fraction", &g.sustained_fp8_fraction}}) {
+      auto fraction = cells.Number(column, false);
+      if (!fraction.ok()) return fraction.error();
+      if (*fraction && **fraction > 1) {
+        return InvalidInput(fmt::format("{}: expected a fraction of the peak in (0, 1], got {}", cells.Where(column),
+                                        **fraction));
+      }
+      if (*fraction) *field = **fraction;
+    }
     auto power = cells.Number("tdp_w", false);
     if (!power.ok()) return power.error();
     if (*power) g.tdp_w = **power;
@@ -405,6 +415,18 @@ std::string OldestPriceDate(std::initializer_list<const Instance*> instances) {
     if (oldest.empty() || i->price_date() < oldest) oldest = i->price_date();
   }
   return oldest;
+}
+
+// H100 SXM's measured matmul fractions (data/gpus.csv): the reference the
+// engine profiles' efficiencies were set against.
+constexpr double kReferenceBf16Fraction = 0.803;
+constexpr double kReferenceFp8Fraction = 0.709;
+
+double GpuSpec::TensorScale(Precision precision) const {
+  const bool eight_bit = precision == Precision::kFp8 || precision == Precision::kFp4 || precision == Precision::kInt8;
+  if (eight_bit && sustained_fp8_fraction > 0) return sustained_fp8_fraction / kReferenceFp8Fraction;
+  if (sustained_bf16_fraction > 0) return sustained_bf16_fraction / kReferenceBf16Fraction;
+  return 1;
 }
 
 }  // namespace infersave

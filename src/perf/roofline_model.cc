@@ -49,9 +49,14 @@ RooflineTerms::RooflineTerms(const PredictInput& in) : e_(*in.engine) {
   bkv_ = BytesPerValue(w.kv_precision);
   // Quantised layers run in the format's compute precision (FP8 W8A8, FP4 on
   // Blackwell, or weight-only dequantised to 16 bits); the others in 16 bits.
-  peak_quant_ = gpu.Flops(ComputePrecision(w.weight_precision, gpu));
+  // Sustained, not datasheet, tensor throughput: the GPU's measured matmul
+  // fraction relative to the H100 SXM the engine efficiencies describe.
+  const Precision compute = ComputePrecision(w.weight_precision, gpu);
+  peak_quant_ = gpu.Flops(compute) * gpu.TensorScale(compute);
   const bool quantised = wb_.attention_quantized || wb_.dense_mlp_quantized || wb_.experts_quantized;
-  peak_base_ = quantised ? std::max(gpu.Flops(Precision::kFp16), gpu.Flops(Precision::kBf16)) : peak_quant_;
+  peak_base_ = quantised ? std::max(gpu.Flops(Precision::kFp16), gpu.Flops(Precision::kBf16)) *
+                               gpu.TensorScale(Precision::kBf16)
+                         : peak_quant_;
   hbm_ = gpu.memory_bytes_per_s * e_.memory_efficiency;
   peak_hbm_ = gpu.memory_bytes_per_s;
   h2d_ = gpu.h2d_bytes_per_s * e_.host_link_efficiency;

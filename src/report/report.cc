@@ -87,6 +87,13 @@ std::string CtcfAccuracyNote(const Ctcf& ctcf, const std::string& gpu, std::stri
                        ctcf.prefill.calibrated ? PhaseNote(ctcf.prefill) : "uncalibrated",
                        ctcf.decode.calibrated ? PhaseNote(ctcf.decode) : "uncalibrated");
   }
+  if (ctx.calibration) {
+    if (const GroupAccuracy* g = ctx.calibration->FindGroup(gpu, engine)) {
+      return fmt::format("uncalibrated {} model, measured on {} runs of {} with {}: median error {:.0f}%, p90 {:.0f}%{}",
+                         perf_model, g->runs, g->gpu, g->engine, g->uncalibrated_median_pct, g->uncalibrated_p90_pct,
+                         g->calibrated_median_pct >= 0 ? " (no correction beat it under cross-validation)" : "");
+    }
+  }
   std::string note = fmt::format("uncalibrated {} model: no measurements for {} with {}", perf_model, gpu, engine);
   if (ctx.calibration) {
     auto it = ctx.calibration->uncalibrated_by_engine.find(io::ToLower(engine));

@@ -77,6 +77,48 @@ TEST(CalibrateTest, TotalsFitTheDecodeWithThePrefillAsPredicted) {
   EXPECT_EQ(parsed->Find("A100-80GB", "vllm", Phase::kPrefill), nullptr);
 }
 
+TEST(CalibrateTest, AFitCarriesToSameSiliconOnlyWhenItHelpsAMeasuredSibling) {
+  // The same runs on an A100 80GB and an A100 40GB (both GA100), with the
+  // decode 0.8 x the model on both: each group's fit improves the other's
+  // runs, so each may be carried to unmeasured GA100 parts.
+  std::vector<Measurement> rows = Shapes();
+  for (Measurement m : Shapes()) {
+    m.gpu = "A100";
+    rows.push_back(m);
+  }
+  auto probe = Calibrate(rows, testing::Gpus(), CalibrationOptions{});
+  ASSERT_TRUE(probe.ok());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const RowEvaluation& r = probe->rows[i];
+    // Batch 32 x 1536 tokens does not fit a 40 GB A100: that run is skipped.
+    rows[i].total_s = r.usable ? r.prefill_compute_s + 0.8 * r.decode_compute_s : 1;
+  }
+  auto fit = Calibrate(rows, testing::Gpus(), CalibrationOptions{});
+  ASSERT_TRUE(fit.ok());
+  ASSERT_EQ(fit->calibration.entries.size(), 2u);
+  for (const CtcfEntry& e : fit->calibration.entries) {
+    EXPECT_EQ(e.silicon, "GA100");
+    EXPECT_TRUE(e.carries) << e.gpu;
+  }
+  // The A100 80GB PCIe (1935 GB/s) has no runs: it takes the fit of the
+  // GA100 part whose bandwidth is within 35% (the A100 80GB's 2039 GB/s
+  // comes first in the file).
+  bool carried = false;
+  const CtcfEntry* e =
+      fit->calibration.FindOrCarry("A100-80GB-PCIe", "GA100", 1935, "vllm", Phase::kDecode, &carried);
+  ASSERT_NE(e, nullptr);
+  EXPECT_TRUE(carried);
+  EXPECT_NEAR(e->alpha, 0.8, 1e-6);
+  // A part of other silicon, or far from its bandwidth, gets nothing.
+  EXPECT_EQ(fit->calibration.FindOrCarry("H100", "GH100", 3350, "vllm", Phase::kDecode, &carried), nullptr);
+  EXPECT_EQ(fit->calibration.FindOrCarry("A100-X", "GA100", 4000, "vllm", Phase::kDecode, &carried), nullptr);
+  // Through the file and back.
+  auto parsed = ParseCalibration(CalibrationToJson(*fit, "test"), "fit.json");
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message();
+  EXPECT_TRUE(parsed->entries[0].carries);
+  EXPECT_EQ(parsed->entries[0].silicon, "GA100");
+}
+
 TEST(CalibrateTest, AFitThatDoesNotBeatTheModelIsNotShipped) {
   std::vector<Measurement> rows = Shapes();
   auto probe = Calibrate(rows, testing::Gpus(), CalibrationOptions{});

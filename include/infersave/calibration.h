@@ -22,6 +22,13 @@ struct CtcfEntry {
   double beta_s = 0;       // seconds (>= 0), per batch prefill or per decode step
   int points = 0;          // measurements the fit used
   double median_ape_pct = -1;  // cross-validated median absolute % error; < 0 unknown
+  // Carrying the fit to GPUs of the same silicon without an entry of their
+  // own: allowed when the fit improved a measured sibling's runs
+  // (`infersave calibrate` checks), for the prefill always and for the
+  // decode when the sibling's memory bandwidth is within 35%.
+  std::string silicon;         // the fitted GPU's die; "" = never carried
+  double memory_gbps = 0;      // the fitted GPU's memory bandwidth
+  bool carries = false;
 };
 
 // How far off the uncalibrated model was for one engine, over every
@@ -68,6 +75,10 @@ struct Calibration {
   // nullptr when there is no entry for this GPU (name, case-insensitive),
   // engine and phase.
   const CtcfEntry* Find(std::string_view gpu, std::string_view engine, Phase phase) const;
+  // Find, else an entry of the same silicon that carries to this GPU (see
+  // CtcfEntry::carries); `carried` says which of the two it was.
+  const CtcfEntry* FindOrCarry(std::string_view gpu, std::string_view silicon, double memory_gbps,
+                               std::string_view engine, Phase phase, bool* carried) const;
 };
 
 // Parses a calibration file (written by `infersave calibrate`; format in

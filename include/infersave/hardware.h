@@ -45,6 +45,7 @@ struct GpuSpec {
   std::vector<std::string> aliases;  // other spellings that resolve to this GPU
   std::string architecture;          // "turing", "volta", "ampere", "ada", "hopper", "blackwell", "cdna3", ...
   std::string vendor = "nvidia";     // "nvidia" or "amd"
+  std::string silicon;               // the die ("GA100", "GH100"): parts that share it may share a calibration
   double compute_capability = 0;     // CUDA compute capability (7.5, 8.0, 9.0, 10.0, ...); 0 for AMD
   double tdp_w = 0;                  // board or module power limit, watts; 0 unknown
   // Measured dense matmul throughput over the datasheet peak (BF16, FP8);

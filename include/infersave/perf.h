@@ -29,6 +29,7 @@ struct PhaseCtcf {
   bool calibrated = false;
   int points = 0;               // measurements the fit used
   double median_ape_pct = -1;   // its cross-validated error; < 0 unknown
+  std::string carried_from;     // the same-silicon GPU the fit was made on, when not this one
   double Apply(double t) const { return alpha * t + beta_s; }
 };
 

@@ -213,6 +213,9 @@ FitResult Fit(const std::vector<const RowEvaluation*>& rows) {
   return f;
 }
 
+struct RowModel;
+double PredictWith(const RowEvaluation& r, const RowModel& rm, const CtcfParams& params);
+
 // Prediction of a usable row's metric under `params`: exact for rows without
 // offloading (the model is linear in alpha and beta there); rows with
 // offloading are predicted again through the planner.
@@ -242,6 +245,58 @@ double PredictWith(const RowEvaluation& r, const RowModel& rm, const CtcfParams&
 }
 
 double SignedPct(double predicted, double measured) { return 100.0 * (predicted - measured) / measured; }
+
+}  // namespace
+
+namespace {
+
+// Whether each shipped fit may be carried to GPUs of the same silicon that
+// have no measurements of their own: only when it improved the runs of every
+// measured sibling (same engine, same die) it was tried on; with no sibling
+// measured the benefit is unknown and it is not carried.
+void MarkCarries(CalibrationReport& report, const std::vector<Measurement>& rows,
+                 const std::vector<RowModel>& row_models, const GpuTable& gpus) {
+  for (CtcfEntry& entry : report.calibration.entries) {
+    const GpuSpec* gpu = gpus.Find(entry.gpu);
+    if (!gpu || gpu->silicon.empty()) continue;
+    entry.silicon = gpu->silicon;
+    entry.memory_gbps = gpu->memory_bytes_per_s / 1e9;
+  }
+  for (GroupFit& g : report.groups) {
+    if (!g.shipped) continue;
+    const GpuSpec* gpu = gpus.Find(g.gpu);
+    if (!gpu || gpu->silicon.empty()) continue;
+    int tried = 0, improved = 0;
+    for (const GroupFit& sibling : report.groups) {
+      const GpuSpec* other = gpus.Find(sibling.gpu);
+      if (&sibling == &g || sibling.engine != g.engine || !other || other->silicon != gpu->silicon) continue;
+      // The sibling's runs predicted with this group's fit (decode only where
+      // the bandwidths are alike, as the lookup will carry it).
+      CtcfParams params = g.params;
+      const double ratio = std::max(gpu->memory_bytes_per_s, other->memory_bytes_per_s) /
+                           std::min(gpu->memory_bytes_per_s, other->memory_bytes_per_s);
+      if (ratio > 1.35) params.decode = PhaseCtcf{};
+      std::vector<double> errors;
+      for (size_t i = 0; i < rows.size(); ++i) {
+        const RowEvaluation& r = report.rows[i];
+        if (!r.usable || r.gpu != sibling.gpu || io::ToLower(rows[i].engine) != g.engine) continue;
+        errors.push_back(100 * (PredictWith(r, row_models[i], params) - r.measured) / r.measured);
+      }
+      if (errors.empty()) continue;
+      ++tried;
+      const ErrorStats carried = ComputeErrorStats(errors);
+      const bool better = carried.median_ape_pct < sibling.before.median_ape_pct;
+      improved += better ? 1 : 0;
+      g.warnings.push_back(fmt::format("carried to {} ({} runs): median error {:.1f}% against {:.1f}% uncalibrated{}",
+                                       sibling.gpu, carried.n, carried.median_ape_pct, sibling.before.median_ape_pct,
+                                       better ? "" : ": not carried to other " + gpu->silicon + " parts"));
+    }
+    const bool carries = tried > 0 && improved == tried;
+    for (CtcfEntry& entry : report.calibration.entries) {
+      if (entry.gpu == g.gpu && entry.engine == g.engine) entry.carries = carries;
+    }
+  }
+}
 
 }  // namespace
 
@@ -458,6 +513,7 @@ Result<CalibrationReport> Calibrate(const std::vector<Measurement>& rows, const 
     }
     report.groups.push_back(g);
   }
+  MarkCarries(report, rows, row_models, gpus);
   return report;
 }
 
@@ -505,6 +561,11 @@ std::string CalibrationToJson(const CalibrationReport& report, std::string_view 
     j["alpha"] = std::round(e.alpha * 1e6) / 1e6;
     j["beta_s"] = std::round(e.beta_s * 1e9) / 1e9;
     j["points"] = e.points;
+    if (!e.silicon.empty()) {
+      j["silicon"] = e.silicon;
+      j["memory_gbps"] = e.memory_gbps;
+      j["carries"] = e.carries;
+    }
     if (e.median_ape_pct >= 0) j["median_ape_pct"] = std::round(e.median_ape_pct * 10) / 10;
     entries.push_back(j);
   }

@@ -23,6 +23,29 @@ const CtcfEntry* Calibration::Find(std::string_view gpu, std::string_view engine
   return nullptr;
 }
 
+const CtcfEntry* Calibration::FindOrCarry(std::string_view gpu, std::string_view silicon, double memory_gbps,
+                                          std::string_view engine, Phase phase, bool* carried) const {
+  *carried = false;
+  if (const CtcfEntry* own = Find(gpu, engine, phase)) return own;
+  if (silicon.empty()) return nullptr;
+  for (const CtcfEntry& e : entries) {
+    if (!e.carries || e.phase != phase || !io::EqualsIgnoreCase(e.silicon, silicon) ||
+        !io::EqualsIgnoreCase(e.engine, engine)) {
+      continue;
+    }
+    if (phase == Phase::kDecode) {
+      // Decode is bound by memory bandwidth, which differs between siblings.
+      const double ratio = memory_gbps > 0 && e.memory_gbps > 0 ? std::max(memory_gbps, e.memory_gbps) /
+                                                                     std::min(memory_gbps, e.memory_gbps)
+                                                               : 2;
+      if (ratio > 1.35) continue;
+    }
+    *carried = true;
+    return &e;
+  }
+  return nullptr;
+}
+
 const GroupAccuracy* Calibration::FindGroup(std::string_view gpu, std::string_view engine) const {
   for (const GroupAccuracy& g : groups) {
     if (io::EqualsIgnoreCase(g.gpu, gpu) && io::EqualsIgnoreCase(g.engine, engine)) return &g;
@@ -184,6 +207,14 @@ Result<Calibration> ParseCalibration(std::string_view json_text, std::string_vie
     if (*beta < 0) {
       return InvalidInput(fmt::format("{}: field 'beta_s': expected a fixed cost >= 0 seconds, got {} (a negative "
                                       "offset predicts negative times for small work)", where, *beta));
+    }
+    if (auto s = item.find("silicon"); s != item.end() && s->is_string()) e.silicon = s->get<std::string>();
+    auto gbps = number("memory_gbps", false, 0);
+    if (!gbps.ok()) return gbps.error();
+    e.memory_gbps = *gbps;
+    if (auto c = item.find("carries"); c != item.end()) {
+      if (!c->is_boolean()) return InvalidInput(fmt::format("{}: field 'carries': expected true or false", where));
+      e.carries = c->get<bool>();
     }
     e.alpha = *alpha;
     e.beta_s = *beta;

@@ -181,6 +181,7 @@ Result<GpuTable> ParseGpuTable(std::string_view csv_text, std::string_view sourc
         return InvalidInput(fmt::format("{}: expected nvidia or amd, got {}", cells.Where("vendor"), io::Quote(vendor)));
       }
     }
+    g.silicon = std::string(cells.Text("silicon"));
     g.aliases = SplitAliases(cells.Text("aliases"));
     g.architecture = std::string(cells.Text("architecture"));
     g.host_link = std::string(cells.Text("host_link"));

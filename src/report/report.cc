@@ -79,6 +79,8 @@ std::string CtcfAccuracyNote(const Ctcf& ctcf, const std::string& gpu, std::stri
   const std::string& engine = ctx.engine->name;
   if (ctcf.prefill.calibrated || ctcf.decode.calibrated) {
     std::string from = ctx.calibration ? ctx.calibration->source : "calibration";
+    const std::string& carried = !ctcf.decode.carried_from.empty() ? ctcf.decode.carried_from : ctcf.prefill.carried_from;
+    if (!carried.empty()) from += fmt::format(", fitted on {} of the same silicon", carried);
     if (ctcf.prefill.calibrated && ctcf.decode.calibrated && ctcf.prefill.points == ctcf.decode.points &&
         ctcf.prefill.median_ape_pct == ctcf.decode.median_ape_pct) {
       return fmt::format("calibrated ({}) on {} with {}: {}", from, gpu, engine, PhaseNote(ctcf.decode));

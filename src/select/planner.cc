@@ -172,8 +172,12 @@ Ctcf Evaluator::LookupCtcf(const Instance& instance) const {
   Ctcf ctcf;
   if (!calibration_matches_model_) return ctcf;
   auto fill = [&](Phase phase, PhaseCtcf& out) {
-    if (const CtcfEntry* c = context_.calibration->Find(instance.gpu.name, context_.engine->name, phase)) {
+    bool carried = false;
+    if (const CtcfEntry* c = context_.calibration->FindOrCarry(instance.gpu.name, instance.gpu.silicon,
+                                                               instance.gpu.memory_bytes_per_s / 1e9,
+                                                               context_.engine->name, phase, &carried)) {
       out = PhaseCtcf{c->alpha, c->beta_s, true, c->points, c->median_ape_pct};
+      if (carried) out.carried_from = c->gpu;
     }
   };
   fill(Phase::kPrefill, ctcf.prefill);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "infersave/engine.h"
+#include "test_util.h"
 #include "infersave/shipped.h"
 
 namespace infersave {
@@ -77,7 +78,13 @@ TEST(EngineShippedTest, VllmValues) {
   EXPECT_EQ(e->memory_efficiency, 0.8);
   EXPECT_EQ(e->host_link_efficiency, 0.8);
   EXPECT_EQ(e->layer_overhead_s, 0.0);
-  EXPECT_EQ(e->step_overhead_s, 0.002);
+  EXPECT_EQ(e->step_overhead_s, 0.0009);        // fitted with the next to Argonne's vLLM runs
+  EXPECT_EQ(e->per_sequence_step_s, 6.9e-05);
+  EXPECT_EQ(e->decode_attention_efficiency, 0.6);  // FlashAttention paged decode
+  EXPECT_EQ(e->max_num_seqs, 256);
+  EXPECT_EQ(e->MaxSequences(testing::Gpu("H100")), 1024);  // vLLM V1 on >= 70 GiB GPUs
+  EXPECT_EQ(e->MaxSequences(testing::Gpu("A100-80GB")), 256);  // ... except the A100
+  EXPECT_EQ(e->MaxSequences(testing::Gpu("L4")), 256);
   EXPECT_FALSE(e->overlap_prefill_offload);
   EXPECT_FALSE(e->overlap_decode_offload);
   EXPECT_TRUE(e->fused_attention);

@@ -48,6 +48,9 @@ struct EngineProfile {
   // Elementwise kernels per layer (fused residual-add + norm, rotary,
   // activation), each costing kernel_latency_s beyond its bytes.
   long elementwise_kernels = 4;
+  // CPU work per sequence in every engine step (scheduling, sampling,
+  // detokenisation), seconds; added to each decode step per sequence.
+  double per_sequence_step_s = 0;
   // Decode attention: the fraction of peak bandwidth its kernel reads the KV
   // cache at, and its fixed cost per layer and step.
   double decode_attention_efficiency = 0.8;

@@ -37,6 +37,7 @@ std::vector<Field> FieldsOf(EngineProfile& e) {
       {"fused_attention", Field::kFlag, nullptr, &e.fused_attention},
       {"min_compute_capability", Field::kNonNegative, &e.min_compute_capability},
       {"elementwise_kernels", Field::kCount, nullptr, nullptr, &e.elementwise_kernels},
+      {"per_sequence_step_s", Field::kNonNegative, &e.per_sequence_step_s},
       {"decode_attention_efficiency", Field::kFraction, &e.decode_attention_efficiency},
       {"decode_attention_latency_s", Field::kNonNegative, &e.decode_attention_latency_s},
       {"fused_attention_min_compute_capability", Field::kNonNegative, &e.fused_attention_min_compute_capability},

@@ -247,7 +247,7 @@ Timing RooflineModel::Predict(const PredictInput& in) const {
   // (fix 3). Step time is linear in c, D0 + D1 c, while every layer sees the
   // whole context; past a window the windowed layers' share is a constant.
   const double d0 = terms.LinearLayers(bs, Pass::kDecode) + n * (e.layer_overhead_s + e.decode_attention_latency_s) + lm_head +
-                    e.step_overhead_s;
+                    e.step_overhead_s + bs * e.per_sequence_step_s;
   const double full_slope = terms.DecodeAttention(bs, 0);
   const double window_slope = terms.DecodeAttention(0, bs);
   const double alpha = in.ctcf.decode.alpha;

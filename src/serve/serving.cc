@@ -53,7 +53,7 @@ double IterationTimer::Seconds(const IterationShape& shape) const {
   // Logits for every decoding sequence and (at most) the prefill chunks that
   // complete a prompt; the shape does not say how many do, so one is counted.
   const double rows = decode + (prefill > 0 ? 1 : 0);
-  uncalibrated += r.LmHead(rows) + e.step_overhead_s;
+  uncalibrated += r.LmHead(rows) + e.step_overhead_s + rows * e.per_sequence_step_s;
   if (decode == 0) return ctcf_.prefill.Apply(uncalibrated);
   if (prefill == 0) return ctcf_.decode.Apply(uncalibrated);
   const double w = prefill / (prefill + decode);

@@ -99,6 +99,7 @@ TEST(IterationTimerTest, OneRequestAtATimeGivesPrefillAndDecodeStep) {
   IterationShape prefill;
   prefill.prefill_tokens = 256;
   prefill.prefill_attention_pairs = 256.0 * 257 / 2;
+  prefill.prefill_completions = 1;
   const double prefill_s = replica->timer->Seconds(prefill);
 
   const ParameterCount params = CountParameters(job.model);

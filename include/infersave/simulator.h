@@ -101,6 +101,8 @@ struct IterationShape {
   // the tokens each decoding sequence attends to there, and the chunks'
   // (query, key) pairs inside the window. Equal to the full sums without a window.
   int64_t decode_window_context_tokens = 0;
+  // Prefill chunks that complete their prompt (each samples a first token).
+  int64_t prefill_completions = 0;
   double prefill_window_attention_pairs = 0;
 };
 

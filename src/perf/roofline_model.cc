@@ -226,7 +226,7 @@ Timing RooflineModel::Predict(const PredictInput& in) const {
   const double attn_pre = terms.PrefillAttention(prompt_tokens, bs * lin * lin / 2, window_pairs);
   const double prefill_uncal =
       passes * (terms.LinearLayers(chunk, Pass::kPrefill) + n * e.layer_overhead_s + e.step_overhead_s) + attn_pre +
-      lm_head;
+      lm_head + bs * e.per_sequence_step_s;  // each sequence samples its first token
 
   Timing t;
   const double kv_token_layer = terms.KvBytesPerTokenLayer();  // one token, one layer

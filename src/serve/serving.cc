@@ -50,9 +50,9 @@ double IterationTimer::Seconds(const IterationShape& shape) const {
                                       static_cast<double>(shape.decode_window_context_tokens)) +
                     n * e.decode_attention_latency_s;
   }
-  // Logits for every decoding sequence and (at most) the prefill chunks that
-  // complete a prompt; the shape does not say how many do, so one is counted.
-  const double rows = decode + (prefill > 0 ? 1 : 0);
+  // Logits and sampling for every decoding sequence and every prefill chunk
+  // that completes its prompt.
+  const double rows = decode + static_cast<double>(shape.prefill_completions);
   uncalibrated += r.LmHead(rows) + e.step_overhead_s + rows * e.per_sequence_step_s;
   if (decode == 0) return ctcf_.prefill.Apply(uncalibrated);
   if (prefill == 0) return ctcf_.decode.Apply(uncalibrated);

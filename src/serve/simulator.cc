@@ -590,6 +590,7 @@ Result<SimulationResult> RunSimulation(const std::vector<Request>& requests, con
         const int64_t c = s.work_tokens;
         const int64_t k = s.kv_tokens;
         shape.prefill_tokens += c;
+        if (k + c >= s.prefill_target_tokens) ++shape.prefill_completions;
         shape.prefill_attention_pairs += static_cast<double>(c * k + c * (c + 1) / 2);
         shape.prefill_window_attention_pairs += CausalPairsUpTo(limits.window_kind, limits.window_tokens, k + c) -
                                                 CausalPairsUpTo(limits.window_kind, limits.window_tokens, k);

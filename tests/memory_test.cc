@@ -181,3 +181,27 @@ TEST(WorkloadTest, RangesAndContextWindow) {
 
 }  // namespace
 }  // namespace infersave
+
+namespace infersave {
+namespace {
+
+TEST(MemorySemanticsTest, TensorRtLlmTakesItsKvFractionOfWhatTheWeightsLeave) {
+  const ModelConfig m = testing::Model("llama-3.1-8b");
+  const ParameterCount p = CountParameters(m);
+  Workload w;
+  EngineProfile vllm = testing::Engine("vllm");
+  EngineProfile trt = testing::Engine("tensorrt-llm");
+  ASSERT_TRUE(trt.kv_fraction_of_free);
+  ASSERT_FALSE(vllm.kv_fraction_of_free);
+  const double gpu = 80.0 * (1 << 30);
+  const MemoryBreakdown v = ComputeMemory(m, p, w, vllm, gpu, 0.9, MemoryStyle::kWorkspace);
+  const MemoryBreakdown t = ComputeMemory(m, p, w, trt, gpu, 0.9, MemoryStyle::kWorkspace);
+  // vLLM: 0.9 of the whole GPU, less what the weights and workspace take.
+  EXPECT_DOUBLE_EQ(v.available_bytes(), 0.9 * gpu - v.base_bytes());
+  // TensorRT-LLM: 0.9 of what they leave.
+  EXPECT_DOUBLE_EQ(t.available_bytes(), 0.9 * (gpu - t.base_bytes()));
+  EXPECT_GT(t.available_bytes(), v.available_bytes() + 0.09 * t.base_bytes() - 1);
+}
+
+}  // namespace
+}  // namespace infersave

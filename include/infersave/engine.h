@@ -48,6 +48,11 @@ struct EngineProfile {
   // Elementwise kernels per layer (fused residual-add + norm, rotary,
   // activation), each costing kernel_latency_s beyond its bytes.
   long elementwise_kernels = 4;
+  // How gpu_memory_utilization bounds the KV cache: false = a fraction of the
+  // whole GPU memory for everything (vLLM's gpu_memory_utilization); true = a
+  // fraction of what the weights, activations and runtime leave
+  // (TensorRT-LLM's kv_cache_free_gpu_mem_fraction).
+  bool kv_fraction_of_free = false;
   // CPU work per sequence in every engine step (scheduling, sampling,
   // detokenisation), seconds; added to each decode step per sequence.
   double per_sequence_step_s = 0;

@@ -35,6 +35,7 @@ std::vector<Field> FieldsOf(EngineProfile& e) {
       {"overlap_prefill_offload", Field::kFlag, nullptr, &e.overlap_prefill_offload},
       {"overlap_decode_offload", Field::kFlag, nullptr, &e.overlap_decode_offload},
       {"fused_attention", Field::kFlag, nullptr, &e.fused_attention},
+      {"kv_fraction_of_free", Field::kFlag, nullptr, &e.kv_fraction_of_free},
       {"min_compute_capability", Field::kNonNegative, &e.min_compute_capability},
       {"elementwise_kernels", Field::kCount, nullptr, nullptr, &e.elementwise_kernels},
       {"per_sequence_step_s", Field::kNonNegative, &e.per_sequence_step_s},

@@ -154,6 +154,11 @@ MemoryBreakdown ComputeMemory(const ModelConfig& m, const ParameterCount& params
           : bs * static_cast<double>(m.WindowedKvTokens(w.context_len())) * KvBytesPerTokenLayer(m, tp, bkv);
   mem.layer_weight_bytes = mem.weights_bytes / n;
   mem.budget_bytes = gpu_memory_bytes * gpu_memory_utilization;
+  if (e.kv_fraction_of_free && style == MemoryStyle::kWorkspace) {
+    // The fraction applies to what the weights, workspace and runtime leave.
+    mem.budget_bytes = mem.base_bytes() + gpu_memory_utilization * std::max(0.0, gpu_memory_bytes - mem.base_bytes());
+    if (mem.base_bytes() > gpu_memory_bytes) mem.budget_bytes = gpu_memory_bytes;
+  }
   return mem;
 }
 

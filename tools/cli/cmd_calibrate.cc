@@ -121,7 +121,7 @@ int RunCalibrate(const CalibrateFlags& f) {
 int RunValidateMlperf(const CalibrateFlags& f, const GpuTable& gpus, OutputFormat format) {
   auto data = LoadMlperf(f.data_dir, gpus);
   if (!data.ok()) return ReportError(data.error());
-  auto calibration = LoadCalibration("public");
+  auto calibration = LoadCalibration(f.calibration);
   if (!calibration.ok()) return ReportError(calibration.error());
   auto validation = ValidateMlperf(*data, gpus, &*calibration);
   if (!validation.ok()) return ReportError(validation.error());
@@ -175,7 +175,7 @@ int RunValidate(const CalibrateFlags& f) {
   if (!dataset.ok()) return ReportError(dataset.error());
   if (f.serving) {
     // The shipped calibration of the continuous-batching engines.
-    auto calibration = LoadCalibration("public");
+    auto calibration = LoadCalibration(f.calibration);
     if (!calibration.ok()) return ReportError(calibration.error());
     auto served = ValidateServing(*dataset, *gpus, &*calibration);
     if (!served.ok()) return ReportError(served.error());

@@ -123,6 +123,7 @@ struct CalibrateFlags {
   std::string engine = "vllm";  // efficiencies for the per-operator datasets
   int folds = 5;
   bool serving = false;  // validate: the continuous-batching simulator (tgi-sagemaker, argonne-ttft)
+  std::string calibration = "public";  // validate --dataset mlperf / --serving: the calibration scored beside the model
 };
 
 // Prints "infersave: error: <message>" and returns the exit code for it.

@@ -87,7 +87,7 @@ int main(int argc, char** argv) {
   CalibrateFlags validate_flags;
   CLI::App* validate = app.add_subcommand("validate", "error of the model against measured runs, uncalibrated and cross-validated");
   validate->add_option("--dataset", validate_flags.dataset,
-                       "argonne, argonne-ttft, tgi-sagemaker, llamacpp, flexgen-t4, vidur-gemm, vidur-allreduce, "
+                       "argonne, argonne-ttft, tgi-sagemaker, llamacpp, flexgen-t4, mlperf, vidur-gemm, vidur-allreduce, "
                        "or a measurements CSV")
       ->required();
   validate->add_option("--data-dir", validate_flags.data_dir, "folder of the public datasets")->capture_default_str();
@@ -100,6 +100,10 @@ int main(int argc, char** argv) {
   validate->add_option("--perf-model", validate_flags.perf_model, "roofline or paper")->capture_default_str();
   validate->add_option("--folds", validate_flags.folds, "k of k-fold cross-validation")->capture_default_str();
   validate->add_option("--gpu-table", validate_flags.gpu_table, "GPU table CSV replacing the shipped one");
+  validate->add_option("--calibration", validate_flags.calibration,
+                       "calibration scored beside the uncalibrated model with --dataset mlperf and --serving (shipped "
+                       "name or .json path)")
+      ->capture_default_str();
   validate->add_option("-f,--format", validate_flags.format, "table, json or csv")->capture_default_str();
 
   std::string engines_format = "table";

@@ -677,5 +677,34 @@ TEST(SimulatorErrorTest, BadTraces) {
   EXPECT_NE(msg.find("no requests"), std::string::npos) << msg;
 }
 
+// An engine that reserves a request's max_tokens at admission runs fewer
+// requests at once: with 100 blocks of 16 tokens (1600 tokens), requests of
+// 100 + 50 tokens that reserve 100 + 300 run 4 at a time (400 tokens, 25
+// blocks each), not 10 (150 tokens, 10 blocks each).
+TEST(SimulatorTest, ReservedMaxTokensLimitConcurrency) {
+  EngineLimits l = Roomy();
+  l.kv_blocks = 100;
+  l.reserve_full_request = true;
+  std::vector<Request> burst(12, Request{0, 100, 50});
+  size_t peak = 0;
+  auto count = [&peak](const IterationShape& shape) {
+    peak = std::max(peak, static_cast<size_t>(shape.decode_sequences));
+    return 0.01;
+  };
+  MustSimulate(burst, l, count);
+  EXPECT_EQ(peak, 10u);  // ceil(149 / 16) = 10 blocks each
+  peak = 0;
+  l.reserved_output_tokens = 300;
+  MustSimulate(burst, l, count);
+  EXPECT_EQ(peak, 4u);  // ceil(399 / 16) = 25 blocks each
+  // A reservation the cache can never hold is refused up front.
+  l.reserved_output_tokens = 2000;
+  auto r = Simulate(burst, l, count);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message(),
+            "request #1: prompt 100 + output 50 tokens need 132 KV blocks of 16 tokens, but the cache holds only 100; "
+            "it can never run");
+}
+
 }  // namespace
 }  // namespace infersave

@@ -23,6 +23,7 @@ struct MlperfWorkload {
   std::string model;       // shipped model name
   double mean_input = 0;   // prompt tokens, mean over the dataset
   double mean_output = 0;  // generated tokens, mean over the dataset (reference implementation)
+  int64_t max_output = 0;  // max_new_tokens: what an engine that reserves a request's whole KV must hold
   double ttft_p99_s = 0;   // Server scenario limits
   double tpot_p99_s = 0;
   std::string source;

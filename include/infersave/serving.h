@@ -89,6 +89,9 @@ struct ServingOptions {
   // Raises the target rate to slo_tps / mean tokens per request.
   double slo_tps = 0;
   LatencyObjectives slo;
+  // The max_tokens clients send, which engines that reserve a whole request
+  // (TensorRT-LLM, TGI) hold from admission; 0 = each request's own output.
+  int64_t max_output_tokens = 0;
   // Relative width at which the rate bisection stops.
   double rate_tolerance = 0.02;
   // How the requests came about, one line for reports ("Poisson arrivals,

@@ -139,6 +139,10 @@ struct EngineLimits {
   // running sequence never needs another block, so nothing is preempted, and
   // fewer sequences run at once.
   bool reserve_full_request = false;
+  // The output tokens a request asks for at most (its max_tokens), which an
+  // engine reserving the whole request holds from admission; 0 = exactly the
+  // tokens it will generate.
+  int64_t reserved_output_tokens = 0;
   // Whether one iteration may hold prefill chunks and decodes together
   // (vLLM with chunked prefill, TensorRT-LLM in-flight batching). When false
   // (TGI 1.x, vLLM V0 without chunked prefill), an iteration runs either the

@@ -9,6 +9,8 @@
 #include <limits>
 
 #include "infersave/planner.h"
+#include "infersave/serving.h"
+#include "infersave/simulator.h"
 #include "infersave/shipped.h"
 #include "io/csv.h"
 #include "io/text.h"
@@ -53,15 +55,15 @@ const std::vector<MlperfWorkload>& MlperfWorkloads() {
   // limits: the Server scenario's p99 TTFT and TPOT (docs/validation-data.md
   // quotes each with its source).
   static const std::vector<MlperfWorkload> w = {
-      {"llama2-70b", "llama-2-70b", 294, 294.45, 2.0, 0.2,
+      {"llama2-70b", "llama-2-70b", 294, 294.45, 1024, 2.0, 0.2,
        "mlcommons/inference language/llama2-70b (OpenOrca, 24,576 samples); mean output 294.45 from the reference "
        "implementation; TTFT 2 s / TPOT 200 ms p99 (mlperf.conf)"},
-      {"mixtral-8x7b", "mixtral-8x7b", 145, 144.84, 2.0, 0.2,
+      {"mixtral-8x7b", "mixtral-8x7b", 145, 144.84, 1024, 2.0, 0.2,
        "mlcommons/inference language/mixtral-8x7b (OpenOrca, GSM8K, MBXP; 15,000 samples); mean output 144.84; "
        "TTFT 2 s / TPOT 200 ms p99"},
-      {"llama3.1-8b", "llama-3.1-8b", 778, 128, 2.0, 0.1,
+      {"llama3.1-8b", "llama-3.1-8b", 778, 128, 128, 2.0, 0.1,
        "mlcommons/inference language/llama3.1-8b (CNN/DailyMail); TTFT 2 s / TPOT 100 ms p99"},
-      {"llama3.1-405b", "llama-3.1-405b", 9400, 684.68, 6.0, 0.175,
+      {"llama3.1-405b", "llama-3.1-405b", 9400, 684.68, 2000, 6.0, 0.175,
        "mlcommons/inference language/llama3.1-405b; mean output 684.68; TTFT 6 s / TPOT 175 ms p99"},
   };
   return w;
@@ -212,7 +214,7 @@ struct Placed {
 };
 
 std::optional<Placed> Place(const ModelConfig& model, const EngineProfile& engine, const Calibration* calibration,
-                            const Instance& instance, const Workload& base, int gpus_per_node) {
+                            const Instance& instance, const Workload& base, int gpus_per_node, int64_t reserved_output) {
   Catalog catalog;
   catalog.instances = {instance};
   std::optional<Placed> best;
@@ -227,11 +229,24 @@ std::optional<Placed> Place(const ModelConfig& model, const EngineProfile& engin
       Evaluator evaluator(PlanContext{&model, &catalog, &engine, cal}, options);
       return evaluator.EvaluateLayout(catalog.instances[0], tp, OffloadMode::kNone, 0);
     };
-    if (!evaluate(1, nullptr).can_run) continue;
+    // The batch is bounded by the KV a sequence holds: its mean length, or
+    // its prompt plus max_new_tokens for engines that reserve a request's
+    // whole KV at admission (TensorRT-LLM's GUARANTEED_NO_EVICT).
+    auto fits = [&](int64_t batch) {
+      PlanOptions options;
+      options.workload = base;
+      options.workload.batch_size = batch;
+      if (engine.reserve_output_kv) options.workload.output_len = std::max(base.output_len, reserved_output);
+      options.slo_tps = 0;
+      options.pace = Pace::kMax;
+      Evaluator evaluator(PlanContext{&model, &catalog, &engine, nullptr}, options);
+      return evaluator.EvaluateLayout(catalog.instances[0], tp, OffloadMode::kNone, 0).can_run;
+    };
+    if (!fits(1)) continue;
     int64_t lo = 1, hi = std::max<int64_t>(1, engine.MaxSequences(instance.gpu));
     while (lo < hi) {
       const int64_t mid = (lo + hi + 1) / 2;
-      if (evaluate(mid, nullptr).can_run) {
+      if (fits(mid)) {
         lo = mid;
       } else {
         hi = mid - 1;
@@ -249,17 +264,68 @@ std::optional<Placed> Place(const ModelConfig& model, const EngineProfile& engin
   return best;
 }
 
+// The Server scenario: Poisson arrivals at the highest rate whose TTFT and
+// TPOT p99 stay within the benchmark's limits, found by the serving planner's
+// rate search over the system's layouts (the best kept); generated tokens/s =
+// that rate x the mean output. Lengths are the benchmark's means, fixed.
+Result<std::optional<Placed>> PlaceServer(const ModelConfig& model, const EngineProfile& engine,
+                                          const Calibration* calibration, const Instance& instance,
+                                          const Workload& base, const MlperfWorkload& workload) {
+  WorkloadSpec spec;
+  spec.rate_per_s = 1;
+  spec.prompt = LengthDistribution::Fixed(base.input_len);
+  spec.output = LengthDistribution::Fixed(base.output_len);
+  spec.num_requests = 600;
+  spec.seed = 1;
+  auto requests = GenerateRequests(spec);
+  if (!requests.ok()) return requests.error();
+  Catalog catalog;
+  catalog.name = "mlperf";
+  catalog.instances = {instance};
+  auto run = [&](const Calibration* cal) -> Result<std::optional<ServingEvaluation>> {
+    ServingOptions o;
+    o.plan.workload = base;
+    o.plan.workload.batch_size = 1;
+    o.plan.slo_tps = 0;
+    o.requests = *requests;
+    o.requests_rate_per_s = 1;
+    o.slo.ttft_s = workload.ttft_p99_s;
+    o.slo.tpot_s = workload.tpot_p99_s;
+    o.slo.percentile = 99;
+    o.rate_tolerance = 0.04;
+    o.max_output_tokens = workload.max_output;  // MLPerf runs ask for max_new_tokens
+    auto plan = MakeServingPlan(PlanContext{&model, &catalog, &engine, cal}, o);
+    if (!plan.ok()) return plan.error();
+    if (plan->candidates.empty() || !plan->candidates.front().qualifies()) return std::optional<ServingEvaluation>();
+    return std::optional<ServingEvaluation>(plan->candidates.front());
+  };
+  auto uncalibrated = run(nullptr);
+  if (!uncalibrated.ok()) return uncalibrated.error();
+  if (!*uncalibrated) return std::optional<Placed>();
+  const ServingEvaluation& e = **uncalibrated;
+  Placed p;
+  p.tp = e.tp;
+  p.batch = e.limits.max_sequences;
+  p.tps = e.max_rate_per_instance * static_cast<double>(base.output_len);
+  if (calibration) {
+    auto calibrated = run(calibration);
+    if (!calibrated.ok()) return calibrated.error();
+    if (*calibrated && ((*calibrated)->ctcf.prefill.calibrated || (*calibrated)->ctcf.decode.calibrated)) {
+      p.calibrated = true;
+      p.calibrated_tps = (*calibrated)->max_rate_per_instance * static_cast<double>(base.output_len);
+    }
+  }
+  return std::optional<Placed>(p);
+}
+
 }  // namespace
 
 Result<MlperfValidation> ValidateMlperf(const MlperfData& data, const GpuTable& gpus, const Calibration* calibration) {
   MlperfValidation out;
   std::map<std::string, ModelConfig> models;
   std::map<std::string, EngineProfile> engines;
+  std::map<std::string, std::optional<Placed>> server_cache;
   for (const MlperfResult& r : data.rows) {
-    if (r.scenario != "Offline") {
-      ++out.unplaced["Server scenario: needs the serving simulator at the benchmark's limits (not yet predicted)"];
-      continue;
-    }
     const MlperfWorkload* workload = nullptr;
     for (const MlperfWorkload& w : MlperfWorkloads()) {
       if (w.benchmark == r.benchmark) workload = &w;
@@ -295,7 +361,33 @@ Result<MlperfValidation> ValidateMlperf(const MlperfData& data, const GpuTable& 
       continue;
     }
     const Calibration* cal = engine.default_calibration.empty() ? nullptr : calibration;
-    auto placed = Place(model, engine, cal, instance, w, r.gpus_per_node);
+    std::optional<Placed> placed;
+    if (r.scenario == "Offline") {
+      placed = Place(model, engine, cal, instance, w, r.gpus_per_node, workload->max_output);
+    } else {
+      if (!engine.continuous_batching) {
+        ++out.unplaced["Server scenario with an engine profile without continuous batching"];
+        continue;
+      }
+      // One simulation per distinct system and format: repeated submissions share it.
+      const std::string key = fmt::format("{}|{}|{}|{}|{}|{}", r.benchmark, r.gpu, r.gpus, r.gpus_per_node, r.engine,
+                                          PrecisionName(r.weights));
+      auto cached = server_cache.find(key);
+      if (cached == server_cache.end()) {
+        // The rate search runs within one node (a multi-node system is that many nodes).
+        Instance node = instance;
+        node.gpu_count = r.gpus_per_node;
+        auto found = PlaceServer(model, engine, cal, node, w, *workload);
+        if (!found.ok()) return found.error();
+        if (*found) {
+          const double nodes = static_cast<double>(r.gpus) / static_cast<double>(r.gpus_per_node);
+          (*found)->tps *= nodes;
+          (*found)->calibrated_tps *= nodes;
+        }
+        cached = server_cache.emplace(key, *found).first;
+      }
+      placed = cached->second;
+    }
     if (!placed) {
       ++out.unplaced["the model does not fit the system's GPUs in the planner's memory model"];
       continue;

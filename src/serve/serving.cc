@@ -354,7 +354,12 @@ Result<ServingPlan> MakeServingPlan(const PlanContext& context, const ServingOpt
   if (o.slo_tps > 0) target = std::max(target, o.slo_tps / tokens_per_request);
   plan.target_rate_per_s = target;
   int64_t longest = 0;
-  for (const Request& r : o.requests) longest = std::max(longest, PeakTokens(r));
+  for (const Request& r : o.requests) {
+    Request reserved = r;
+    // Engines that reserve a whole request hold its max_tokens from admission.
+    if (context.engine->reserve_output_kv) reserved.output_tokens = std::max(r.output_tokens, o.max_output_tokens);
+    longest = std::max(longest, PeakTokens(reserved));
+  }
   for (const Request& r : o.requests) {
     if (r.prompt_tokens + r.output_tokens > model.max_position_embeddings) {
       return InvalidArgument(fmt::format("a request of {} prompt + {} output tokens exceeds {}'s context window of {} "
@@ -382,6 +387,7 @@ Result<ServingPlan> MakeServingPlan(const PlanContext& context, const ServingOpt
       auto replica = MakeServingReplica(context, o.plan, instance, tp);
       if (!replica.ok()) return replica.error();
       e.memory = replica->memory;
+      replica->limits.reserved_output_tokens = o.max_output_tokens;
       e.limits = replica->limits;
       e.ctcf = replica->ctcf;
       e.kv_capacity_tokens = e.limits.kv_blocks * e.limits.block_size_tokens;

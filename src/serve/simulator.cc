@@ -385,7 +385,9 @@ Result<SimulationResult> RunSimulation(const std::vector<Request>& requests, con
     }
     // The KV peak is reached by the last decode: prompt + output - 1 tokens
     // (the last token is sampled, never fed back).
-    const int64_t peak_blocks = kv.For(r.prompt_tokens + r.output_tokens - 1);
+    const int64_t reserved = limits.reserve_full_request ? std::max(r.output_tokens, limits.reserved_output_tokens)
+                                                         : r.output_tokens;
+    const int64_t peak_blocks = kv.For(r.prompt_tokens + reserved - 1);
     if (peak_blocks > limits.kv_blocks) {
       return InvalidArgument(fmt::format(
           "request #{}: prompt {} + output {} tokens need {} KV blocks of {} tokens, but the cache holds only {}; it "
@@ -475,7 +477,7 @@ Result<SimulationResult> RunSimulation(const std::vector<Request>& requests, con
     // run out, the most recently admitted sequence is preempted.
     // Blocks a waiting sequence must find free to be admitted (step 2).
     auto admission_blocks = [&](const Seq& s) {
-      const int64_t peak = s.prompt_tokens + s.output_tokens - 1;
+      const int64_t peak = s.prompt_tokens + std::max(s.output_tokens, limits.reserved_output_tokens) - 1;
       const int64_t target = limits.reserve_full_request ? peak
                              : s.Decoding()              ? s.kv_tokens + 1
                                                          : s.prefill_target_tokens;
@@ -555,7 +557,7 @@ Result<SimulationResult> RunSimulation(const std::vector<Request>& requests, con
       // and be preempted again at once. With nothing running this always
       // holds (every request fits alone), so the loop cannot stall.
       // With reserve_full_request the whole KV peak is claimed now.
-      const int64_t peak = s.prompt_tokens + s.output_tokens - 1;
+      const int64_t peak = s.prompt_tokens + std::max(s.output_tokens, limits.reserved_output_tokens) - 1;
       if (admission_blocks(s) > avail_blocks) break;
       const int64_t take = decoding ? 1 : std::min(s.prefill_target_tokens - s.kv_tokens, budget);
       waiting.pop_front();

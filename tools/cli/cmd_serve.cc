@@ -32,6 +32,12 @@ void AddServeFlags(CLI::App& app, ServeFlags& f) {
       ->capture_default_str();
   app.add_option("--seed", f.seed, "random seed of the generated workload")->capture_default_str();
   app.add_option("--sim-requests", f.sim_requests, "requests simulated per rate")->capture_default_str();
+  app.add_option("--max-tokens", f.max_tokens,
+                 "max_tokens the clients send; engines that reserve a whole request (tensorrt-llm, tgi) hold it from "
+                 "admission (default: each request's own output)");
+  app.add_option("--max-num-seqs", f.max_num_seqs,
+                 "the engine's cap on sequences running at once, as a max-load benchmark raises it (default: the "
+                 "engine profile's for the GPU)");
 }
 
 bool ServeFlags::online() const {
@@ -171,6 +177,10 @@ Result<ServingJob> LoadServingJob(const JobFlags& jf, const ServeFlags& f, const
   if (f.slo_tpot_ms) o.slo.tpot_s = *f.slo_tpot_ms / 1000;
   o.slo.percentile = f.slo_percentile;
   o.description = DescribeWorkload(s.workload, s.set);
+  if (f.max_tokens < 0 || f.max_tokens > kMaxSequenceTokens) {
+    return InvalidArgument(fmt::format("--max-tokens must be between 0 and {}, got {}", kMaxSequenceTokens, f.max_tokens));
+  }
+  o.max_output_tokens = f.max_tokens;
   if (Status st = ValidateServingOptions(o, job.engine); !st.ok()) return st.error();
   return s;
 }
@@ -203,10 +213,23 @@ class ProgressBar {
 
 }  // namespace
 
+// --max-num-seqs replaces the engine's batch cap on every GPU.
+Status ApplyEngineOverrides(const ServeFlags& f, Job& job) {
+  if (f.max_num_seqs < 0 || f.max_num_seqs > 1'000'000) {
+    return InvalidArgument(fmt::format("--max-num-seqs must be between 1 and 1000000, got {}", f.max_num_seqs));
+  }
+  if (f.max_num_seqs > 0) {
+    job.engine.max_num_seqs = f.max_num_seqs;
+    job.engine.max_num_seqs_large_gpu = 0;
+  }
+  return Status::Ok();
+}
+
 int RunServePlan(const JobFlags& flags, const ServeFlags& serve, int top) {
   if (Status s = RejectBatchFlags(flags); !s.ok()) return ReportError(s.error());
   auto job = LoadJob(flags);
   if (!job.ok()) return ReportError(job.error());
+  if (Status s = ApplyEngineOverrides(serve, *job); !s.ok()) return ReportError(s.error());
   auto sj = LoadServingJob(flags, serve, *job);
   if (!sj.ok()) return ReportError(sj.error());
   ProgressBar bar;
@@ -231,6 +254,7 @@ int RunSimulate(const JobFlags& flags, const ServeFlags& serve, const SimulateFl
   if (sim.users > 0 && serve.rate) return ReportError(InvalidArgument("give --rate or --users, not both"));
   auto job = LoadJob(flags);
   if (!job.ok()) return ReportError(job.error());
+  if (Status s = ApplyEngineOverrides(serve, *job); !s.ok()) return ReportError(s.error());
   const Instance* instance = job->catalog.Find(sim.instance);
   if (!instance) {
     std::vector<std::string> names;
@@ -269,6 +293,7 @@ int RunSimulate(const JobFlags& flags, const ServeFlags& serve, const SimulateFl
                                                    job->model.name, instance->name)));
   }
   const ServingOptions& o = sj->options;
+  replica->limits.reserved_output_tokens = o.max_output_tokens;
   std::vector<Request> requests = o.requests;
   if (serve.rate && sj->workload.trace) requests = ScaleArrivals(requests, o.requests_rate_per_s / *serve.rate);
   Result<SimulationResult> result =

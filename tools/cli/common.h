@@ -69,6 +69,8 @@ struct ServeFlags {
   std::string arrival = "poisson";
   uint64_t seed = 1;
   int64_t sim_requests = 2000;
+  int64_t max_tokens = 0;    // max_tokens the clients send (0 = each request's own output)
+  int64_t max_num_seqs = 0;  // the engine's batch cap (0 = the profile's default for the GPU)
   // Whether any flag asks for online serving (plan then simulates).
   bool online() const;
 };

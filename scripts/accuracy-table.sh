@@ -17,3 +17,6 @@ for d in argonne argonne-ttft tgi-sagemaker llamacpp flexgen-t4 mlperf; do
   specs+=("$d=$tmp/$d.csv")
 done
 python3 scripts/accuracy-table.py data/gpus.csv data/calibrations/public.json "${specs[@]}"
+echo
+python3 scripts/decision-check.py "$tmp/argonne.csv" data/catalogs/aws.csv data/catalogs/gcp.csv data/catalogs/azure.csv
+"$build/infersave" validate --dataset mlperf --data-dir "$data" | sed -n '/^Decision check/,/^$/p'

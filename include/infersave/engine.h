@@ -48,6 +48,8 @@ struct EngineProfile {
   // Elementwise kernels per layer (fused residual-add + norm, rotary,
   // activation), each costing kernel_latency_s beyond its bytes.
   long elementwise_kernels = 4;
+  // Added to collective_latency_s per GPU beyond two in an all-reduce.
+  double collective_latency_per_gpu_s = 0;
   // How gpu_memory_utilization bounds the KV cache: false = a fraction of the
   // whole GPU memory for everything (vLLM's gpu_memory_utilization); true = a
   // fraction of what the weights, activations and runtime leave

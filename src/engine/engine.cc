@@ -38,6 +38,7 @@ std::vector<Field> FieldsOf(EngineProfile& e) {
       {"kv_fraction_of_free", Field::kFlag, nullptr, &e.kv_fraction_of_free},
       {"min_compute_capability", Field::kNonNegative, &e.min_compute_capability},
       {"elementwise_kernels", Field::kCount, nullptr, nullptr, &e.elementwise_kernels},
+      {"collective_latency_per_gpu_s", Field::kNonNegative, &e.collective_latency_per_gpu_s},
       {"per_sequence_step_s", Field::kNonNegative, &e.per_sequence_step_s},
       {"decode_attention_efficiency", Field::kFraction, &e.decode_attention_efficiency},
       {"decode_attention_latency_s", Field::kNonNegative, &e.decode_attention_latency_s},

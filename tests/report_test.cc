@@ -64,7 +64,8 @@ TEST(ReportTest, JsonHasTheDocumentedSchema) {
   }
   const auto& rec = doc["recommendation"];
   for (const char* key : {"instance", "gpu", "gpu_count", "tensor_parallel", "replicas", "offload_ratio",
-                          "predicted_tps", "usd_per_hour", "job_hours", "billed_hours", "job_cost_usd", "accuracy"}) {
+                          "predicted_tps", "usd_per_hour", "job_hours", "billed_hours", "job_cost_usd", "accuracy",
+                          "expected_error"}) {
     EXPECT_TRUE(rec.contains(key)) << key;
   }
   EXPECT_EQ(doc["candidates"].size(), f.catalog.instances.size());

@@ -148,8 +148,8 @@ double RooflineTerms::LinearLayers(double tokens, Pass phase) const {
   // RMSNorm passes (read x and the residual, write both: 8 h values), the
   // gated activation (read 2 x width, write width) and rotary embedding
   // (read and write Q and K). Vidur's measured norm, rope, activation and add
-  // kernels take these bytes at 30-60% of peak bandwidth unfused
-  // (`infersave validate --dataset vidur-elementwise`).
+  // kernels (../shared/validation-data/vidur/*--mlp.csv, time_stats columns)
+  // take these bytes at 30-60% of peak bandwidth unfused (docs/model.md).
   const double elementwise = tokens * (8 * h_ + act_values_ + 2 * (q_cols_ + kv_cols_ / 2)) * ba / hbm_;
   // Four GEMM launches (QKV, O, MLP in, MLP out) and the engine's elementwise
   // kernels each cost a few microseconds beyond their roofline time (Vidur's

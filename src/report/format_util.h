@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "infersave/model.h"
 #include "infersave/report.h"
 #include "infersave/workload.h"
@@ -59,5 +61,9 @@ inline std::vector<std::string> WarningsWithPriceAge(const std::vector<std::stri
   }
   return out;
 }
+
+// A prediction's expected error band, {"median_pct", "p90_pct", "basis"}, or
+// null (report.cc).
+nlohmann::ordered_json ExpectedErrorJson(const Ctcf& ctcf, const std::string& gpu, const ReportContext& ctx);
 
 }  // namespace infersave::report_util

@@ -74,6 +74,18 @@ std::string AccuracyNote(const Evaluation& e, const Plan& plan, const ReportCont
   return CtcfAccuracyNote(e.ctcf, e.instance->gpu.name, plan.perf_model, ctx);
 }
 
+// The error band a prediction can expect (Calibration::ExpectedError): null
+// when no calibration file is in use or nothing was measured to go by.
+nlohmann::ordered_json report_util::ExpectedErrorJson(const Ctcf& ctcf, const std::string& gpu, const ReportContext& ctx) {
+  if (!ctx.calibration) return nlohmann::ordered_json();
+  const ErrorBand band =
+      ctx.calibration->ExpectedError(gpu, ctx.engine->name, ctcf.prefill.calibrated || ctcf.decode.calibrated);
+  if (band.median_pct < 0 && band.p90_pct < 0) return nlohmann::ordered_json();
+  return nlohmann::ordered_json{{"median_pct", band.median_pct < 0 ? nlohmann::ordered_json() : nlohmann::ordered_json(band.median_pct)},
+              {"p90_pct", band.p90_pct < 0 ? nlohmann::ordered_json() : nlohmann::ordered_json(band.p90_pct)},
+              {"basis", band.basis}};
+}
+
 std::string CtcfAccuracyNote(const Ctcf& ctcf, const std::string& gpu, std::string_view perf_model,
                              const ReportContext& ctx) {
   const std::string& engine = ctx.engine->name;
@@ -137,6 +149,7 @@ Json EvaluationJson(const Evaluation& e, const Plan& plan, const ReportContext& 
     j["cost_efficiency"] = Round(e.cost_efficiency, 1);
     j["calibrated"] = e.ctcf.prefill.calibrated || e.ctcf.decode.calibrated;
     j["accuracy"] = AccuracyNote(e, plan, ctx);
+    j["expected_error"] = report_util::ExpectedErrorJson(e.ctcf, e.instance->gpu.name, ctx);
   } else {
     for (const char* k : {"offload_ratio", "weight_offload_ratio", "predicted_tps", "predicted_output_tps", "prefill_s", "decode_s_per_token",
                           "batch_total_s", "job_hours", "billed_hours", "job_cost_usd",

@@ -79,6 +79,7 @@ Json EvaluationJson(const ServingEvaluation& e, const ServingOptions& o, const R
   if (searched) {
     j["light_load"] = PointJson(e.light);
     j["accuracy"] = CtcfAccuracyNote(e.ctcf, i.gpu.name, "roofline", ctx);
+    j["expected_error"] = report_util::ExpectedErrorJson(e.ctcf, i.gpu.name, ctx);
     j["simulations"] = e.simulations;
   }
   if (e.qualifies()) {

@@ -14,7 +14,7 @@ namespace infersave::cli {
 void AddJobFlags(CLI::App& app, JobFlags& f) {
   app.add_option("-m,--model", f.model, "shipped model name (see `infersave models`) or path to a HuggingFace config.json")
       ->capture_default_str();
-  app.add_option("-c,--catalog", f.catalog, "shipped catalog (aws, paper) or path to a SkyPilot-format CSV")
+  app.add_option("-c,--catalog", f.catalog, "shipped catalog (aws, gcp, azure, paper) or path to a SkyPilot-format CSV")
       ->capture_default_str();
   app.add_option("--cloud", f.cloud, "use the shipped catalog of a cloud: aws, gcp or azure (instead of --catalog)");
   app.add_option("--region", f.region, "keep only this region's instances (e.g. us-east-1)");
@@ -26,7 +26,8 @@ void AddJobFlags(CLI::App& app, JobFlags& f) {
   app.add_option("-o,--output-len", f.output_len, "generated tokens per request (L_out)")->capture_default_str();
   app.add_option("-n,--requests", f.requests, "requests in the job (R)")->capture_default_str();
   app.add_option("--precision", f.precision, "weights and KV cache format: fp16, bf16 or fp32")->capture_default_str();
-  app.add_option("--weights", f.weights, "weight format: fp16, bf16, fp32, fp8 (W8A8), int8 or int4 (weight-only)");
+  app.add_option("--weights", f.weights, "weight format: fp16, bf16, fp32, fp8 (W8A8), int8, int4 (weight-only) or fp4 (MXFP4; default: the "
+                 "checkpoint's quantization_config, else --precision)");
   app.add_option("--kv-cache", f.kv_cache, "KV cache format: fp16, bf16, fp8 or int8");
   app.add_option("--slo-tps", f.slo_tps, "throughput objective, tokens/s counting input and output (0 = none)")
       ->capture_default_str();
@@ -41,7 +42,7 @@ void AddJobFlags(CLI::App& app, JobFlags& f) {
       ->capture_default_str();
   app.add_option("--perf-model", f.perf_model, "roofline (default) or paper (eqs. 4-6 as printed)")
       ->capture_default_str();
-  app.add_option("-e,--engine", f.engine, "engine profile: flexgen, vllm, or path to a profile .json")
+  app.add_option("-e,--engine", f.engine, "engine profile: vllm, tensorrt-llm, tgi, llamacpp, flexgen, vllm-rocm, or path to a profile .json")
       ->capture_default_str();
   app.add_option("--offload", f.offload, "KV cache offloading: auto, none, or a fixed ratio 0..1")
       ->capture_default_str();

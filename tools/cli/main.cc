@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
 
   std::string catalog = "aws", gpu_table, instances_format = "table";
   CLI::App* instances = app.add_subcommand("instances", "list the instances of a catalog");
-  instances->add_option("-c,--catalog", catalog, "shipped catalog (aws, paper) or path to a CSV")
+  instances->add_option("-c,--catalog", catalog, "shipped catalog (aws, gcp, azure, paper) or path to a CSV")
       ->capture_default_str();
   instances->add_option("--gpu-table", gpu_table, "path to a GPU table CSV replacing the shipped one");
   instances->add_option("-f,--format", instances_format, "table, json or csv")->capture_default_str();

@@ -4,7 +4,7 @@ BUILD ?= build
 MAKEFLAGS += --no-print-directory
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps build run test bench asan clean
+.PHONY: all deps build run test bench asan fuzz clean
 
 all: build
 
@@ -31,5 +31,25 @@ asan: deps
 	@cmake --build build-asan -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir build-asan --output-on-failure -j $(JOBS)
 
+# A short libFuzzer run of every parser (clang; FUZZ_SECONDS each); fails on
+# the first crash, leak or broken invariant, and prints the fuzzer's log.
+FUZZ_SECONDS ?= 15
+FUZZ_JSON := model_config calibration engine workload
+FUZZ_CSV := catalog gpu_table measurements trace
+FUZZ_NUMBERS := lengths
+fuzz: deps
+	@scripts/install-deps.sh fuzz
+	@CXX=clang++ CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DINFERSAVE_FUZZ=ON \
+	  -DINFERSAVE_BUILD_TESTS=OFF -DINFERSAVE_BUILD_BENCH=OFF >/dev/null
+	@cmake --build build-fuzz -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_JSON) $(FUZZ_CSV) $(FUZZ_NUMBERS))
+	@for t in $(addsuffix :json,$(FUZZ_JSON)) $(addsuffix :csv,$(FUZZ_CSV)) $(addsuffix :numbers,$(FUZZ_NUMBERS)); do \
+	  name=$${t%%:*}; dict=$${t##*:}; mkdir -p build-fuzz/corpus_$$name; \
+	  ./build-fuzz/fuzz_$$name -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -dict=fuzz/$$dict.dict \
+	    build-fuzz/corpus_$$name fuzz/seeds/$$name > build-fuzz/fuzz_$$name.log 2>&1 \
+	    || { tail -n 40 build-fuzz/fuzz_$$name.log; exit 1; }; \
+	  echo "fuzz_$$name: $$(grep -o 'Done [0-9]* runs in [0-9]* second(s)' build-fuzz/fuzz_$$name.log)," \
+	    "coverage $$(grep -o 'cov: [0-9]*' build-fuzz/fuzz_$$name.log | tail -n 1)"; \
+	done
+
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz

@@ -4,7 +4,7 @@ BUILD ?= build
 MAKEFLAGS += --no-print-directory
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps build run test bench asan fuzz clean
+.PHONY: all deps build run test bench asan fuzz example clean
 
 all: build
 
@@ -31,6 +31,14 @@ asan: deps
 	@cmake --build build-asan -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir build-asan --output-on-failure -j $(JOBS)
 
+# Installs the library as a CMake package and builds and runs
+# examples/embed against the install tree.
+example: build
+	@cmake --install $(BUILD) --prefix $(BUILD)/install >/dev/null
+	@cmake -S examples/embed -B build-embed -DCMAKE_PREFIX_PATH=$(CURDIR)/$(BUILD)/install >/dev/null
+	@cmake --build build-embed -j $(JOBS)
+	./build-embed/embed
+
 # A short libFuzzer run of every parser (clang; FUZZ_SECONDS each); fails on
 # the first crash, leak or broken invariant, and prints the fuzzer's log.
 FUZZ_SECONDS ?= 15
@@ -52,4 +60,4 @@ fuzz: deps
 	done
 
 clean:
-	rm -rf $(BUILD) build-asan build-fuzz
+	rm -rf $(BUILD) build-asan build-fuzz build-embed

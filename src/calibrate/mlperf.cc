@@ -220,10 +220,11 @@ std::optional<Placed> Place(const ModelConfig& model, const EngineProfile& engin
   std::optional<Placed> best;
   for (int tp = 1; tp <= std::min(instance.gpu_count, gpus_per_node); tp *= 2) {
     if (instance.gpu_count % tp != 0 || !ValidTensorParallel(model, tp)) continue;
-    auto evaluate = [&](int64_t batch, const Calibration* cal) {
+    auto evaluate = [&](int64_t batch, int64_t output_len, const Calibration* cal) {
       PlanOptions options;
       options.workload = base;
       options.workload.batch_size = batch;
+      options.workload.output_len = output_len;
       options.slo_tps = 0;
       options.pace = Pace::kMax;
       Evaluator evaluator(PlanContext{&model, &catalog, &engine, cal}, options);
@@ -232,16 +233,8 @@ std::optional<Placed> Place(const ModelConfig& model, const EngineProfile& engin
     // The batch is bounded by the KV a sequence holds: its mean length, or
     // its prompt plus max_new_tokens for engines that reserve a request's
     // whole KV at admission (TensorRT-LLM's GUARANTEED_NO_EVICT).
-    auto fits = [&](int64_t batch) {
-      PlanOptions options;
-      options.workload = base;
-      options.workload.batch_size = batch;
-      if (engine.reserve_output_kv) options.workload.output_len = std::max(base.output_len, reserved_output);
-      options.slo_tps = 0;
-      options.pace = Pace::kMax;
-      Evaluator evaluator(PlanContext{&model, &catalog, &engine, nullptr}, options);
-      return evaluator.EvaluateLayout(catalog.instances[0], tp, OffloadMode::kNone, 0).can_run;
-    };
+    const int64_t held = engine.reserve_output_kv ? std::max(base.output_len, reserved_output) : base.output_len;
+    auto fits = [&](int64_t batch) { return evaluate(batch, held, nullptr).can_run; };
     if (!fits(1)) continue;
     int64_t lo = 1, hi = std::max<int64_t>(1, engine.MaxSequences(instance.gpu));
     while (lo < hi) {
@@ -252,10 +245,10 @@ std::optional<Placed> Place(const ModelConfig& model, const EngineProfile& engin
         hi = mid - 1;
       }
     }
-    const Evaluation e = evaluate(lo, nullptr);
+    const Evaluation e = evaluate(lo, base.output_len, nullptr);
     Placed p{tp, lo, e.output_tps, e.output_tps, false};
     if (calibration) {
-      const Evaluation c = evaluate(lo, calibration);
+      const Evaluation c = evaluate(lo, base.output_len, calibration);
       p.calibrated = c.ctcf.prefill.calibrated || c.ctcf.decode.calibrated;
       p.calibrated_tps = c.output_tps;
     }

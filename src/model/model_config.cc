@@ -452,7 +452,7 @@ Status ReadGptOss(const FieldReader& f, ModelConfig& m) {
   m.router_bias = true;
   m.expert_bias = true;
   m.attention_sinks = true;
-  m.qkv_bias = m.o_bias = true;  // GptOssAttention: bias=config.attention_bias, which gpt-oss sets true
+  // GptOssAttention biases Q, K, V and O with config.attention_bias (true in gpt-oss's configs).
   bool attention_bias = true;
   INFERSAVE_ASSIGN(attention_bias, f.Flag("attention_bias", true));
   m.qkv_bias = m.o_bias = attention_bias;

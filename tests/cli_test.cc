@@ -253,6 +253,49 @@ TEST(CliTest, PlanJsonHasSchema) {
   EXPECT_GE(savings["vs_no_offload"].get<double>(), 0);
 }
 
+// Issue 12: a spot plan's rows show the price they were costed at. The
+// shipped GCP row n1-standard-8+1xT4 is $0.73 on demand and $0.2363 spot
+// (data/catalogs/gcp.csv); the job cost is billed hours x the spot price.
+TEST(CliTest, SpotPlanRowsShowTheSpotPriceTheyAreCostedAt) {
+  Output o = RunCli({"plan", "--cloud", "gcp", "--spot", "--format", "json"});
+  ASSERT_EQ(o.code, 0) << Describe(o);
+  const json doc = ParseJson(o);
+  const json* t4 = nullptr;
+  for (const json& c : doc["candidates"]) {
+    if (c["instance"] == "n1-standard-8+1xT4") t4 = &c;
+  }
+  ASSERT_NE(t4, nullptr) << doc.dump();
+  EXPECT_DOUBLE_EQ((*t4)["usd_per_hour"].get<double>(), 0.2363);
+  EXPECT_EQ((*t4)["price_basis"], "spot");
+  EXPECT_DOUBLE_EQ((*t4)["on_demand_usd_per_hour"].get<double>(), 0.73);
+  EXPECT_NEAR((*t4)["job_cost_usd"].get<double>(), (*t4)["billed_hours"].get<double>() * 0.2363, 1e-4);
+
+  Output online = RunCli({"plan", "--cloud", "gcp", "--spot", "--rate", "2", "--format", "json"});
+  ASSERT_EQ(online.code, 0) << Describe(online);
+  t4 = nullptr;
+  const json online_doc = ParseJson(online);
+  for (const json& c : online_doc["candidates"]) {
+    if (c["instance"] == "n1-standard-8+1xT4") t4 = &c;
+  }
+  ASSERT_NE(t4, nullptr) << online_doc.dump();
+  EXPECT_DOUBLE_EQ((*t4)["usd_per_hour"].get<double>(), 0.2363);
+  EXPECT_EQ((*t4)["price_basis"], "spot");
+  EXPECT_DOUBLE_EQ((*t4)["on_demand_usd_per_hour"].get<double>(), 0.73);
+
+  Output csv = RunCli({"plan", "--cloud", "gcp", "--spot", "--format", "csv"});
+  ASSERT_EQ(csv.code, 0) << Describe(csv);
+  bool found = false;
+  for (const std::string& line : Lines(csv.out)) {
+    const std::vector<std::string> row = SplitCsvLine(line);
+    if (row.size() < 7 || row[1] != "n1-standard-8+1xT4") continue;
+    found = true;
+    EXPECT_EQ(row[6], "0.2363") << line;
+    EXPECT_EQ(row[row.size() - 2], "spot") << line;
+    EXPECT_EQ(row.back(), "0.73") << line;
+  }
+  EXPECT_TRUE(found) << csv.out;
+}
+
 TEST(CliTest, PlanCsvHasHeaderAndOneRowPerInstance) {
   Output o = RunCli({"plan", "--format", "csv", "--catalog", "paper"});
   ASSERT_EQ(o.code, 0) << Describe(o);
@@ -263,7 +306,9 @@ TEST(CliTest, PlanCsvHasHeaderAndOneRowPerInstance) {
   ASSERT_GE(header.size(), 4u) << lines[0];
   EXPECT_EQ(std::vector<std::string>(header.begin(), header.begin() + 4),
             (std::vector<std::string>{"rank", "instance", "gpu", "gpu_count"}));
-  EXPECT_EQ(header.back(), "rejected_because");
+  // Columns added later go at the end, so positional readers keep working.
+  EXPECT_EQ(std::vector<std::string>(header.end() - 3, header.end()),
+            (std::vector<std::string>{"rejected_because", "price_basis", "on_demand_usd_per_hour"}));
   for (const char* column : {"usd_per_hour", "feasible", "meets_slo", "within_price_cap", "offload_ratio",
                              "predicted_tps", "job_hours", "billed_hours", "job_cost_usd", "calibrated"}) {
     EXPECT_EQ(std::count(header.begin(), header.end(), column), 1) << column << " in " << lines[0];

@@ -62,6 +62,22 @@ inline std::vector<std::string> WarningsWithPriceAge(const std::vector<std::stri
   return out;
 }
 
+// What a candidate's usd_per_hour is: the spot price when the plan asked for
+// spot prices and the instance has one, otherwise the on-demand price.
+inline const char* PriceBasis(bool spot_requested, bool priced) {
+  return spot_requested && priced ? "spot" : "on-demand";
+}
+
+// The price fields of a candidate in JSON: the price the plan charged
+// (usd_per_hour, which every cost in the row uses), its basis and the
+// instance's on-demand price for comparison.
+inline void PriceJson(nlohmann::ordered_json& j, double charged_usd_per_hour, double on_demand_usd_per_hour,
+                      bool spot_requested, bool priced) {
+  j["usd_per_hour"] = charged_usd_per_hour;
+  j["price_basis"] = PriceBasis(spot_requested, priced);
+  j["on_demand_usd_per_hour"] = on_demand_usd_per_hour;
+}
+
 // A prediction's expected error band, {"median_pct", "p90_pct", "basis"}, or
 // null (report.cc).
 nlohmann::ordered_json ExpectedErrorJson(const Ctcf& ctcf, const std::string& gpu, const ReportContext& ctx);

@@ -129,7 +129,7 @@ Json EvaluationJson(const Evaluation& e, const Plan& plan, const ReportContext& 
   j["gpu_count"] = i.gpu_count;
   j["tensor_parallel"] = e.tp;
   j["replicas"] = e.replicas;
-  j["usd_per_hour"] = i.usd_per_hour;
+  report_util::PriceJson(j, e.usd_per_hour, i.usd_per_hour, plan.options.spot, e.priced);
   j["feasible"] = e.can_run;
   j["meets_slo"] = e.can_run && e.meets_slo;
   j["within_price_cap"] = e.within_price_cap;
@@ -231,19 +231,20 @@ void WritePlanJson(std::ostream& out, const Plan& plan, const ReportContext& ctx
 const char* kCsvColumns =
     "rank,instance,gpu,gpu_count,tensor_parallel,replicas,usd_per_hour,feasible,meets_slo,within_price_cap,offload_ratio,"
     "predicted_tps,predicted_output_tps,prefill_s,decode_s_per_token,job_hours,billed_hours,job_cost_usd,"
-    "calibrated,rejected_because\n";
+    "calibrated,rejected_because,price_basis,on_demand_usd_per_hour\n";
 
 void WriteCsvRow(std::ostream& out, int rank, const Evaluation& e, const Plan& plan) {
   const Instance& i = *e.instance;
   auto num = [&](double v, int digits) { return e.can_run ? fmt::format("{:.{}f}", v, digits) : std::string(); };
   out << rank << ',' << io::CsvField(i.name) << ',' << io::CsvField(i.gpu.name) << ',' << i.gpu_count << ','
-      << e.tp << ',' << e.replicas << ',' << i.usd_per_hour << ',' << (e.can_run ? "true" : "false") << ','
+      << e.tp << ',' << e.replicas << ',' << e.usd_per_hour << ',' << (e.can_run ? "true" : "false") << ','
       << (e.can_run && e.meets_slo ? "true" : "false") << ',' << (e.within_price_cap ? "true" : "false") << ','
       << num(e.offload.ratio, 4) << ',' << num(e.tps, 2) << ',' << num(e.output_tps, 2) << ','
       << num(e.timing.prefill_s, 6) << ',' << num(e.timing.decode_s_per_token(), 6) << ',' << num(e.job_hours, 6)
       << ',' << num(e.billed_hours, 6) << ',' << num(e.job_cost_usd, 4) << ','
       << (e.ctcf.prefill.calibrated || e.ctcf.decode.calibrated ? "true" : "false") << ','
-      << io::CsvField(RejectionText(e, plan.options)) << '\n';
+      << io::CsvField(RejectionText(e, plan.options)) << ','
+      << report_util::PriceBasis(plan.options.spot, e.priced) << ',' << i.usd_per_hour << '\n';
 }
 
 using report_util::Money;

@@ -69,7 +69,7 @@ Json EvaluationJson(const ServingEvaluation& e, const ServingOptions& o, const R
   j["gpu_count"] = i.gpu_count;
   j["tensor_parallel"] = e.tp;
   j["replicas_per_instance"] = e.replicas;
-  j["usd_per_hour"] = e.usd_per_hour;
+  report_util::PriceJson(j, e.usd_per_hour, i.usd_per_hour, o.plan.spot, e.priced);
   j["qualifies"] = e.qualifies();
   const std::string reason = ServingRejectionText(e, o);
   j["rejected_because"] = reason.empty() ? Json() : Json(reason);
@@ -126,7 +126,7 @@ void WriteJson(std::ostream& out, const ServingPlan& plan, const ServingOptions&
 void WriteCsv(std::ostream& out, const ServingPlan& plan, const ServingOptions& o) {
   out << "rank,instance,gpu,gpu_count,tensor_parallel,replicas,usd_per_hour,qualifies,max_rate_per_instance,"
          "limited_by,instances,fleet_usd_per_hour,usd_per_million_tokens,ttft_p_ms,tpot_p_ms,ttft_p50_ms,"
-         "tpot_p50_ms,rejected_because\n";
+         "tpot_p50_ms,rejected_because,price_basis,on_demand_usd_per_hour\n";
   int rank = 0;
   for (const ServingEvaluation& e : plan.candidates) {
     ++rank;
@@ -138,7 +138,8 @@ void WriteCsv(std::ostream& out, const ServingPlan& plan, const ServingOptions& 
         << (e.qualifies() ? std::to_string(e.instances) : "") << ',' << num(e.fleet_usd_per_hour, 4) << ','
         << num(e.usd_per_million_tokens, 4) << ',' << num(e.at_target.ttft_s * 1e3, 3) << ','
         << num(e.at_target.tpot_s * 1e3, 3) << ',' << num(e.at_target.ttft.p50_s * 1e3, 3) << ','
-        << num(e.at_target.tpot.p50_s * 1e3, 3) << ',' << io::CsvField(ServingRejectionText(e, o)) << '\n';
+        << num(e.at_target.tpot.p50_s * 1e3, 3) << ',' << io::CsvField(ServingRejectionText(e, o)) << ','
+        << report_util::PriceBasis(o.plan.spot, e.priced) << ',' << i.usd_per_hour << '\n';
   }
 }
 

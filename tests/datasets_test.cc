@@ -12,6 +12,7 @@
 #include "infersave/datasets.h"
 #include "infersave/serving_validation.h"
 #include "infersave/shipped.h"
+#include "test_util.h"
 
 namespace infersave {
 namespace {
@@ -129,6 +130,36 @@ TEST(DatasetsTest, PathReadsAMeasurementsFile) {
   auto missing = LoadDataset(dir + "/absent.csv", "/nonexistent", Gpus());
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.error().message().find("absent.csv"), std::string::npos) << missing.error().message();
+}
+
+// Issue 12: one rule tells paths from names, for datasets as for models and
+// catalogs. A bare "runs.csv" is a file (it used to be parsed without the
+// catalog by `calibrate --catalog aws`, so its instance column failed).
+TEST(DatasetsTest, OneRuleTellsPathsFromNames) {
+  for (const char* path : {"runs.csv", "RUNS.CSV", "./runs", "dir/mine.txt", "cfg.json", "/abs/x"}) {
+    EXPECT_TRUE(IsPathArgument(path)) << path;
+  }
+  for (const char* name : {"aws", "argonne", "llama-3.1-8b", "csv", ".csv", "public"}) {
+    EXPECT_FALSE(IsPathArgument(name)) << name;
+  }
+}
+
+TEST(DatasetsTest, BareFileNameWithInstanceColumnUsesTheCatalog) {
+  const std::string dir = ScratchDir("bare");
+  WriteFile(dir + "/runs.csv",
+            "instance,engine,model,batch_size,input_len,output_len,total_s\n"
+            "g5.xlarge,vllm,llama-2-7b,1,10,10,1\n");
+  const std::filesystem::path before = std::filesystem::current_path();
+  std::filesystem::current_path(dir);
+  const Catalog catalog = testing::ShippedCatalog("aws");
+  auto with_catalog = LoadDataset("runs.csv", "/nonexistent", Gpus(), &catalog);
+  auto without = LoadDataset("runs.csv", "/nonexistent", Gpus());
+  std::filesystem::current_path(before);
+  ASSERT_TRUE(with_catalog.ok()) << with_catalog.error().message();
+  ASSERT_EQ(with_catalog->rows.size(), 1u);
+  EXPECT_EQ(with_catalog->rows[0].gpu, "A10G");
+  ASSERT_FALSE(without.ok());
+  EXPECT_EQ(without.error().message(), "runs.csv:2: column 'instance': unknown instance \"g5.xlarge\"");
 }
 
 constexpr const char* kFlexGenHeader =

@@ -33,8 +33,14 @@ std::vector<std::string> ShippedCalibrationNames();
 // Reads a whole text file (at most 64 MiB). Errors say which file and why.
 Result<std::string> ReadTextFile(const std::string& path);
 
-// A shipped name (case-insensitive) or, when the argument looks like a path
-// (contains '/' or ends in .json / .csv), a file. Unknown names fail with
+// The one rule, for every loader, that tells a file path from a shipped or
+// built-in name: an argument is a path when it contains '/' or ends in .json
+// or .csv (any case). "runs.csv" and "./runs.csv" are both files; "aws" and
+// "llama-3.1-8b" are names.
+bool IsPathArgument(std::string_view arg);
+
+// A shipped name (case-insensitive) or, when IsPathArgument(argument), a
+// file. Unknown names fail with
 // kNotFound and a "did you mean" hint.
 Result<ModelConfig> LoadModel(std::string_view name_or_path);
 Result<GpuTable> LoadGpuTable(std::string_view path);  // "" = shipped data/gpus.csv

@@ -699,13 +699,6 @@ const std::vector<Adapter>& Adapters() {
   return adapters;
 }
 
-bool LooksLikePath(std::string_view arg) {
-  auto ends = [&](std::string_view ext) {
-    return arg.size() > ext.size() && io::EqualsIgnoreCase(arg.substr(arg.size() - ext.size()), ext);
-  };
-  return arg.find('/') != std::string_view::npos || ends(".csv");
-}
-
 // ---- Vidur -------------------------------------------------------------------------
 
 // Vidur's device names -> GPU table names (assumptions in docs/validation-data.md).
@@ -770,7 +763,8 @@ std::vector<std::string> DatasetNames() {
   return names;
 }
 
-Result<Dataset> LoadDataset(std::string_view name_or_path, std::string_view data_dir, const GpuTable& gpus) {
+Result<Dataset> LoadDataset(std::string_view name_or_path, std::string_view data_dir, const GpuTable& gpus,
+                            const Catalog* catalog) {
   const std::string_view arg = io::Trim(name_or_path);
   if (arg.empty()) return InvalidArgument("empty dataset name");
   for (const Adapter& a : Adapters()) {
@@ -782,11 +776,11 @@ Result<Dataset> LoadDataset(std::string_view name_or_path, std::string_view data
     if (Status s = a.run(data_dir, gpus, d); !s.ok()) return s.error();
     return d;
   }
-  if (LooksLikePath(arg)) {
+  if (IsPathArgument(arg)) {
     const std::string path(arg);
     auto text = ReadTextFile(path);
     if (!text.ok()) return text.error();
-    auto rows = ParseMeasurements(*text, path);
+    auto rows = ParseMeasurements(*text, path, catalog);
     if (!rows.ok()) return rows.error();
     Dataset d;
     d.name = path;

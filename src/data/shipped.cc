@@ -33,6 +33,13 @@ std::optional<std::string_view> ShippedText(std::string_view path) {
   return std::nullopt;
 }
 
+bool IsPathArgument(std::string_view arg) {
+  auto ends = [&](std::string_view ext) {
+    return arg.size() > ext.size() && io::EqualsIgnoreCase(arg.substr(arg.size() - ext.size()), ext);
+  };
+  return arg.find('/') != std::string_view::npos || ends(".json") || ends(".csv");
+}
+
 namespace {
 
 // Names of shipped files in a folder with a given extension, without either.
@@ -48,13 +55,6 @@ std::vector<std::string> NamesIn(std::string_view folder, std::string_view ext) 
   return names;
 }
 
-bool LooksLikePath(std::string_view arg) {
-  auto ends = [&](std::string_view ext) {
-    return arg.size() > ext.size() && io::EqualsIgnoreCase(arg.substr(arg.size() - ext.size()), ext);
-  };
-  return arg.find('/') != std::string_view::npos || ends(".json") || ends(".csv");
-}
-
 struct Text {
   std::string source;  // shipped name or the path, for messages
   std::string body;
@@ -65,7 +65,7 @@ Result<Text> Resolve(std::string_view arg, std::string_view what, std::string_vi
                      std::string_view list_command) {
   std::string_view trimmed = io::Trim(arg);
   if (trimmed.empty()) return InvalidArgument(fmt::format("empty {} name", what));
-  if (LooksLikePath(trimmed)) {
+  if (IsPathArgument(trimmed)) {
     auto body = ReadTextFile(std::string(trimmed));
     if (!body.ok()) return body.error();
     return Text{std::string(trimmed), std::move(body).value()};
@@ -124,7 +124,7 @@ Result<ModelConfig> LoadModel(std::string_view name_or_path) {
   auto text = Resolve(name_or_path, "model", "models/", ".json", "infersave models");
   if (!text.ok()) return text.error();
   auto model = ParseModelConfig(text->body, text->source);
-  if (model.ok() && !LooksLikePath(io::Trim(name_or_path))) model->name = text->source;
+  if (model.ok() && !IsPathArgument(io::Trim(name_or_path))) model->name = text->source;
   return model;
 }
 
@@ -145,7 +145,7 @@ Result<Catalog> LoadCatalog(std::string_view name_or_path, const GpuTable& gpus,
 
 Result<EngineProfile> LoadEngine(std::string_view name_or_path) {
   std::string_view arg = io::Trim(name_or_path);
-  if (LooksLikePath(arg)) {
+  if (IsPathArgument(arg)) {
     auto body = ReadTextFile(std::string(arg));
     if (!body.ok()) return body.error();
     auto engines = ParseEngineProfiles(*body, arg);

@@ -80,17 +80,7 @@ int RunCalibrate(const CalibrateFlags& f) {
   // All the named datasets and files, as one set of runs.
   Result<Dataset> dataset = Dataset{};
   for (const std::string& name : f.measurements) {
-    Result<Dataset> part = InvalidInput("");
-    if (catalog && name.find('/') != std::string::npos) {
-      // An 'instance' column needs the catalog: parse the file here.
-      auto text = ReadTextFile(name);
-      if (!text.ok()) return ReportError(text.error());
-      auto rows = ParseMeasurements(*text, name, &*catalog);
-      if (!rows.ok()) return ReportError(rows.error());
-      part = Dataset{name, "measurements file", std::move(rows).value(), {}};
-    } else {
-      part = LoadDataset(name, f.data_dir, *gpus);
-    }
+    Result<Dataset> part = LoadDataset(name, f.data_dir, *gpus, catalog ? &*catalog : nullptr);
     if (!part.ok()) return ReportError(part.error());
     dataset->name += (dataset->name.empty() ? "" : " + ") + part->name;
     dataset->description += (dataset->description.empty() ? "" : "; ") + part->description;

@@ -243,7 +243,7 @@ TEST(CalibrationLoadTest, UnknownCalibration) {
             "give a path to a .json file)");
   auto missing = LoadCalibration("/nonexistent-infersave-dir/cal.json");
   ASSERT_FALSE(missing.ok());
-  EXPECT_EQ(missing.error().code(), ErrorCode::kInvalidInput);
+  EXPECT_EQ(missing.error().code(), ErrorCode::kIo);
   EXPECT_EQ(missing.error().message(), "cannot read /nonexistent-infersave-dir/cal.json: No such file or directory");
 }
 

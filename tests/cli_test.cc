@@ -819,7 +819,7 @@ std::vector<BadCase> BadCases() {
        {"plan", "--slo-tpot-ms", "50", "--perf-model", "paper"},
        2,
        "online serving is simulated with the roofline model only (the paper's equations have no iteration time); "
-       "drop --perf-model paper",
+       "set --perf-model to roofline",
        true},
       {"SimulateWithoutLoad",
        {"simulate", "--instance", "g5.xlarge"},

@@ -16,7 +16,7 @@ TEST(CompatibilityTest, AmdGpusNeedTheRocmBuild) {
   const Compatibility cuda = CheckCompatibility(Engine("vllm"), mi300x);
   EXPECT_FALSE(cuda.runs);
   EXPECT_EQ(cuda.reason,
-            "engine 'vllm' has no build for AMD GPUs (MI300X); it runs on nvidia (use --engine vllm-rocm)");
+            "engine 'vllm' has no build for AMD GPUs (MI300X); it runs on nvidia (the vllm-rocm engine profile runs on AMD GPUs)");
   EXPECT_TRUE(CheckCompatibility(Engine("vllm-rocm"), mi300x).runs);
   EXPECT_TRUE(CheckCompatibility(Engine("llamacpp"), mi300x).runs);
   EXPECT_FALSE(CheckCompatibility(Engine("vllm-rocm"), MakeInstance("p5", "H100", 8, 55, "r")).runs);

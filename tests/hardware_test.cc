@@ -650,7 +650,7 @@ TEST_F(HardwareShippedTest, UnknownCatalog) {
             "unknown catalog 'awz' (did you mean 'aws'?) (shipped: aws, azure, gcp, paper; or give a path to a .csv file)");
   auto missing = LoadCatalog("/nonexistent-infersave-dir/cat.csv", gpus_);
   ASSERT_FALSE(missing.ok());
-  EXPECT_EQ(missing.error().code(), ErrorCode::kInvalidInput);
+  EXPECT_EQ(missing.error().code(), ErrorCode::kIo);
   EXPECT_EQ(missing.error().message(), "cannot read /nonexistent-infersave-dir/cat.csv: No such file or directory");
 }
 
@@ -680,7 +680,7 @@ TEST_F(HardwareShippedTest, CatalogAndGpuTableFromFiles) {
 TEST(HardwareReadTextFileTest, MissingFileAndDirectory) {
   auto missing = ReadTextFile("/nonexistent-infersave-dir/gpus.csv");
   ASSERT_FALSE(missing.ok());
-  EXPECT_EQ(missing.error().code(), ErrorCode::kInvalidInput);
+  EXPECT_EQ(missing.error().code(), ErrorCode::kIo);
   EXPECT_EQ(missing.error().message(), "cannot read /nonexistent-infersave-dir/gpus.csv: No such file or directory");
 
   namespace fs = std::filesystem;
@@ -688,7 +688,7 @@ TEST(HardwareReadTextFileTest, MissingFileAndDirectory) {
   fs::create_directories(dir);
   auto directory = ReadTextFile(dir.string());
   ASSERT_FALSE(directory.ok());
-  EXPECT_EQ(directory.error().code(), ErrorCode::kInvalidInput);
+  EXPECT_EQ(directory.error().code(), ErrorCode::kIo);
   EXPECT_EQ(directory.error().message(), "cannot read " + dir.string() + ": it is a directory");
 
   auto gpus = LoadGpuTable(dir.string());

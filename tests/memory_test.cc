@@ -167,16 +167,24 @@ TEST(WorkloadTest, RangesAndContextWindow) {
   Workload w = Online();
   EXPECT_TRUE(ValidateWorkload(w, m).ok());
   w.batch_size = 0;
-  EXPECT_EQ(ValidateWorkload(w, m).error().message(), "--batch-size must be between 1 and 1048576, got 0");
+  // The library names request fields by path (issue 12); front ends render them.
+  EXPECT_EQ(ValidateWorkload(w, m).error().message(), "workload.batch_size must be between 1 and 1048576, got 0");
+  EXPECT_EQ(ValidateWorkload(w, m).error().field(), "workload.batch_size");
   w.batch_size = 1'000'000'000'000;
   EXPECT_EQ(ValidateWorkload(w, m).error().message(),
-            "--batch-size must be between 1 and 1048576, got 1000000000000");
+            "workload.batch_size must be between 1 and 1048576, got 1000000000000");
   w = Online();
   w.input_len = 2000;
-  EXPECT_EQ(ValidateWorkload(w, m).error().message(),
-            "--input-len 2000 + --output-len 512 = 2512 tokens exceeds opt-2.7b's context window of 2048 tokens "
-            "(max_position_embeddings)");
-  EXPECT_EQ(ValidateWorkload(w, m).error().code(), ErrorCode::kInvalidArgument);
+  const Error e = ValidateWorkload(w, m).error();
+  EXPECT_EQ(e.message(),
+            "workload.input_len 2000 + workload.output_len 512 = 2512 tokens exceeds opt-2.7b's context window of "
+            "2048 tokens (max_position_embeddings)");
+  EXPECT_EQ(e.message([](std::string_view path) { return "<" + std::string(path) + ">"; }),
+            "<workload.input_len> 2000 + <workload.output_len> 512 = 2512 tokens exceeds opt-2.7b's context window of "
+            "2048 tokens (max_position_embeddings)");
+  EXPECT_EQ(e.field(), "workload.output_len");
+  EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+  EXPECT_STREQ(ErrorCodeName(e.code()), "invalid_argument");
 }
 
 }  // namespace

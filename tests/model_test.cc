@@ -613,7 +613,7 @@ TEST(ModelLoadTest, EmptyName) {
 TEST(ModelLoadTest, MissingFile) {
   auto model = LoadModel("/nonexistent-infersave-dir/config.json");
   ASSERT_FALSE(model.ok());
-  EXPECT_EQ(model.error().code(), ErrorCode::kInvalidInput);
+  EXPECT_EQ(model.error().code(), ErrorCode::kIo);
   EXPECT_EQ(model.error().message(),
             "cannot read /nonexistent-infersave-dir/config.json: No such file or directory");
 }

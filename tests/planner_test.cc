@@ -176,12 +176,13 @@ TEST(PlannerTest, InvalidOptionsAreRefused) {
   s.options.slo_headroom_pct = -5;
   auto plan = MakePlan(PlanContext{&s.model, &s.catalog, &s.engine, nullptr}, s.options);
   ASSERT_FALSE(plan.ok());
-  EXPECT_EQ(plan.error().message(), "--slo-headroom must be between 0 and 1000 percent, got -5");
+  EXPECT_EQ(plan.error().message(), "objective.slo_headroom_pct must be between 0 and 1000 percent, got -5");
+  EXPECT_EQ(plan.error().field(), "objective.slo_headroom_pct");
   s.options.slo_headroom_pct = 0;
   s.options.offload_mode = OffloadMode::kFixed;
   s.options.offload_ratio = 1.5;
   EXPECT_EQ(MakePlan(PlanContext{&s.model, &s.catalog, &s.engine, nullptr}, s.options).error().message(),
-            "--offload ratio must be between 0 and 1, got 1.5");
+            "offload.ratio must be between 0 and 1, got 1.5");
 }
 
 }  // namespace

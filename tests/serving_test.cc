@@ -299,11 +299,11 @@ TEST(ServingPlanTest, StaticBatchEnginesAndBadObjectivesAreRefused) {
   EXPECT_NE(plan.error().message().find("engine 'flexgen' runs static batches"), std::string::npos);
   job.engine = Engine("vllm");
   o.slo.percentile = 0;
-  EXPECT_EQ(MakeServingPlan(job.context(), o).error().message(), "--slo-percentile must be in (0, 100], got 0");
+  EXPECT_EQ(MakeServingPlan(job.context(), o).error().message(), "objective.percentile must be in (0, 100], got 0");
   o.slo.percentile = 99;
   o.slo.ttft_s = -0.001;
   EXPECT_EQ(MakeServingPlan(job.context(), o).error().message(),
-            "--slo-ttft-ms must be a positive number of milliseconds, got -1");
+            "objective.ttft_ms must be a positive number of milliseconds, got -1");
 }
 
 // ---- Workload files and length specs ----------------------------------------------

@@ -2,35 +2,70 @@
 // every fallible function returns a Status or a Result<T>.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
 namespace infersave {
 
-// What kind of failure an Error is; the CLI maps it to an exit code.
+// What kind of failure an Error is; front ends map it to an exit code or an
+// HTTP status (the CLI: invalid argument 2, the others 3, internal 70).
 enum class ErrorCode {
-  kInvalidArgument,  // a value given by the caller (flag, option) is out of range: exit 2
-  kInvalidInput,     // a file or its contents are malformed: exit 3
-  kNotFound,         // a named model, instance, catalog or engine does not exist: exit 3
+  kInvalidArgument,  // a value given by the caller (option, request field) is out of range
+  kInvalidInput,     // a file or its contents are malformed
+  kNotFound,         // a named model, instance, catalog or engine does not exist
+  kIo,               // a file could not be read
+  kInternal,         // a bug: an invariant of the library did not hold
 };
 
+const char* ErrorCodeName(ErrorCode code);  // "invalid_argument", "not_found", ...
+
+// A reference to a field of the job request ("workload.batch_size") inside an
+// error message. Front ends render it in their own terms: the CLI as its
+// flag (--batch-size), a service as the JSON field; Error::message() keeps
+// the field path.
+std::string FieldRef(std::string_view field_path);
+
+// Turns the FieldRef()s in `text` into name_of(field path).
+std::string RenderFieldRefs(std::string_view text, const std::function<std::string(std::string_view)>& name_of);
+
 // A failure with a complete, user-facing message that already names the place
-// ("catalog.csv:14: column 'Price': expected a number, got \"n/a\"").
+// ("catalog.csv:14: column 'Price': expected a number, got \"n/a\"") or the
+// request field it is about (field(): "workload.batch_size"; empty when it is
+// about no single field).
 class Error {
  public:
-  Error(ErrorCode code, std::string message) : code_(code), message_(std::move(message)) {}
+  Error(ErrorCode code, std::string message, std::string field = {})
+      : code_(code), text_(std::move(message)), field_(std::move(field)) {}
   ErrorCode code() const { return code_; }
-  const std::string& message() const { return message_; }
+  // The message with request fields named by their paths.
+  std::string message() const;
+  // The message with request fields named by name_of(field path).
+  std::string message(const std::function<std::string(std::string_view)>& name_of) const {
+    return RenderFieldRefs(text_, name_of);
+  }
+  const std::string& field() const { return field_; }
 
  private:
   ErrorCode code_;
-  std::string message_;
+  std::string text_;  // may hold FieldRef()s
+  std::string field_;
 };
 
 inline Error InvalidArgument(std::string message) {
   return Error(ErrorCode::kInvalidArgument, std::move(message));
 }
+// An out-of-range value of one request field; `message` starts with a
+// predicate ("must be between 1 and 4096, got 0") and is prefixed with the
+// field's reference.
+inline Error InvalidField(std::string_view field_path, std::string_view message) {
+  return Error(ErrorCode::kInvalidArgument, FieldRef(field_path) + " " + std::string(message),
+               std::string(field_path));
+}
+inline Error IoError(std::string message) { return Error(ErrorCode::kIo, std::move(message)); }
+inline Error InternalError(std::string message) { return Error(ErrorCode::kInternal, std::move(message)); }
 inline Error InvalidInput(std::string message) {
   return Error(ErrorCode::kInvalidInput, std::move(message));
 }

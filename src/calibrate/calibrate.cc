@@ -302,7 +302,7 @@ void MarkCarries(CalibrationReport& report, const std::vector<Measurement>& rows
 
 Result<CalibrationReport> Calibrate(const std::vector<Measurement>& rows, const GpuTable& gpus,
                                     const CalibrationOptions& options) {
-  if (options.folds < 2) return InvalidArgument(fmt::format("--folds must be at least 2, got {}", options.folds));
+  if (options.folds < 2) return InvalidField("calibration.folds", fmt::format("must be at least 2, got {}", options.folds));
   CalibrationReport report;
   report.calibration.perf_model = std::string(PerfModelName(options.perf_model));
   std::map<std::string, std::unique_ptr<ModelConfig>> models;
@@ -380,10 +380,12 @@ Result<CalibrationReport> Calibrate(const std::vector<Measurement>& rows, const 
       skip(r, s.error().message());
       continue;
     }
+    if (rm.options.workload.context_len() > model->max_position_embeddings) {
+      skip(r, fmt::format("longer than {}'s context window", model->name));
+      continue;
+    }
     if (Status s = ValidatePlanOptions(rm.options, *model); !s.ok()) {
-      skip(r, s.error().message().find("context window") != std::string::npos
-                  ? fmt::format("longer than {}'s context window", model->name)
-                  : s.error().message());
+      skip(r, s.error().message());
       continue;
     }
     Catalog single;

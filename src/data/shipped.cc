@@ -104,11 +104,11 @@ Result<std::string> ReadTextFile(const std::string& path) {
   constexpr size_t kMaxBytes = size_t{64} << 20;
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) {
-    return InvalidInput(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
+    return IoError(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
   }
-  if (S_ISDIR(st.st_mode)) return InvalidInput(fmt::format("cannot read {}: it is a directory", path));
+  if (S_ISDIR(st.st_mode)) return IoError(fmt::format("cannot read {}: it is a directory", path));
   std::ifstream in(path, std::ios::binary);
-  if (!in) return InvalidInput(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
+  if (!in) return IoError(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
   std::string body;
   char buffer[1 << 16];
   while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {

@@ -9,21 +9,23 @@
 namespace infersave {
 
 Status ValidateWorkload(const Workload& w, const ModelConfig& model) {
-  auto check = [](const char* flag, int64_t value, int64_t max) -> Status {
+  auto check = [](const char* field, int64_t value, int64_t max) -> Status {
     if (value < 1 || value > max) {
-      return InvalidArgument(fmt::format("{} must be between 1 and {}, got {}", flag, max, value));
+      return InvalidField(field, fmt::format("must be between 1 and {}, got {}", max, value));
     }
     return Status::Ok();
   };
-  if (Status s = check("--batch-size", w.batch_size, kMaxBatchSize); !s.ok()) return s;
-  if (Status s = check("--input-len", w.input_len, kMaxSequenceTokens); !s.ok()) return s;
-  if (Status s = check("--output-len", w.output_len, kMaxSequenceTokens); !s.ok()) return s;
-  if (Status s = check("--requests", w.requests, kMaxRequests); !s.ok()) return s;
+  if (Status s = check("workload.batch_size", w.batch_size, kMaxBatchSize); !s.ok()) return s;
+  if (Status s = check("workload.input_len", w.input_len, kMaxSequenceTokens); !s.ok()) return s;
+  if (Status s = check("workload.output_len", w.output_len, kMaxSequenceTokens); !s.ok()) return s;
+  if (Status s = check("workload.requests", w.requests, kMaxRequests); !s.ok()) return s;
   if (w.context_len() > model.max_position_embeddings) {
-    return InvalidArgument(fmt::format(
-        "--input-len {} + --output-len {} = {} tokens exceeds {}'s context window of {} tokens "
-        "(max_position_embeddings)",
-        w.input_len, w.output_len, w.context_len(), model.name, model.max_position_embeddings));
+    return Error(ErrorCode::kInvalidArgument,
+                 fmt::format("{} {} + {} {} = {} tokens exceeds {}'s context window of {} tokens "
+                             "(max_position_embeddings)",
+                             FieldRef("workload.input_len"), w.input_len, FieldRef("workload.output_len"),
+                             w.output_len, w.context_len(), model.name, model.max_position_embeddings),
+                 "workload.output_len");
   }
   return Status::Ok();
 }

@@ -37,19 +37,22 @@ Result<Pace> ParsePace(std::string_view text) {
 Status ValidatePlanOptions(const PlanOptions& o, const ModelConfig& model) {
   if (Status s = ValidateWorkload(o.workload, model); !s.ok()) return s;
   if (!(o.slo_tps >= 0) || !std::isfinite(o.slo_tps)) {
-    return InvalidArgument(fmt::format("--slo-tps must be a number >= 0 (0 = no objective), got {}", o.slo_tps));
+    return InvalidField("objective.slo_tps", fmt::format("must be a number >= 0 (0 = no objective), got {}", o.slo_tps));
   }
   if (!(o.slo_headroom_pct >= 0 && o.slo_headroom_pct <= 1000)) {
-    return InvalidArgument(fmt::format("--slo-headroom must be between 0 and 1000 percent, got {}", o.slo_headroom_pct));
+    return InvalidField("objective.slo_headroom_pct",
+                        fmt::format("must be between 0 and 1000 percent, got {}", o.slo_headroom_pct));
   }
   if (!(o.max_usd_per_hour > 0)) {
-    return InvalidArgument(fmt::format("--max-price must be a positive USD/hour, got {}", o.max_usd_per_hour));
+    return InvalidField("objective.max_usd_per_hour",
+                        fmt::format("must be a positive USD/hour, got {}", o.max_usd_per_hour));
   }
   if (o.offload_mode == OffloadMode::kFixed && !(o.offload_ratio >= 0 && o.offload_ratio <= 1)) {
-    return InvalidArgument(fmt::format("--offload ratio must be between 0 and 1, got {}", o.offload_ratio));
+    return InvalidField("offload.ratio", fmt::format("must be between 0 and 1, got {}", o.offload_ratio));
   }
   if (o.gpu_memory_utilization && !(*o.gpu_memory_utilization > 0 && *o.gpu_memory_utilization <= 1)) {
-    return InvalidArgument(fmt::format("--gpu-memory-utilization must be in (0, 1], got {}", *o.gpu_memory_utilization));
+    return InvalidField("engine.gpu_memory_utilization",
+                        fmt::format("must be in (0, 1], got {}", *o.gpu_memory_utilization));
   }
   return Status::Ok();
 }
@@ -106,7 +109,7 @@ Compatibility CheckCompatibility(const EngineProfile& engine, const Instance& in
     c.runs = false;
     c.reason = fmt::format("engine '{}' has no build for {} GPUs ({}); it runs on {}", engine.name,
                            gpu.vendor == "amd" ? "AMD" : "NVIDIA", gpu.name, fmt::join(engine.vendors, ", "));
-    if (gpu.vendor == "amd") c.reason += " (use --engine vllm-rocm)";
+    if (gpu.vendor == "amd") c.reason += " (the vllm-rocm engine profile runs on AMD GPUs)";
     return c;
   }
   const double cc = gpu.compute_capability;
@@ -408,7 +411,7 @@ std::vector<std::string> InputWarnings(const PlanContext& context, bool spot) {
   if (context.catalog->other_region_rows > 0) {
     out.push_back(fmt::format(
         "catalog {} lists {} more rows for instance types in other regions or zones; the first row of each type "
-        "was used (choose one with --region)",
+        "was used (choose a region to plan in that region)",
         context.catalog->name, context.catalog->other_region_rows));
   }
   return out;

@@ -145,8 +145,11 @@ Status ValidateServingOptions(const ServingOptions& o, const EngineProfile& engi
         engine.name));
   }
   if (o.plan.perf_model != PerfModelKind::kRoofline) {
-    return InvalidArgument("online serving is simulated with the roofline model only (the paper's equations have "
-                           "no iteration time); drop --perf-model paper");
+    return Error(ErrorCode::kInvalidArgument,
+                 fmt::format("online serving is simulated with the roofline model only (the paper's equations have "
+                             "no iteration time); set {} to roofline",
+                             FieldRef("perf_model")),
+                 "perf_model");
   }
   if (o.requests.empty()) return InvalidArgument("the serving workload has no requests");
   if (!(o.requests_rate_per_s > 0) || !std::isfinite(o.requests_rate_per_s)) {
@@ -154,21 +157,21 @@ Status ValidateServingOptions(const ServingOptions& o, const EngineProfile& engi
                                        o.requests_rate_per_s));
   }
   if (o.target_rate_per_s && !(*o.target_rate_per_s > 0 && *o.target_rate_per_s < 1e9)) {
-    return InvalidArgument(fmt::format("--rate must be a positive number of requests/s, got {}", *o.target_rate_per_s));
+    return InvalidField("serving.rate", fmt::format("must be a positive number of requests/s, got {}", *o.target_rate_per_s));
   }
-  auto positive_ms = [](const std::optional<double>& v, const char* flag) -> Status {
+  auto positive_ms = [](const std::optional<double>& v, const char* field) -> Status {
     if (v && !(*v > 0 && *v < 1e6)) {
-      return InvalidArgument(fmt::format("{} must be a positive number of milliseconds, got {}", flag, *v * 1000));
+      return InvalidField(field, fmt::format("must be a positive number of milliseconds, got {}", *v * 1000));
     }
     return Status::Ok();
   };
-  if (Status s = positive_ms(o.slo.ttft_s, "--slo-ttft-ms"); !s.ok()) return s;
-  if (Status s = positive_ms(o.slo.tpot_s, "--slo-tpot-ms"); !s.ok()) return s;
+  if (Status s = positive_ms(o.slo.ttft_s, "objective.ttft_ms"); !s.ok()) return s;
+  if (Status s = positive_ms(o.slo.tpot_s, "objective.tpot_ms"); !s.ok()) return s;
   if (!(o.slo.percentile > 0 && o.slo.percentile <= 100)) {
-    return InvalidArgument(fmt::format("--slo-percentile must be in (0, 100], got {}", o.slo.percentile));
+    return InvalidField("objective.percentile", fmt::format("must be in (0, 100], got {}", o.slo.percentile));
   }
   if (!(o.slo_tps >= 0) || !std::isfinite(o.slo_tps)) {
-    return InvalidArgument(fmt::format("--slo-tps must be a number >= 0, got {}", o.slo_tps));
+    return InvalidField("objective.slo_tps", fmt::format("must be a number >= 0, got {}", o.slo_tps));
   }
   if (!(o.rate_tolerance > 0 && o.rate_tolerance < 0.5)) {
     return InvalidArgument(fmt::format("rate tolerance must be in (0, 0.5), got {}", o.rate_tolerance));
@@ -469,7 +472,7 @@ Result<ServingPlan> MakeServingPlan(const PlanContext& context, const ServingOpt
   for (std::string& w : InputWarnings(context, o.plan.spot)) plan.warnings.push_back(std::move(w));
   if (plan.simulated_requests < 1000) {
     plan.warnings.push_back(fmt::format(
-        "only {} requests are simulated per rate; a p{:g} over so few is noisy (use --sim-requests 1000 or more)",
+        "only {} requests are simulated per rate; a p{:g} over so few is noisy (simulate 1000 requests or more)",
         plan.simulated_requests, o.slo.percentile));
   }
   return plan;

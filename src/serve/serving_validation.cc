@@ -95,7 +95,7 @@ Result<ServingValidationReport> ValidateServing(const Dataset& dataset, const Gp
                                                 const Calibration* calibration) {
   const bool closed_loop = dataset.name == "tgi-sagemaker";
   if (!closed_loop && dataset.name != "argonne-ttft") {
-    return InvalidArgument(fmt::format("--serving validates the simulator against tgi-sagemaker (closed-loop users) "
+    return InvalidArgument(fmt::format("the serving simulator is validated against tgi-sagemaker (closed-loop users) "
                                        "or argonne-ttft (a burst of requests), not {}",
                                        dataset.name));
   }

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <iostream>
+#include <map>
 
 #include "infersave/shipped.h"
 #include "io/text.h"
@@ -170,9 +171,39 @@ std::string Today() {
                      static_cast<unsigned>(ymd.day()));
 }
 
+std::string FlagFor(std::string_view field_path) {
+  // The request fields the library names in its errors, and the flags that set them.
+  static const std::map<std::string_view, std::string_view> kFlags = {
+      {"workload.batch_size", "--batch-size"},
+      {"workload.input_len", "--input-len"},
+      {"workload.output_len", "--output-len"},
+      {"workload.requests", "--requests"},
+      {"objective.slo_tps", "--slo-tps"},
+      {"objective.slo_headroom_pct", "--slo-headroom"},
+      {"objective.max_usd_per_hour", "--max-price"},
+      {"objective.ttft_ms", "--slo-ttft-ms"},
+      {"objective.tpot_ms", "--slo-tpot-ms"},
+      {"objective.percentile", "--slo-percentile"},
+      {"offload.ratio", "--offload"},
+      {"engine.gpu_memory_utilization", "--gpu-memory-utilization"},
+      {"serving.rate", "--rate"},
+      {"calibration.folds", "--folds"},
+      {"perf_model", "--perf-model"},
+  };
+  const auto it = kFlags.find(field_path);
+  return std::string(it == kFlags.end() ? field_path : it->second);
+}
+
 int ReportError(const Error& error) {
-  std::cerr << "infersave: error: " << error.message() << '\n';
-  return error.code() == ErrorCode::kInvalidArgument ? kExitUsage : kExitInvalidInput;
+  std::cerr << "infersave: error: " << error.message(FlagFor) << '\n';
+  switch (error.code()) {
+    case ErrorCode::kInvalidArgument: return kExitUsage;
+    case ErrorCode::kInternal: return kExitInternal;
+    case ErrorCode::kInvalidInput:
+    case ErrorCode::kNotFound:
+    case ErrorCode::kIo: return kExitInvalidInput;
+  }
+  return kExitInternal;
 }
 
 }  // namespace infersave::cli

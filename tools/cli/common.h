@@ -21,7 +21,8 @@ namespace infersave::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitNoneQualifies = 1;
 inline constexpr int kExitUsage = 2;
-inline constexpr int kExitInvalidInput = 3;
+inline constexpr int kExitInvalidInput = 3;  // malformed input, unknown name, unreadable file
+inline constexpr int kExitInternal = 70;     // a bug (EX_SOFTWARE)
 
 // Raw flag values, as typed.
 struct JobFlags {
@@ -129,6 +130,9 @@ struct CalibrateFlags {
 };
 
 // Prints "infersave: error: <message>" and returns the exit code for it.
+// The CLI flag that sets a request field ("workload.batch_size" -> "--batch-size").
+std::string FlagFor(std::string_view field_path);
+// Prints the error, naming request fields by their flags; returns the exit code.
 int ReportError(const Error& error);
 
 int RunPlan(const JobFlags& flags, const ServeFlags& serve, int top);

@@ -140,7 +140,7 @@ int main(int argc, char** argv) {
     if (*validate) return RunValidate(validate_flags);
   } catch (const std::exception& e) {
     std::cerr << "infersave: internal error: " << e.what() << '\n';
-    return 70;
+    return kExitInternal;
   }
   return kExitUsage;
 }

@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "infersave/file_source.h"
 #include "infersave/simulator.h"
 #include "infersave/status.h"
 
@@ -38,16 +39,18 @@ struct ServingWorkload {
 
 // A length distribution from its compact form: "512", "uniform:128:1024",
 // "normal:512:128" (mean, sd), "file:lengths.txt" (one whole number per
-// line; '#' starts a comment). Errors name `flag`.
-Result<LengthDistribution> ParseLengthSpec(std::string_view text, std::string_view flag);
+// line; '#' starts a comment; read through `files`). Errors name `flag`.
+Result<LengthDistribution> ParseLengthSpec(std::string_view text, std::string_view flag,
+                                           const FileSource& files = LocalFiles());
 
 // Reads the whole-number lengths of an empirical distribution.
 Result<std::vector<int64_t>> ParseLengthsFile(std::string_view text, std::string_view source);
 
 // Parses a workload file. `base_dir` resolves relative paths ("" = the
-// current folder). Unknown keys are errors with a suggestion.
+// current folder); the trace and lengths files it names are read through
+// `files`. Unknown keys are errors with a suggestion.
 Result<ServingWorkload> ParseWorkloadFile(std::string_view json_text, std::string_view source,
-                                          std::string_view base_dir);
+                                          std::string_view base_dir, const FileSource& files = LocalFiles());
 
 // The requests a serving workload stands for, and their mean arrival rate
 // (a trace's: requests - 1 over its span).

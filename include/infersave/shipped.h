@@ -10,6 +10,7 @@
 
 #include "infersave/calibration.h"
 #include "infersave/engine.h"
+#include "infersave/file_source.h"
 #include "infersave/hardware.h"
 #include "infersave/model.h"
 #include "infersave/status.h"
@@ -40,12 +41,14 @@ Result<std::string> ReadTextFile(const std::string& path);
 bool IsPathArgument(std::string_view arg);
 
 // A shipped name (case-insensitive) or, when IsPathArgument(argument), a
-// file. Unknown names fail with
-// kNotFound and a "did you mean" hint.
-Result<ModelConfig> LoadModel(std::string_view name_or_path);
-Result<GpuTable> LoadGpuTable(std::string_view path);  // "" = shipped data/gpus.csv
-Result<Catalog> LoadCatalog(std::string_view name_or_path, const GpuTable& gpus, std::string_view region = "");
-Result<EngineProfile> LoadEngine(std::string_view name_or_path);
-Result<Calibration> LoadCalibration(std::string_view name_or_path);
+// file read through `files` (NoFiles() refuses paths). Unknown names fail
+// with kNotFound and a "did you mean" hint.
+Result<ModelConfig> LoadModel(std::string_view name_or_path, const FileSource& files = LocalFiles());
+// "" = shipped data/gpus.csv
+Result<GpuTable> LoadGpuTable(std::string_view path, const FileSource& files = LocalFiles());
+Result<Catalog> LoadCatalog(std::string_view name_or_path, const GpuTable& gpus, std::string_view region = "",
+                            const FileSource& files = LocalFiles());
+Result<EngineProfile> LoadEngine(std::string_view name_or_path, const FileSource& files = LocalFiles());
+Result<Calibration> LoadCalibration(std::string_view name_or_path, const FileSource& files = LocalFiles());
 
 }  // namespace infersave

@@ -764,7 +764,7 @@ std::vector<std::string> DatasetNames() {
 }
 
 Result<Dataset> LoadDataset(std::string_view name_or_path, std::string_view data_dir, const GpuTable& gpus,
-                            const Catalog* catalog) {
+                            const Catalog* catalog, const FileSource& files) {
   const std::string_view arg = io::Trim(name_or_path);
   if (arg.empty()) return InvalidArgument("empty dataset name");
   for (const Adapter& a : Adapters()) {
@@ -778,7 +778,7 @@ Result<Dataset> LoadDataset(std::string_view name_or_path, std::string_view data
   }
   if (IsPathArgument(arg)) {
     const std::string path(arg);
-    auto text = ReadTextFile(path);
+    auto text = files.Read(path);
     if (!text.ok()) return text.error();
     auto rows = ParseMeasurements(*text, path, catalog);
     if (!rows.ok()) return rows.error();

@@ -62,11 +62,11 @@ struct Text {
 
 // Resolves a shipped name in `folder` or reads a file.
 Result<Text> Resolve(std::string_view arg, std::string_view what, std::string_view folder, std::string_view ext,
-                     std::string_view list_command) {
+                     std::string_view list_command, const FileSource& files) {
   std::string_view trimmed = io::Trim(arg);
   if (trimmed.empty()) return InvalidArgument(fmt::format("empty {} name", what));
   if (IsPathArgument(trimmed)) {
-    auto body = ReadTextFile(std::string(trimmed));
+    auto body = files.Read(trimmed);
     if (!body.ok()) return body.error();
     return Text{std::string(trimmed), std::move(body).value()};
   }
@@ -120,33 +120,62 @@ Result<std::string> ReadTextFile(const std::string& path) {
   return body;
 }
 
-Result<ModelConfig> LoadModel(std::string_view name_or_path) {
-  auto text = Resolve(name_or_path, "model", "models/", ".json", "infersave models");
+namespace {
+
+class LocalFileSource final : public FileSource {
+ public:
+  Result<std::string> Read(std::string_view path) const override { return ReadTextFile(std::string(path)); }
+};
+
+class NoFileSource final : public FileSource {
+ public:
+  Result<std::string> Read(std::string_view path) const override {
+    return InvalidArgument(fmt::format("file paths are not accepted here, got {} (name shipped data, or send the "
+                                       "file's content)",
+                                       io::Quote(path)));
+  }
+};
+
+}  // namespace
+
+const FileSource& LocalFiles() {
+  static const LocalFileSource source;
+  return source;
+}
+
+const FileSource& NoFiles() {
+  static const NoFileSource source;
+  return source;
+}
+
+Result<ModelConfig> LoadModel(std::string_view name_or_path, const FileSource& files) {
+  auto text = Resolve(name_or_path, "model", "models/", ".json", "infersave models", files);
   if (!text.ok()) return text.error();
   auto model = ParseModelConfig(text->body, text->source);
   if (model.ok() && !IsPathArgument(io::Trim(name_or_path))) model->name = text->source;
   return model;
 }
 
-Result<GpuTable> LoadGpuTable(std::string_view path) {
+Result<GpuTable> LoadGpuTable(std::string_view path, const FileSource& files) {
   if (path.empty()) return ParseGpuTable(*ShippedText("gpus.csv"), "gpus.csv");
-  auto body = ReadTextFile(std::string(path));
+  auto body = files.Read(path);
   if (!body.ok()) return body.error();
   return ParseGpuTable(*body, path);
 }
 
-Result<Catalog> LoadCatalog(std::string_view name_or_path, const GpuTable& gpus, std::string_view region) {
-  auto text = Resolve(name_or_path, "catalog", "catalogs/", ".csv", "");
+Result<Catalog> LoadCatalog(std::string_view name_or_path, const GpuTable& gpus, std::string_view region,
+                            const FileSource& files) {
+  auto text = Resolve(name_or_path, "catalog", "catalogs/", ".csv", "", files);
   if (!text.ok()) return text.error();
   auto catalog = ParseCatalog(text->body, text->source, gpus, region);
   if (catalog.ok()) catalog->name = text->source;
   return catalog;
 }
 
-Result<EngineProfile> LoadEngine(std::string_view name_or_path) {
+Result<EngineProfile> LoadEngine(std::string_view name_or_path, const FileSource& files) {
   std::string_view arg = io::Trim(name_or_path);
   if (IsPathArgument(arg)) {
-    auto body = ReadTextFile(std::string(arg));
+    auto body = files.Read(arg);
     if (!body.ok()) return body.error();
     auto engines = ParseEngineProfiles(*body, arg);
     if (!engines.ok()) return engines.error();
@@ -167,8 +196,8 @@ Result<EngineProfile> LoadEngine(std::string_view name_or_path) {
                               quoted.substr(1, quoted.size() - 2), io::DidYouMean(arg, names), fmt::join(names, ", ")));
 }
 
-Result<Calibration> LoadCalibration(std::string_view name_or_path) {
-  auto text = Resolve(name_or_path, "calibration", "calibrations/", ".json", "");
+Result<Calibration> LoadCalibration(std::string_view name_or_path, const FileSource& files) {
+  auto text = Resolve(name_or_path, "calibration", "calibrations/", ".json", "", files);
   if (!text.ok()) return text.error();
   return ParseCalibration(text->body, text->source);
 }

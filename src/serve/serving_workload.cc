@@ -46,15 +46,16 @@ Result<double> Number(const json& v, std::string_view where, double lo_exclusive
   return v.get<double>();
 }
 
-Result<LengthDistribution> EmpiricalFromFile(std::string_view path, std::string_view where) {
-  auto text = ReadTextFile(std::string(path));
+Result<LengthDistribution> EmpiricalFromFile(std::string_view path, std::string_view where, const FileSource& files) {
+  auto text = files.Read(path);
   if (!text.ok()) return InvalidInput(fmt::format("{}: {}", where, text.error().message()));
   auto values = ParseLengthsFile(*text, path);
   if (!values.ok()) return values.error();
   return LengthDistribution::Empirical(std::move(values).value());
 }
 
-Result<LengthDistribution> LengthFromJson(const json& v, std::string_view where, std::string_view base_dir) {
+Result<LengthDistribution> LengthFromJson(const json& v, std::string_view where, std::string_view base_dir,
+                                          const FileSource& files) {
   if (v.is_number()) {
     auto t = TokensJson(v, where);
     if (!t.ok()) return t.error();
@@ -111,7 +112,7 @@ Result<LengthDistribution> LengthFromJson(const json& v, std::string_view where,
   }
   if (kind == "empirical_file") {
     if (!arg.is_string()) return InvalidInput(fmt::format("{}: expected a file path, got {}", at, arg.dump()));
-    return EmpiricalFromFile(Resolve(arg.get<std::string>(), base_dir), at);
+    return EmpiricalFromFile(Resolve(arg.get<std::string>(), base_dir), at, files);
   }
   return InvalidInput(fmt::format("{}: unknown length distribution '{}'{}", where, kind, io::DidYouMean(kind, forms)));
 }
@@ -138,7 +139,7 @@ Result<std::vector<int64_t>> ParseLengthsFile(std::string_view text, std::string
   return out;
 }
 
-Result<LengthDistribution> ParseLengthSpec(std::string_view text, std::string_view flag) {
+Result<LengthDistribution> ParseLengthSpec(std::string_view text, std::string_view flag, const FileSource& files) {
   const std::string t{io::Trim(text)};
   const size_t colon = t.find(':');
   const std::string usage = "expected N, uniform:LO:HI, normal:MEAN:SD or file:PATH";
@@ -150,7 +151,7 @@ Result<LengthDistribution> ParseLengthSpec(std::string_view text, std::string_vi
   const std::string kind = io::ToLower(t.substr(0, colon));
   const std::string rest = t.substr(colon + 1);
   if (kind == "file") {
-    auto d = EmpiricalFromFile(rest, flag);
+    auto d = EmpiricalFromFile(rest, flag, files);
     if (!d.ok()) return d.error();
     return d;
   }
@@ -178,7 +179,7 @@ Result<LengthDistribution> ParseLengthSpec(std::string_view text, std::string_vi
 }
 
 Result<ServingWorkload> ParseWorkloadFile(std::string_view json_text, std::string_view source,
-                                          std::string_view base_dir) {
+                                          std::string_view base_dir, const FileSource& files) {
   const json doc = json::parse(json_text.begin(), json_text.end(), nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) {
     return InvalidInput(fmt::format("{}: invalid JSON (expected a workload object, see docs/serving.md)", source));
@@ -208,7 +209,7 @@ Result<ServingWorkload> ParseWorkloadFile(std::string_view json_text, std::strin
         return InvalidInput(fmt::format("{}: expected \"poisson\" or {{\"gamma_cv\": CV}}, got {}", where, v.dump()));
       }
     } else if (key == "prompt_tokens" || key == "output_tokens") {
-      auto d = LengthFromJson(v, where, base_dir);
+      auto d = LengthFromJson(v, where, base_dir, files);
       if (!d.ok()) return d.error();
       (key == "prompt_tokens" ? w.spec.prompt : w.spec.output) = std::move(d).value();
       (key == "prompt_tokens" ? w.prompt_given : w.output_given) = true;
@@ -225,7 +226,7 @@ Result<ServingWorkload> ParseWorkloadFile(std::string_view json_text, std::strin
     } else if (key == "trace") {
       if (!v.is_string()) return InvalidInput(fmt::format("{}: expected a CSV file path, got {}", where, v.dump()));
       w.trace_source = Resolve(v.get<std::string>(), base_dir);
-      auto text = ReadTextFile(w.trace_source);
+      auto text = files.Read(w.trace_source);
       if (!text.ok()) return InvalidInput(fmt::format("{}: {}", where, text.error().message()));
       auto trace = ParseTrace(*text, w.trace_source);
       if (!trace.ok()) return trace.error();

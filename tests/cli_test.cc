@@ -296,6 +296,33 @@ TEST(CliTest, SpotPlanRowsShowTheSpotPriceTheyAreCostedAt) {
   EXPECT_TRUE(found) << csv.out;
 }
 
+// Issue 12: every plan document says which tool wrote it, when, and from which
+// catalog and prices (the version is the project's, CMakeLists.txt).
+TEST(CliTest, PlanDocumentsCarryAContextBlock) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string catalog;
+    std::string prices_as_of;  // the oldest price the plan relies on (data/catalogs/*.csv)
+  };
+  const Case cases[] = {
+      {{"plan", "--format", "json", "--today", "2026-12-06"}, "aws", "2026-01-21"},
+      {{"predict", "--instance", "g5.xlarge", "--format", "json", "--today", "2026-12-06"}, "aws", "2026-01-21"},
+      {{"plan", "--rate", "2", "--catalog", "paper", "--format", "json", "--today", "2026-12-06"}, "paper",
+       "2025-04-16"},
+  };
+  for (const Case& k : cases) {
+    Output o = RunCli(k.args);
+    ASSERT_EQ(o.code, 0) << Describe(o);
+    const json doc = ParseJson(o);
+    const json& c = doc["context"];
+    EXPECT_EQ(c["tool"], "infersave") << o.out;
+    EXPECT_EQ(c["version"], "0.1.0");
+    EXPECT_EQ(c["generated_on"], "2026-12-06");
+    EXPECT_EQ(c["catalog"], k.catalog);
+    EXPECT_EQ(c["prices_as_of"], k.prices_as_of);
+  }
+}
+
 TEST(CliTest, PlanCsvHasHeaderAndOneRowPerInstance) {
   Output o = RunCli({"plan", "--format", "csv", "--catalog", "paper"});
   ASSERT_EQ(o.code, 0) << Describe(o);

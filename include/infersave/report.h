@@ -19,6 +19,9 @@ Result<OutputFormat> ParseOutputFormat(std::string_view text);
 // Version of the JSON documents' layout; bumped on any incompatible change.
 inline constexpr int kJsonSchemaVersion = 1;
 
+// The library's version ("0.1.0"), as the project's CMake version.
+const char* LibraryVersion();
+
 // What the reports say about the inputs besides the plan itself.
 struct ReportContext {
   const ModelConfig* model = nullptr;

@@ -78,6 +78,20 @@ inline void PriceJson(nlohmann::ordered_json& j, double charged_usd_per_hour, do
   j["on_demand_usd_per_hour"] = on_demand_usd_per_hour;
 }
 
+// Every plan document's "context" block: which tool and version wrote it, on
+// which day, from which catalog and prices (null where not known).
+inline nlohmann::ordered_json ContextJson(std::string_view catalog, std::string_view prices_as_of,
+                                          const ReportContext& ctx) {
+  auto text_or_null = [](std::string_view v) {
+    return v.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(std::string(v));
+  };
+  return {{"tool", "infersave"},
+          {"version", LibraryVersion()},
+          {"generated_on", text_or_null(ctx.today)},
+          {"catalog", text_or_null(catalog)},
+          {"prices_as_of", text_or_null(prices_as_of)}};
+}
+
 // A prediction's expected error band, {"median_pct", "p90_pct", "basis"}, or
 // null (report.cc).
 nlohmann::ordered_json ExpectedErrorJson(const Ctcf& ctcf, const std::string& gpu, const ReportContext& ctx);

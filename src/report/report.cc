@@ -119,6 +119,8 @@ std::string CtcfAccuracyNote(const Ctcf& ctcf, const std::string& gpu, std::stri
   return note;
 }
 
+const char* LibraryVersion() { return INFERSAVE_VERSION; }
+
 namespace {
 
 Json EvaluationJson(const Evaluation& e, const Plan& plan, const ReportContext& ctx) {
@@ -215,6 +217,7 @@ Json InputsJson(const Plan& plan, const ReportContext& ctx) {
 void WritePlanJson(std::ostream& out, const Plan& plan, const ReportContext& ctx) {
   Json doc;
   doc["schema_version"] = kJsonSchemaVersion;
+  doc["context"] = report_util::ContextJson(plan.catalog, plan.catalog_as_of, ctx);
   doc["inputs"] = InputsJson(plan, ctx);
   doc["recommendation"] = OptionalEvaluation(plan.recommendation, plan, ctx);
   Json candidates = Json::array();
@@ -366,6 +369,7 @@ void WritePrediction(std::ostream& out, const Evaluation& e, const Plan& plan, c
   if (format == OutputFormat::kJson) {
     Json doc;
     doc["schema_version"] = kJsonSchemaVersion;
+    doc["context"] = report_util::ContextJson(plan.catalog, plan.catalog_as_of, ctx);
     doc["inputs"] = InputsJson(plan, ctx);
     Json p = EvaluationJson(e, plan, ctx);
     if (e.can_run) {

@@ -98,6 +98,7 @@ Json EvaluationJson(const ServingEvaluation& e, const ServingOptions& o, const R
 void WriteJson(std::ostream& out, const ServingPlan& plan, const ServingOptions& o, const ReportContext& ctx) {
   Json doc;
   doc["schema_version"] = kJsonSchemaVersion;
+  doc["context"] = report_util::ContextJson(plan.catalog, plan.catalog_as_of, ctx);
   doc["mode"] = "online";
   Json inputs;
   inputs["model"] = ctx.model->name;
@@ -227,6 +228,7 @@ void WriteSimulation(std::ostream& out, const SimulationSummary& s, const Report
   if (format == OutputFormat::kJson) {
     Json doc;
     doc["schema_version"] = kJsonSchemaVersion;
+    doc["context"] = report_util::ContextJson(ctx.catalog ? std::string_view(ctx.catalog->name) : "", "", ctx);
     doc["model"] = ctx.model->name;
     doc["engine"] = ctx.engine->name;
     doc["instance"] = s.instance;

@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
   CLI::App app{"InferSave: the cheapest cloud GPU instance (and KV cache offload ratio) that meets an LLM "
                "inference objective"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "infersave 0.1.0");
+  app.set_version_flag("--version", std::string("infersave ") + infersave::LibraryVersion());
 
   JobFlags plan_flags;
   int top = 3;

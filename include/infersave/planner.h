@@ -136,6 +136,24 @@ struct Compatibility {
 };
 Compatibility CheckCompatibility(const EngineProfile& engine, const Instance& instance);
 
+// The checks of one instance that come before any prediction, the same for
+// batch and online plans (issue 12): its price (spot or on-demand), the price
+// cap, the engine's compatibility and the GPU's support of the formats.
+struct Screening {
+  bool priced = true;            // has a price of the kind asked for
+  double usd_per_hour = 0;       // the price the plan charges: spot under `spot`, else on-demand
+  bool within_price_cap = true;
+  Compatibility compatibility;
+  bool precision_supported = true;
+
+  // The first reason, in Algorithm 1's order (price first, then the engine
+  // and the formats), that rejects the instance before memory is looked at.
+  enum class Rejection { kNone, kNoSpotPrice, kOverPriceCap, kIncompatible, kUnsupportedPrecision };
+  Rejection FirstRejection() const;
+};
+Screening ScreenInstance(const Instance& instance, const EngineProfile& engine, const Workload& workload, bool spot,
+                         double max_usd_per_hour);
+
 // Fails with kInvalidInput when `spot` is asked for and no instance of the
 // catalog has a spot price.
 Status CheckSpotPrices(const Catalog& catalog, bool spot);

@@ -102,6 +102,25 @@ const EngineProfile& Evaluator::EngineFor(const Instance& instance) const {
   return degraded ? unfused_engine_ : e;
 }
 
+Screening ScreenInstance(const Instance& instance, const EngineProfile& engine, const Workload& workload, bool spot,
+                         double max_usd_per_hour) {
+  Screening s;
+  s.priced = !spot || instance.spot_usd_per_hour.has_value();
+  s.usd_per_hour = spot ? instance.spot_usd_per_hour.value_or(instance.usd_per_hour) : instance.usd_per_hour;
+  s.within_price_cap = s.usd_per_hour <= max_usd_per_hour;
+  s.compatibility = CheckCompatibility(engine, instance);
+  s.precision_supported = PrecisionSupported(instance.gpu, workload);
+  return s;
+}
+
+Screening::Rejection Screening::FirstRejection() const {
+  if (!priced) return Rejection::kNoSpotPrice;
+  if (!within_price_cap) return Rejection::kOverPriceCap;
+  if (!compatibility.runs) return Rejection::kIncompatible;
+  if (!precision_supported) return Rejection::kUnsupportedPrecision;
+  return Rejection::kNone;
+}
+
 Compatibility CheckCompatibility(const EngineProfile& engine, const Instance& instance) {
   Compatibility c;
   const GpuSpec& gpu = instance.gpu;
@@ -200,19 +219,13 @@ Evaluation Evaluator::EvaluateLayoutWith(const Instance& instance, int tp, Offlo
   e.instance = &instance;
   e.tp = tp;
   e.replicas = instance.gpu_count / tp;
-  if (options_.spot) {
-    e.priced = instance.spot_usd_per_hour.has_value();
-    e.usd_per_hour = instance.spot_usd_per_hour.value_or(instance.usd_per_hour);
-  } else {
-    e.usd_per_hour = instance.usd_per_hour;
-  }
-  e.within_price_cap = e.usd_per_hour <= options_.max_usd_per_hour;
-
-  e.precision_supported = PrecisionSupported(instance.gpu, w);
-  if (Compatibility c = CheckCompatibility(engine, instance); !c.runs) {
-    e.compatible = false;
-    e.incompatibility = std::move(c.reason);
-  }
+  Screening screen = ScreenInstance(instance, engine, w, options_.spot, options_.max_usd_per_hour);
+  e.priced = screen.priced;
+  e.usd_per_hour = screen.usd_per_hour;
+  e.within_price_cap = screen.within_price_cap;
+  e.precision_supported = screen.precision_supported;
+  e.compatible = screen.compatibility.runs;
+  if (!e.compatible) e.incompatibility = std::move(screen.compatibility.reason);
 
   const double utilization = options_.gpu_memory_utilization.value_or(engine.gpu_memory_utilization);
   e.memory = ComputeMemory(*context_.model, params_, w, engine, instance.gpu.memory_bytes, utilization,
@@ -266,15 +279,14 @@ Evaluation Evaluator::EvaluateLayoutWith(const Instance& instance, int tp, Offlo
   }
 
   // Algorithm 1 filters by price first, then by memory; then the SLO.
-  if (!e.priced) {
-    e.verdict = Verdict::kNoSpotPrice;
-  } else if (!e.within_price_cap) {
-    e.verdict = Verdict::kOverPriceCap;
-  } else if (!e.compatible) {
-    e.verdict = Verdict::kIncompatible;
-  } else if (!e.precision_supported) {
-    e.verdict = Verdict::kUnsupportedPrecision;
-  } else if (!e.can_run) {
+  switch (screen.FirstRejection()) {
+    case Screening::Rejection::kNoSpotPrice: e.verdict = Verdict::kNoSpotPrice; return e;
+    case Screening::Rejection::kOverPriceCap: e.verdict = Verdict::kOverPriceCap; return e;
+    case Screening::Rejection::kIncompatible: e.verdict = Verdict::kIncompatible; return e;
+    case Screening::Rejection::kUnsupportedPrecision: e.verdict = Verdict::kUnsupportedPrecision; return e;
+    case Screening::Rejection::kNone: break;
+  }
+  if (!e.can_run) {
     e.verdict = Verdict::kCannotRun;
   } else if (!e.meets_slo) {
     e.verdict = Verdict::kMissesSlo;

@@ -382,11 +382,12 @@ Result<ServingPlan> MakeServingPlan(const PlanContext& context, const ServingOpt
       e.tp = tp;
       e.replicas = instance.gpu_count / tp;
       e.longest_request_tokens = longest;
-      e.priced = !o.plan.spot || instance.spot_usd_per_hour.has_value();
-      e.usd_per_hour = o.plan.spot ? instance.spot_usd_per_hour.value_or(instance.usd_per_hour) : instance.usd_per_hour;
-      e.within_price_cap = e.usd_per_hour <= o.plan.max_usd_per_hour;
-      e.precision_supported = PrecisionSupported(instance.gpu, o.plan.workload);
-      Compatibility compat = CheckCompatibility(*context.engine, instance);
+      Screening screen =
+          ScreenInstance(instance, *context.engine, o.plan.workload, o.plan.spot, o.plan.max_usd_per_hour);
+      e.priced = screen.priced;
+      e.usd_per_hour = screen.usd_per_hour;
+      e.within_price_cap = screen.within_price_cap;
+      e.precision_supported = screen.precision_supported;
       auto replica = MakeServingReplica(context, o.plan, instance, tp);
       if (!replica.ok()) return replica.error();
       e.memory = replica->memory;
@@ -395,14 +396,15 @@ Result<ServingPlan> MakeServingPlan(const PlanContext& context, const ServingOpt
       e.ctcf = replica->ctcf;
       e.kv_capacity_tokens = e.limits.kv_blocks * e.limits.block_size_tokens;
       const int64_t peak_blocks = (longest + e.limits.block_size_tokens - 1) / e.limits.block_size_tokens;
-      if (!e.priced) {
+      const Screening::Rejection rejection = screen.FirstRejection();
+      if (rejection == Screening::Rejection::kNoSpotPrice) {
         e.verdict = ServingVerdict::kNoSpotPrice;
-      } else if (!e.within_price_cap) {
+      } else if (rejection == Screening::Rejection::kOverPriceCap) {
         e.verdict = ServingVerdict::kOverPriceCap;
-      } else if (!compat.runs) {
+      } else if (rejection == Screening::Rejection::kIncompatible) {
         e.verdict = ServingVerdict::kIncompatible;
-        e.incompatibility = std::move(compat.reason);
-      } else if (!e.precision_supported) {
+        e.incompatibility = std::move(screen.compatibility.reason);
+      } else if (rejection == Screening::Rejection::kUnsupportedPrecision) {
         e.verdict = ServingVerdict::kUnsupportedPrecision;
       } else if (!replica->fits) {
         e.verdict = ServingVerdict::kDoesNotFit;

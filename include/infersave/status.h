@@ -60,10 +60,7 @@ inline Error InvalidArgument(std::string message) {
 // An out-of-range value of one request field; `message` starts with a
 // predicate ("must be between 1 and 4096, got 0") and is prefixed with the
 // field's reference.
-inline Error InvalidField(std::string_view field_path, std::string_view message) {
-  return Error(ErrorCode::kInvalidArgument, FieldRef(field_path) + " " + std::string(message),
-               std::string(field_path));
-}
+Error InvalidField(std::string_view field_path, std::string_view message);
 inline Error IoError(std::string message) { return Error(ErrorCode::kIo, std::move(message)); }
 inline Error InternalError(std::string message) { return Error(ErrorCode::kInternal, std::move(message)); }
 inline Error InvalidInput(std::string message) {

@@ -169,7 +169,7 @@ PhaseFit FitPhase(const std::vector<Equation>& eqs, std::string_view name, int p
     return f;
   }
   f.ok = true;
-  f.ctcf = PhaseCtcf{alpha, beta, true, points, -1};
+  f.ctcf = PhaseCtcf{alpha, beta, true, points, -1, {}};
   return f;
 }
 
@@ -231,10 +231,12 @@ double PredictWith(const RowEvaluation& r, const RowModel& rm, const CtcfParams&
   Calibration cal;
   cal.perf_model = std::string(PerfModelName(rm.options.perf_model));
   if (params.prefill.calibrated) {
-    cal.entries.push_back(CtcfEntry{r.gpu, rm.engine->name, Phase::kPrefill, params.prefill.alpha, params.prefill.beta_s});
+    cal.entries.push_back(CtcfEntry{r.gpu, rm.engine->name, Phase::kPrefill, params.prefill.alpha, params.prefill.beta_s,
+                                    0, -1, {}, 0, false});
   }
   if (params.decode.calibrated) {
-    cal.entries.push_back(CtcfEntry{r.gpu, rm.engine->name, Phase::kDecode, params.decode.alpha, params.decode.beta_s});
+    cal.entries.push_back(CtcfEntry{r.gpu, rm.engine->name, Phase::kDecode, params.decode.alpha, params.decode.beta_s,
+                                    0, -1, {}, 0, false});
   }
   Catalog single;
   single.instances = {rm.instance};
@@ -507,11 +509,11 @@ Result<CalibrationReport> Calibrate(const std::vector<Measurement>& rows, const 
     }
     if (g.params.prefill.calibrated) {
       report.calibration.entries.push_back(CtcfEntry{g.gpu, g.engine, Phase::kPrefill, g.params.prefill.alpha,
-                                                     g.params.prefill.beta_s, g.points, quoted});
+                                                     g.params.prefill.beta_s, g.points, quoted, {}, 0, false});
     }
     if (g.params.decode.calibrated) {
       report.calibration.entries.push_back(CtcfEntry{g.gpu, g.engine, Phase::kDecode, g.params.decode.alpha,
-                                                     g.params.decode.beta_s, g.points, quoted});
+                                                     g.params.decode.beta_s, g.points, quoted, {}, 0, false});
     }
     report.groups.push_back(g);
   }

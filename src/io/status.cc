@@ -46,6 +46,13 @@ std::string RenderFieldRefs(std::string_view text, const std::function<std::stri
   return out;
 }
 
+Error InvalidField(std::string_view field_path, std::string_view message) {
+  std::string text = FieldRef(field_path);
+  text.push_back(' ');
+  text.append(message);
+  return Error(ErrorCode::kInvalidArgument, std::move(text), std::string(field_path));
+}
+
 std::string Error::message() const {
   return RenderFieldRefs(text_, [](std::string_view path) { return std::string(path); });
 }

@@ -153,7 +153,8 @@ void WriteValidationReport(std::ostream& out, const CalibrationReport& report, s
       for (const RowEvaluation& r : report.rows) {
         if (r.usable && r.gpu == g.gpu && io::ToLower(r.row->engine) == g.engine &&
             metrics.find(MetricName(r.metric)) == std::string::npos) {
-          metrics += (metrics.empty() ? "" : "+") + std::string(MetricName(r.metric));
+          if (!metrics.empty()) metrics += '+';
+          metrics += MetricName(r.metric);
         }
       }
       const ErrorStats& c = g.cross_validated ? *g.cross_validated : ErrorStats{};

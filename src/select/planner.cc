@@ -198,8 +198,7 @@ Ctcf Evaluator::LookupCtcf(const Instance& instance) const {
     if (const CtcfEntry* c = context_.calibration->FindOrCarry(instance.gpu.name, instance.gpu.silicon,
                                                                instance.gpu.memory_bytes_per_s / 1e9,
                                                                context_.engine->name, phase, &carried)) {
-      out = PhaseCtcf{c->alpha, c->beta_s, true, c->points, c->median_ape_pct};
-      if (carried) out.carried_from = c->gpu;
+      out = PhaseCtcf{c->alpha, c->beta_s, true, c->points, c->median_ape_pct, carried ? c->gpu : std::string()};
     }
   };
   fill(Phase::kPrefill, ctcf.prefill);

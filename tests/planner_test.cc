@@ -347,6 +347,13 @@ TEST(CatalogOptionsTest, RegionFilter) {
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(first->instances[0].usd_per_hour, 1.006);
   EXPECT_EQ(first->other_region_rows, 1);
+  // Batch and online plans share this warning (InputWarnings); it names no CLI flag.
+  const ModelConfig model = testing::Model("opt-2.7b");
+  const EngineProfile engine = testing::Engine("vllm");
+  const std::vector<std::string> warnings = InputWarnings(PlanContext{&model, &*first, &engine, nullptr}, false);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0], "catalog c.csv lists 1 more row for instance types in other regions or zones; the first row "
+                         "of each type was used (plan for one region to pick its rows)");
   auto eu = ParseCatalog(csv, "c.csv", testing::Gpus(), "EU-WEST-1");
   ASSERT_TRUE(eu.ok());
   ASSERT_EQ(eu->instances.size(), 1u);

@@ -421,9 +421,9 @@ std::vector<std::string> InputWarnings(const PlanContext& context, bool spot) {
   }
   if (context.catalog->other_region_rows > 0) {
     out.push_back(fmt::format(
-        "catalog {} lists {} more rows for instance types in other regions or zones; the first row of each type "
-        "was used (choose a region to plan in that region)",
-        context.catalog->name, context.catalog->other_region_rows));
+        "catalog {} lists {} more row{} for instance types in other regions or zones; the first row of each type "
+        "was used (plan for one region to pick its rows)",
+        context.catalog->name, context.catalog->other_region_rows, context.catalog->other_region_rows == 1 ? "" : "s"));
   }
   return out;
 }

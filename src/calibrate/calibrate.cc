@@ -302,116 +302,220 @@ void MarkCarries(CalibrationReport& report, const std::vector<Measurement>& rows
 
 }  // namespace
 
+namespace {
+
+// The models and engines the runs name, each loaded once; a name that fails
+// to load keeps its error for every run that names it.
+class RunInputs {
+ public:
+  const ModelConfig* Model(const std::string& name, std::string* error) {
+    return Find(models_, "model:" + name, [&] { return LoadModel(name); }, error);
+  }
+  const EngineProfile* Engine(const std::string& name, std::string* error) {
+    return Find(engines_, "engine:" + io::ToLower(name), [&] { return LoadEngine(name); }, error);
+  }
+
+ private:
+  template <typename T, typename LoadFn>
+  const T* Find(std::map<std::string, std::unique_ptr<T>>& cache, const std::string& key, LoadFn load,
+                std::string* error) {
+    if (auto it = cache.find(key); it != cache.end() && it->second) return it->second.get();
+    if (auto it = errors_.find(key); it != errors_.end()) {
+      *error = it->second;
+      return nullptr;
+    }
+    auto loaded = load();
+    if (!loaded.ok()) {
+      *error = errors_[key] = loaded.error().message();
+      return nullptr;
+    }
+    return (cache[key] = std::make_unique<T>(std::move(loaded).value())).get();
+  }
+  std::map<std::string, std::unique_ptr<ModelConfig>> models_;
+  std::map<std::string, std::unique_ptr<EngineProfile>> engines_;
+  std::map<std::string, std::string> errors_;
+};
+
+// Sets up the prediction of one run (its model and engine on an instance of
+// tp of its GPUs) and predicts it uncalibrated. Returns "" when the run is
+// usable, else why it is skipped.
+std::string EvaluateRun(const Measurement& m, const GpuTable& gpus, PerfModelKind perf_model, RunInputs& inputs,
+                        RowEvaluation& r, RowModel& rm) {
+  r.row = &m;
+  std::tie(r.metric, r.measured) = PrimaryMetric(m);
+  const GpuSpec* gpu = gpus.Find(m.gpu);
+  if (!gpu) return fmt::format("GPU '{}' is not in the GPU table", m.gpu);
+  r.gpu = gpu->name;
+  std::string error;
+  const ModelConfig* model = inputs.Model(m.model, &error);
+  if (!model) return error;
+  const EngineProfile* engine = inputs.Engine(m.engine, &error);
+  if (!engine) return error;
+  if (!ValidTensorParallel(*model, m.tp)) {
+    return fmt::format("{} cannot be split {} ways (attention heads)", model->name, m.tp);
+  }
+  rm.model = model;
+  rm.engine = engine;
+  rm.instance.name = fmt::format("{}x{}", m.tp, gpu->name);
+  rm.instance.gpu = *gpu;
+  rm.instance.gpu_count = m.tp;
+  rm.instance.host_memory_bytes = 4096 * kGiB;  // the runs happened: host memory is not the question
+  rm.instance.usd_per_hour = 1;
+  rm.options.workload.batch_size = m.batch_size;
+  rm.options.workload.input_len = m.input_len;
+  rm.options.workload.output_len = m.output_len;
+  rm.options.workload.requests = m.batch_size;
+  rm.options.workload.weight_precision = m.precision;
+  rm.options.workload.kv_precision = m.precision;
+  rm.options.slo_tps = 0;
+  rm.options.pace = Pace::kMax;
+  rm.options.perf_model = perf_model;
+  if (Status s = CheckEngineFormats(*engine, rm.options.workload); !s.ok()) return s.error().message();
+  if (rm.options.workload.context_len() > model->max_position_embeddings) {
+    return fmt::format("longer than {}'s context window", model->name);
+  }
+  if (Status s = ValidatePlanOptions(rm.options, *model); !s.ok()) return s.error().message();
+  Catalog single;
+  single.instances = {rm.instance};
+  Evaluator ev(PlanContext{rm.model, &single, rm.engine, nullptr}, rm.options);
+  Evaluation e = ev.EvaluateLayout(single.instances[0], m.tp, OffloadMode::kAuto, 0);
+  if (!e.can_run) {
+    return fmt::format("does not fit in the model's memory budget on {} x {} ({})", m.tp, gpu->name,
+                       e.offload.blocker == OffloadBlocker::kEngineCannotOffload
+                           ? "KV cache larger than GPU memory; the engine must have run it in waves"
+                           : "weights or workspace");
+  }
+  r.usable = true;
+  r.offloaded = e.offload.ratio > 0;
+  r.prefill_compute_s = e.timing.prefill_compute_s;
+  r.decode_compute_s = e.timing.decode_total_s;
+  r.decode_steps = static_cast<double>(e.timing.decode_steps);
+  r.predicted_uncalibrated = MetricFromTiming(r.metric, m, e.timing.prefill_s, e.timing.decode_total_s,
+                                              r.decode_steps);
+  r.predicted_calibrated = r.predicted_uncalibrated;
+  if (r.metric == Metric::kDecodePerToken && r.decode_steps == 0) {
+    return "decode time per token measured for a single output token";
+  }
+  return "";
+}
+
+// k-fold cross-validation (leave-one-out for small groups): every fitted run
+// is predicted by a fit that did not see it. Fills g.cross_validated and
+// g.folds when at least two folds could be made.
+void CrossValidate(const std::vector<const RowEvaluation*>& fit_rows, int folds, std::vector<RowEvaluation>& rows,
+                   const std::vector<RowModel>& row_models, GroupFit& g) {
+  const size_t n = fit_rows.size();
+  const size_t k = n < static_cast<size_t>(2 * folds) ? n : static_cast<size_t>(folds);
+  if (k < 2) return;
+  std::vector<size_t> order(n);
+  for (size_t j = 0; j < n; ++j) order[j] = j;
+  std::mt19937 rng(20261126);
+  for (size_t j = n - 1; j > 0; --j) std::swap(order[j], order[rng() % (j + 1)]);
+  std::vector<double> cv;
+  for (size_t fold = 0; fold < k; ++fold) {
+    std::vector<const RowEvaluation*> train;
+    std::vector<const RowEvaluation*> test;
+    for (size_t j = 0; j < n; ++j) (j % k == fold ? test : train).push_back(fit_rows[order[j]]);
+    FitResult f = Fit(train);
+    if (!f.ok) continue;
+    for (const RowEvaluation* r : test) {
+      const size_t index = static_cast<size_t>(r - rows.data());
+      RowEvaluation& held_out = rows[index];
+      held_out.predicted_cross_validated = PredictWith(held_out, row_models[index], f.params);
+      held_out.cross_validated = true;
+      cv.push_back(SignedPct(held_out.predicted_cross_validated, held_out.measured));
+    }
+  }
+  if (!cv.empty()) {
+    g.cross_validated = ComputeErrorStats(cv);
+    g.folds = static_cast<int>(k);
+  }
+}
+
+// Fits one (GPU, engine) group, scores it before and after, cross-validates
+// it and decides whether its correction ships (then adds its entries).
+void FitGroup(const std::vector<size_t>& members, int folds, const std::vector<RowModel>& row_models,
+              CalibrationReport& report, GroupFit& g) {
+  g.points = static_cast<int>(members.size());
+  std::vector<const RowEvaluation*> fit_rows;
+  int offloaded = 0;
+  for (size_t i : members) {
+    if (report.rows[i].offloaded) {
+      ++offloaded;
+    } else {
+      fit_rows.push_back(&report.rows[i]);
+    }
+  }
+  if (offloaded > 0) {
+    g.warnings.push_back(fmt::format("{} run{} with KV offloading scored but not fitted (transfers are not calibrated)",
+                                     offloaded, offloaded == 1 ? "" : "s"));
+  }
+  std::vector<double> before;
+  for (size_t i : members) before.push_back(SignedPct(report.rows[i].predicted_uncalibrated, report.rows[i].measured));
+  g.before = ComputeErrorStats(before);
+
+  FitResult fit = Fit(fit_rows);
+  g.warnings.insert(g.warnings.end(), fit.warnings.begin(), fit.warnings.end());
+  if (!fit.ok) {
+    g.refusal = fit.refusal;
+    return;
+  }
+  g.fitted = true;
+  g.params = fit.params;
+  std::vector<double> after;
+  for (size_t i : members) {
+    RowEvaluation& r = report.rows[i];
+    r.predicted_calibrated = PredictWith(r, row_models[i], g.params);
+    r.calibrated = true;
+    after.push_back(SignedPct(r.predicted_calibrated, r.measured));
+  }
+  g.after = ComputeErrorStats(after);
+  CrossValidate(fit_rows, folds, report.rows, row_models, g);
+
+  const double quoted = g.cross_validated ? g.cross_validated->median_ape_pct : -1;
+  if (g.cross_validated && g.cross_validated->median_ape_pct > 25) {
+    g.warnings.push_back(fmt::format("poor fit: cross-validated median error {:.0f}%", g.cross_validated->median_ape_pct));
+  }
+  if (!g.cross_validated) g.warnings.push_back("too few runs to cross-validate: the fit's error is unknown");
+  // A correction ships only when held-out runs say it helps (issue 9): the
+  // cross-validated median error must beat the uncalibrated model's.
+  g.shipped = g.cross_validated && g.cross_validated->median_ape_pct < g.before.median_ape_pct;
+  if (!g.shipped) {
+    g.warnings.push_back(
+        g.cross_validated
+            ? fmt::format("not shipped: the cross-validated median error {:.1f}% does not beat the uncalibrated "
+                          "model's {:.1f}%",
+                          g.cross_validated->median_ape_pct, g.before.median_ape_pct)
+            : "not shipped: without cross-validation the fit's benefit is unknown");
+    return;
+  }
+  if (g.params.prefill.calibrated) {
+    report.calibration.entries.push_back(CtcfEntry{g.gpu, g.engine, Phase::kPrefill, g.params.prefill.alpha,
+                                                   g.params.prefill.beta_s, g.points, quoted, {}, 0, false});
+  }
+  if (g.params.decode.calibrated) {
+    report.calibration.entries.push_back(CtcfEntry{g.gpu, g.engine, Phase::kDecode, g.params.decode.alpha,
+                                                   g.params.decode.beta_s, g.points, quoted, {}, 0, false});
+  }
+}
+
+}  // namespace
+
 Result<CalibrationReport> Calibrate(const std::vector<Measurement>& rows, const GpuTable& gpus,
                                     const CalibrationOptions& options) {
   if (options.folds < 2) return InvalidField("calibration.folds", fmt::format("must be at least 2, got {}", options.folds));
   CalibrationReport report;
   report.calibration.perf_model = std::string(PerfModelName(options.perf_model));
-  std::map<std::string, std::unique_ptr<ModelConfig>> models;
-  std::map<std::string, std::unique_ptr<EngineProfile>> engines;
-  std::map<std::string, std::string> load_errors;
   std::vector<RowModel> row_models(rows.size());
   report.rows.resize(rows.size());
-
-  auto skip = [&](RowEvaluation& r, std::string reason) {
-    r.usable = false;
-    r.skip_reason = reason;
-    report.skipped[reason] += 1;
-  };
-
+  RunInputs inputs;
   for (size_t i = 0; i < rows.size(); ++i) {
-    const Measurement& m = rows[i];
     RowEvaluation& r = report.rows[i];
-    r.row = &m;
-    std::tie(r.metric, r.measured) = PrimaryMetric(m);
-    const GpuSpec* gpu = gpus.Find(m.gpu);
-    if (!gpu) {
-      skip(r, fmt::format("GPU '{}' is not in the GPU table", m.gpu));
-      continue;
-    }
-    r.gpu = gpu->name;
-    auto& model = models[m.model];
-    if (!model && !load_errors.count("model:" + m.model)) {
-      auto loaded = LoadModel(m.model);
-      if (loaded.ok()) {
-        model = std::make_unique<ModelConfig>(std::move(loaded).value());
-      } else {
-        load_errors["model:" + m.model] = loaded.error().message();
-      }
-    }
-    if (!model) {
-      skip(r, load_errors["model:" + m.model]);
-      continue;
-    }
-    const std::string engine_key = io::ToLower(m.engine);
-    auto& engine = engines[engine_key];
-    if (!engine && !load_errors.count("engine:" + engine_key)) {
-      auto loaded = LoadEngine(m.engine);
-      if (loaded.ok()) {
-        engine = std::make_unique<EngineProfile>(std::move(loaded).value());
-      } else {
-        load_errors["engine:" + engine_key] = loaded.error().message();
-      }
-    }
-    if (!engine) {
-      skip(r, load_errors["engine:" + engine_key]);
-      continue;
-    }
-    if (!ValidTensorParallel(*model, m.tp)) {
-      skip(r, fmt::format("{} cannot be split {} ways (attention heads)", model->name, m.tp));
-      continue;
-    }
-    RowModel& rm = row_models[i];
-    rm.model = model.get();
-    rm.engine = engine.get();
-    rm.instance.name = fmt::format("{}x{}", m.tp, gpu->name);
-    rm.instance.gpu = *gpu;
-    rm.instance.gpu_count = m.tp;
-    rm.instance.host_memory_bytes = 4096 * kGiB;  // the runs happened: host memory is not the question
-    rm.instance.usd_per_hour = 1;
-    rm.options.workload.batch_size = m.batch_size;
-    rm.options.workload.input_len = m.input_len;
-    rm.options.workload.output_len = m.output_len;
-    rm.options.workload.requests = m.batch_size;
-    rm.options.workload.weight_precision = m.precision;
-    rm.options.workload.kv_precision = m.precision;
-    rm.options.slo_tps = 0;
-    rm.options.pace = Pace::kMax;
-    rm.options.perf_model = options.perf_model;
-    if (Status s = CheckEngineFormats(*engine, rm.options.workload); !s.ok()) {
-      skip(r, s.error().message());
-      continue;
-    }
-    if (rm.options.workload.context_len() > model->max_position_embeddings) {
-      skip(r, fmt::format("longer than {}'s context window", model->name));
-      continue;
-    }
-    if (Status s = ValidatePlanOptions(rm.options, *model); !s.ok()) {
-      skip(r, s.error().message());
-      continue;
-    }
-    Catalog single;
-    single.instances = {rm.instance};
-    Evaluator ev(PlanContext{rm.model, &single, rm.engine, nullptr}, rm.options);
-    Evaluation e = ev.EvaluateLayout(single.instances[0], m.tp, OffloadMode::kAuto, 0);
-    if (!e.can_run) {
-      skip(r, fmt::format("does not fit in the model's memory budget on {} x {} ({})", m.tp, gpu->name,
-                          e.offload.blocker == OffloadBlocker::kEngineCannotOffload
-                              ? "KV cache larger than GPU memory; the engine must have run it in waves"
-                              : "weights or workspace"));
-      continue;
-    }
-    r.usable = true;
-    r.offloaded = e.offload.ratio > 0;
-    r.prefill_compute_s = e.timing.prefill_compute_s;
-    r.decode_compute_s = e.timing.decode_total_s;
-    r.decode_steps = static_cast<double>(e.timing.decode_steps);
-    r.predicted_uncalibrated = MetricFromTiming(r.metric, m, e.timing.prefill_s, e.timing.decode_total_s,
-                                                r.decode_steps);
-    r.predicted_calibrated = r.predicted_uncalibrated;
-    if (r.metric == Metric::kDecodePerToken && r.decode_steps == 0) {
-      skip(r, "decode time per token measured for a single output token");
-      continue;
+    std::string reason = EvaluateRun(rows[i], gpus, options.perf_model, inputs, r, row_models[i]);
+    if (!reason.empty()) {
+      r.usable = false;
+      r.skip_reason = reason;
+      report.skipped[reason] += 1;
     }
   }
 
@@ -424,98 +528,8 @@ Result<CalibrationReport> Calibrate(const std::vector<Measurement>& rows, const 
     GroupFit g;
     g.gpu = key.first;
     g.engine = key.second;
-    g.points = static_cast<int>(members.size());
-    std::vector<const RowEvaluation*> fit_rows;
-    int offloaded = 0;
-    for (size_t i : members) {
-      if (report.rows[i].offloaded) {
-        ++offloaded;
-      } else {
-        fit_rows.push_back(&report.rows[i]);
-      }
-    }
-    if (offloaded > 0) {
-      g.warnings.push_back(fmt::format("{} run{} with KV offloading scored but not fitted (transfers are not calibrated)",
-                                       offloaded, offloaded == 1 ? "" : "s"));
-    }
-    std::vector<double> before;
-    for (size_t i : members) before.push_back(SignedPct(report.rows[i].predicted_uncalibrated, report.rows[i].measured));
-    g.before = ComputeErrorStats(before);
-
-    FitResult fit = Fit(fit_rows);
-    g.warnings.insert(g.warnings.end(), fit.warnings.begin(), fit.warnings.end());
-    if (!fit.ok) {
-      g.refusal = fit.refusal;
-      report.groups.push_back(g);
-      continue;
-    }
-    g.fitted = true;
-    g.params = fit.params;
-    std::vector<double> after;
-    for (size_t i : members) {
-      RowEvaluation& r = report.rows[i];
-      r.predicted_calibrated = PredictWith(r, row_models[i], g.params);
-      r.calibrated = true;
-      after.push_back(SignedPct(r.predicted_calibrated, r.measured));
-    }
-    g.after = ComputeErrorStats(after);
-
-    // k-fold cross-validation (leave-one-out for small groups): every row is
-    // predicted by a fit that did not see it.
-    const size_t n = fit_rows.size();
-    const size_t k = n < static_cast<size_t>(2 * options.folds) ? n : static_cast<size_t>(options.folds);
-    if (k >= 2) {
-      std::vector<size_t> order(n);
-      for (size_t j = 0; j < n; ++j) order[j] = j;
-      std::mt19937 rng(20261126);
-      for (size_t j = n - 1; j > 0; --j) std::swap(order[j], order[rng() % (j + 1)]);
-      std::vector<double> cv;
-      for (size_t fold = 0; fold < k; ++fold) {
-        std::vector<const RowEvaluation*> train;
-        std::vector<const RowEvaluation*> test;
-        for (size_t j = 0; j < n; ++j) (j % k == fold ? test : train).push_back(fit_rows[order[j]]);
-        FitResult f = Fit(train);
-        if (!f.ok) continue;
-        for (const RowEvaluation* r : test) {
-          const size_t index = static_cast<size_t>(r - report.rows.data());
-          RowEvaluation& held_out = report.rows[index];
-          held_out.predicted_cross_validated = PredictWith(held_out, row_models[index], f.params);
-          held_out.cross_validated = true;
-          cv.push_back(SignedPct(held_out.predicted_cross_validated, held_out.measured));
-        }
-      }
-      if (!cv.empty()) {
-        g.cross_validated = ComputeErrorStats(cv);
-        g.folds = static_cast<int>(k);
-      }
-    }
-    const double quoted = g.cross_validated ? g.cross_validated->median_ape_pct : -1;
-    if (g.cross_validated && g.cross_validated->median_ape_pct > 25) {
-      g.warnings.push_back(fmt::format("poor fit: cross-validated median error {:.0f}%", g.cross_validated->median_ape_pct));
-    }
-    if (!g.cross_validated) g.warnings.push_back("too few runs to cross-validate: the fit's error is unknown");
-    // A correction ships only when held-out runs say it helps (issue 9): the
-    // cross-validated median error must beat the uncalibrated model's.
-    g.shipped = g.cross_validated && g.cross_validated->median_ape_pct < g.before.median_ape_pct;
-    if (!g.shipped) {
-      g.warnings.push_back(
-          g.cross_validated
-              ? fmt::format("not shipped: the cross-validated median error {:.1f}% does not beat the uncalibrated "
-                            "model's {:.1f}%",
-                            g.cross_validated->median_ape_pct, g.before.median_ape_pct)
-              : "not shipped: without cross-validation the fit's benefit is unknown");
-      report.groups.push_back(g);
-      continue;
-    }
-    if (g.params.prefill.calibrated) {
-      report.calibration.entries.push_back(CtcfEntry{g.gpu, g.engine, Phase::kPrefill, g.params.prefill.alpha,
-                                                     g.params.prefill.beta_s, g.points, quoted, {}, 0, false});
-    }
-    if (g.params.decode.calibrated) {
-      report.calibration.entries.push_back(CtcfEntry{g.gpu, g.engine, Phase::kDecode, g.params.decode.alpha,
-                                                     g.params.decode.beta_s, g.points, quoted, {}, 0, false});
-    }
-    report.groups.push_back(g);
+    FitGroup(members, options.folds, row_models, report, g);
+    report.groups.push_back(std::move(g));
   }
   MarkCarries(report, rows, row_models, gpus);
   return report;

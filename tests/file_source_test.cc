@@ -50,6 +50,7 @@ TEST(FileSourceTest, NoFilesRefusesEveryPathButShippedNamesStillLoad) {
   EXPECT_FALSE(ParseLengthSpec("file:/etc/hosts", "prompt", NoFiles()).ok());
   auto workload = ParseWorkloadFile(R"({"trace": "/etc/trace.csv"})", "w.json", "", NoFiles());
   ASSERT_FALSE(workload.ok());
+  EXPECT_EQ(workload.error().code(), ErrorCode::kInvalidArgument);  // the refusal's code, not a parse error
   EXPECT_EQ(workload.error().message(),
             "w.json: trace: file paths are not accepted here, got \"/etc/trace.csv\" (name shipped data, or send "
             "the file's content)");

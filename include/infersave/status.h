@@ -47,6 +47,11 @@ class Error {
     return RenderFieldRefs(text_, name_of);
   }
   const std::string& field() const { return field_; }
+  // The same error (code, field) with its message placed at `where`
+  // ("w.json: trace: <message>").
+  Error In(std::string_view where) const {
+    return Error(code_, std::string(where) + ": " + text_, field_);
+  }
 
  private:
   ErrorCode code_;

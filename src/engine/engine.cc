@@ -235,8 +235,8 @@ long EngineProfile::MaxSequences(const GpuSpec& gpu) const {
   if (max_num_seqs_large_gpu <= 0 || gpu.memory_bytes < large_gpu_min_memory_gib * 1024.0 * 1024.0 * 1024.0) {
     return max_num_seqs;
   }
-  for (const std::string& name : large_gpu_exceptions) {
-    if (io::EqualsIgnoreCase(name, gpu.name)) return max_num_seqs;
+  for (const std::string& excepted : large_gpu_exceptions) {
+    if (io::EqualsIgnoreCase(excepted, gpu.name)) return max_num_seqs;
   }
   return max_num_seqs_large_gpu;
 }

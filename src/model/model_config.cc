@@ -102,43 +102,40 @@ class FieldReader {
 
   // An optional list of non-negative integers (mlp_only_layers, no_rope_layers).
   Result<std::vector<int64_t>> IntegerList(const char* key) const {
-    std::vector<int64_t> out;
-    auto it = object_.find(key);
-    if (it == object_.end() || it->is_null()) return out;
-    if (!it->is_array()) {
-      return InvalidInput(fmt::format("{}: field '{}': expected a list of integers, got {}", source_, Name(key),
-                                      io::Quote(it->dump())));
-    }
-    for (const json& v : *it) {
-      if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > kMaxDimension) {
-        return InvalidInput(fmt::format("{}: field '{}': expected a list of integers from 0 to {}, got {}", source_,
-                                        Name(key), kMaxDimension, io::Quote(v.dump())));
-      }
-      out.push_back(v.get<int64_t>());
-    }
-    return out;
+    return List<int64_t>(key, "integers", fmt::format("integers from 0 to {}", kMaxDimension), [](const json& v) {
+      return v.is_number_integer() && v.get<int64_t>() >= 0 && v.get<int64_t>() <= kMaxDimension;
+    });
   }
 
   // An optional list of strings (layer_types).
   Result<std::vector<std::string>> TextList(const char* key) const {
-    std::vector<std::string> out;
+    return List<std::string>(key, "strings", "strings", [](const json& v) { return v.is_string(); });
+  }
+
+ private:
+  // An optional list (absent or null: empty) whose every element passes
+  // `valid`; errors say "expected a list of <what>" (<element_what> for a
+  // bad element).
+  template <typename T, typename Valid>
+  Result<std::vector<T>> List(const char* key, std::string_view what, const std::string& element_what,
+                              Valid valid) const {
+    std::vector<T> out;
     auto it = object_.find(key);
     if (it == object_.end() || it->is_null()) return out;
     if (!it->is_array()) {
-      return InvalidInput(fmt::format("{}: field '{}': expected a list of strings, got {}", source_, Name(key),
+      return InvalidInput(fmt::format("{}: field '{}': expected a list of {}, got {}", source_, Name(key), what,
                                       io::Quote(it->dump())));
     }
     for (const json& v : *it) {
-      if (!v.is_string()) {
-        return InvalidInput(fmt::format("{}: field '{}': expected a list of strings, got {}", source_, Name(key),
-                                        io::Quote(v.dump())));
+      if (!valid(v)) {
+        return InvalidInput(fmt::format("{}: field '{}': expected a list of {}, got {}", source_, Name(key),
+                                        element_what, io::Quote(v.dump())));
       }
-      out.push_back(v.get<std::string>());
+      out.push_back(v.get<T>());
     }
     return out;
   }
 
- private:
   Result<int64_t> Integer(const char* key, const json& value) const {
     double number = 0;
     if (value.is_number_integer() || value.is_number_unsigned()) {

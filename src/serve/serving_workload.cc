@@ -48,7 +48,7 @@ Result<double> Number(const json& v, std::string_view where, double lo_exclusive
 
 Result<LengthDistribution> EmpiricalFromFile(std::string_view path, std::string_view where, const FileSource& files) {
   auto text = files.Read(path);
-  if (!text.ok()) return InvalidInput(fmt::format("{}: {}", where, text.error().message()));
+  if (!text.ok()) return text.error().In(where);
   auto values = ParseLengthsFile(*text, path);
   if (!values.ok()) return values.error();
   return LengthDistribution::Empirical(std::move(values).value());
@@ -227,7 +227,7 @@ Result<ServingWorkload> ParseWorkloadFile(std::string_view json_text, std::strin
       if (!v.is_string()) return InvalidInput(fmt::format("{}: expected a CSV file path, got {}", where, v.dump()));
       w.trace_source = Resolve(v.get<std::string>(), base_dir);
       auto text = files.Read(w.trace_source);
-      if (!text.ok()) return InvalidInput(fmt::format("{}: {}", where, text.error().message()));
+      if (!text.ok()) return text.error().In(where);
       auto trace = ParseTrace(*text, w.trace_source);
       if (!trace.ok()) return trace.error();
       w.trace = std::move(trace).value();

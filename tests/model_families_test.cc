@@ -149,6 +149,21 @@ TEST(ModelFamilyCountTest, MlpOnlyLayersAndSparseStepMakeDenseLayers) {
   EXPECT_EQ(m->moe_layers, 46);
 }
 
+TEST(ModelFamilyErrorTest, MalformedListFieldsNameTheFieldAndTheValue) {
+  const std::string qwen = ShippedText("qwen3-30b-a3b");
+  auto m = ParseModelConfig(WithReplaced(qwen, "\"mlp_only_layers\": []", "\"mlp_only_layers\": 3"), "m.json");
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().message(), "m.json: field 'mlp_only_layers': expected a list of integers, got \"3\"");
+  m = ParseModelConfig(WithReplaced(qwen, "\"mlp_only_layers\": []", "\"mlp_only_layers\": [0, -1]"), "m.json");
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().message(),
+            "m.json: field 'mlp_only_layers': expected a list of integers from 0 to 16777216, got \"-1\"");  // 2^24
+  const std::string oss = ShippedText("gpt-oss-20b");
+  m = ParseModelConfig(WithReplaced(oss, "\"layer_types\": [", "\"layer_types\": [7, "), "m.json");
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().message(), "m.json: field 'layer_types': expected a list of strings, got \"7\"");
+}
+
 // ---- KV bytes per sequence by hand -------------------------------------------
 
 TEST(ModelKvTest, GroupedQueryAttention) {

@@ -766,7 +766,7 @@ std::vector<BadCase> BadCases() {
        2,
        "--gpu-memory-utilization must be in (0, 1], got 2",
        true},
-      {"TopZero", {"plan", "--top", "0"}, 2, "--top must be at least 1", true},
+      {"TopZero", {"plan", "--top", "0"}, 2, "--top must be at least 1, got 0", true},
       {"MaxNumSeqsNegative",
        {"plan", "--rate", "1", "--max-num-seqs", "-3"},
        2,

@@ -52,6 +52,11 @@ class Error {
   Error In(std::string_view where) const {
     return Error(code_, std::string(where) + ": " + text_, field_);
   }
+  // The same error, about request field `field` (when it has none yet: an
+  // error that names a field more precisely keeps it).
+  Error AtField(std::string_view field) const {
+    return Error(code_, text_, field_.empty() ? std::string(field) : field_);
+  }
 
  private:
   ErrorCode code_;

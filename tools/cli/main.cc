@@ -2,19 +2,25 @@
 // inference objective. Flag parsing only; the work is in the library.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <exception>
+#include <tuple>
 #include <iostream>
 
 #include "common.h"
 
 namespace {
 
-// Long names of the options given on the command line.
-std::vector<std::string> GivenFlags(const CLI::App& app) {
+// The request fields of the options given on the command line: their long
+// names with underscores.
+std::vector<std::string> GivenFields(const CLI::App& app) {
   std::vector<std::string> out;
   for (const CLI::Option* opt : app.get_options()) {
     if (opt->count() == 0) continue;
-    for (const std::string& name : opt->get_lnames()) out.push_back(name);
+    for (std::string name : opt->get_lnames()) {
+      std::replace(name.begin(), name.end(), '-', '_');
+      out.push_back(name);
+    }
   }
   return out;
 }
@@ -23,40 +29,36 @@ std::vector<std::string> GivenFlags(const CLI::App& app) {
 
 int main(int argc, char** argv) {
   using namespace infersave::cli;
+  using infersave::JobRequest;
   CLI::App app{"InferSave: the cheapest cloud GPU instance (and KV cache offload ratio) that meets an LLM "
                "inference objective"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("infersave ") + infersave::LibraryVersion());
 
-  JobFlags plan_flags;
-  int top = 3;
+  JobRequest plan_request;
   CLI::App* plan = app.add_subcommand("plan", "recommend the cheapest instance that meets the objective");
-  AddJobFlags(*plan, plan_flags);
-  plan->add_option("--top", top, "qualifying instances to list")->capture_default_str();
-  plan->add_option("--emit", plan_flags.emit,
+  AddJobFlags(*plan, plan_request);
+  plan->add_option("--top", plan_request.top, "qualifying instances to list")->capture_default_str();
+  plan->add_option("--emit", plan_request.emit,
                    "print deployment text for the recommendation instead of the report: skypilot (task YAML), "
                    "vllm (vllm serve command) or flexgen (flex_opt command)");
-  ServeFlags plan_serve;
-  AddServeFlags(*plan, plan_serve);
+  AddServeFlags(*plan, plan_request);
 
-  JobFlags predict_flags;
-  std::string instance;
+  JobRequest predict_request;
   CLI::App* predict = app.add_subcommand("predict", "memory, offload, time and cost on one instance");
-  AddJobFlags(*predict, predict_flags);
-  predict->add_option("--instance", instance, "instance type, e.g. g5.xlarge")->required();
+  AddJobFlags(*predict, predict_request);
+  predict->add_option("--instance", predict_request.instance, "instance type, e.g. g5.xlarge")->required();
 
-  JobFlags simulate_flags;
-  ServeFlags simulate_serve;
-  SimulateFlags simulate_opts;
+  JobRequest simulate_request;
   CLI::App* simulate = app.add_subcommand(
       "simulate", "continuous-batching simulation of one instance: TTFT, TPOT and end-to-end latency percentiles");
-  AddJobFlags(*simulate, simulate_flags);
-  AddServeFlags(*simulate, simulate_serve);
-  simulate->add_option("--instance", simulate_opts.instance, "instance type, e.g. g5.xlarge")->required();
-  simulate->add_option("--tp", simulate_opts.tp, "GPUs per model copy (default: the smallest split that fits)");
-  simulate->add_option("--users", simulate_opts.users,
+  AddJobFlags(*simulate, simulate_request);
+  AddServeFlags(*simulate, simulate_request);
+  simulate->add_option("--instance", simulate_request.instance, "instance type, e.g. g5.xlarge")->required();
+  simulate->add_option("--tp", simulate_request.tp, "GPUs per model copy (default: the smallest split that fits)");
+  simulate->add_option("--users", simulate_request.users,
                        "closed loop: this many users, each sending its next request when the last one is answered");
-  simulate->add_option("--think-s", simulate_opts.think_s, "closed loop: pause between a user's requests, seconds")
+  simulate->add_option("--think-s", simulate_request.think_s, "closed loop: pause between a user's requests, seconds")
       ->capture_default_str();
 
   std::string models_format = "table";
@@ -124,15 +126,13 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (*plan) {
-      plan_flags.given = GivenFlags(*plan);
-      return RunPlan(plan_flags, plan_serve, top);
+    for (auto [command, sub, request] : {std::tuple{Command::kPlan, plan, &plan_request},
+                                         std::tuple{Command::kPredict, predict, &predict_request},
+                                         std::tuple{Command::kSimulate, simulate, &simulate_request}}) {
+      if (!*sub) continue;
+      request->given = GivenFields(*sub);
+      return RunJob(command, *request);
     }
-    if (*simulate) {
-      simulate_flags.given = GivenFlags(*simulate);
-      return RunSimulate(simulate_flags, simulate_serve, simulate_opts);
-    }
-    if (*predict) return RunPredict(predict_flags, instance);
     if (*models) return RunModels(models_format);
     if (*instances) return RunInstances(catalog, gpu_table, instances_format);
     if (*engines) return RunEngines(engines_format);

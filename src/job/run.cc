@@ -1,0 +1,170 @@
+// Running a job request: resolve it, plan, predict or simulate, and write the
+// document. Every front end (CLI, service, Python) calls these, so that they
+// hold no planning logic of their own.
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "infersave/emit.h"
+#include "infersave/job.h"
+#include "io/text.h"
+
+namespace infersave {
+
+namespace {
+
+Result<const Instance*> FindInstance(const Job& job, const std::string& name) {
+  if (name.empty()) return InvalidField("instance", "is required: give an instance type, e.g. g5.xlarge");
+  const Instance* instance = job.catalog.Find(name);
+  if (instance) return instance;
+  std::vector<std::string> names;
+  for (const Instance& i : job.catalog.instances) names.push_back(i.name);
+  return Error(ErrorCode::kNotFound,
+               fmt::format("unknown instance {} in catalog {}{}", io::Quote(name), job.catalog.name,
+                           io::DidYouMean(name, names)),
+               "instance");
+}
+
+Result<Outcome> RunServingPlan(const JobRequest& r, const Job& job, const FileSource& files, std::ostream& out,
+                               const ProgressFn& progress) {
+  auto sj = ResolveServingJob(r, job, files);
+  if (!sj.ok()) return sj.error();
+  sj->options.progress = progress;
+  auto plan = MakeServingPlan(job.context(), sj->options);
+  if (!plan.ok()) return plan.error();
+  sj->options.progress = nullptr;
+  WriteServingPlan(out, *plan, sj->options, job.report(), job.format);
+  return Outcome{plan->recommendation.has_value(), ""};
+}
+
+// The replica a simulation runs: the request's TP degree, or the smallest
+// split that fits.
+Result<std::pair<ServingReplica, int>> SimulatedReplica(const JobRequest& r, const Job& job, const Instance& instance) {
+  int tp = r.tp;
+  if (tp != 0 && (tp < 1 || instance.gpu_count % tp != 0 || !ValidTensorParallel(job.model, tp))) {
+    return InvalidField("tp", fmt::format("{}: must divide {}'s {} GPUs and {}'s {} attention heads", tp,
+                                          instance.name, instance.gpu_count, job.model.name, job.model.num_heads));
+  }
+  std::optional<ServingReplica> replica;
+  for (int t = tp == 0 ? 1 : tp; t <= instance.gpu_count; t *= 2) {
+    if (instance.gpu_count % t != 0 || !ValidTensorParallel(job.model, t)) continue;
+    auto made = MakeServingReplica(job.context(), job.options, instance, t);
+    if (!made.ok()) return made.error();
+    replica = std::move(made).value();
+    tp = t;
+    if (replica->fits || r.tp != 0) break;
+  }
+  if (!replica || !replica->fits) {
+    return Error(ErrorCode::kInvalidArgument,
+                 fmt::format("{} on {} leaves no GPU memory for the KV cache (try {} or a larger instance)",
+                             job.model.name, instance.name, FieldRef("tp")),
+                 "instance");
+  }
+  return std::make_pair(std::move(*replica), tp);
+}
+
+}  // namespace
+
+Result<Outcome> RunPlanRequest(const JobRequest& r, const FileSource& files, std::string_view today,
+                               std::ostream& out, const ProgressFn& progress) {
+  auto job = ResolveJob(r, files, today);
+  if (!job.ok()) return job.error();
+  if (r.online()) return RunServingPlan(r, *job, files, out, progress);
+  auto plan = MakePlan(job->context(), job->options);
+  if (!plan.ok()) return plan.error();
+  if (r.emit.empty()) {
+    WritePlan(out, *plan, job->report(), job->format);
+    return Outcome{plan->recommendation.has_value(), ""};
+  }
+  if (!plan->recommendation) {
+    return Outcome{false, fmt::format("nothing to deploy: no instance meets the constraints (run without {} to see "
+                                      "why each instance was rejected)",
+                                      FieldRef("emit"))};
+  }
+  if (Status s = WriteDeployment(out, *plan, job->report(), r.emit); !s.ok()) return s.error().AtField("emit");
+  return Outcome{true, ""};
+}
+
+Result<Outcome> RunPredictRequest(const JobRequest& r, const FileSource& files, std::string_view today,
+                                  std::ostream& out) {
+  auto job = ResolveJob(r, files, today);
+  if (!job.ok()) return job.error();
+  auto instance = FindInstance(*job, r.instance);
+  if (!instance.ok()) return instance.error();
+  // Plan over the one instance, so that the report has the same context.
+  Catalog single = job->catalog;
+  single.instances = {**instance};
+  single.other_region_rows = 0;
+  PlanContext ctx = job->context();
+  ctx.catalog = &single;
+  auto plan = MakePlan(ctx, job->options);
+  if (!plan.ok()) return plan.error();
+  ReportContext report = job->report(1);
+  report.catalog = &single;
+  const Evaluation& e = plan->candidates.front();
+  WritePrediction(out, e, *plan, report, job->format);
+  return Outcome{e.can_run, ""};
+}
+
+Result<Outcome> RunSimulateRequest(const JobRequest& request, const FileSource& files, std::string_view today,
+                                   std::ostream& out) {
+  JobRequest r = request;
+  if (r.users < 0) return InvalidField("users", fmt::format("must be >= 1, got {}", r.users));
+  if (!(r.think_s >= 0) || !std::isfinite(r.think_s)) {
+    return InvalidField("think_s", fmt::format("must be >= 0 seconds, got {}", r.think_s));
+  }
+  if (r.users == 0 && !r.rate && r.workload.empty() && r.trace.empty()) {
+    return Error(ErrorCode::kInvalidArgument,
+                 fmt::format("give {} (open loop) or {} (closed loop)", FieldRef("rate"), FieldRef("users")), "rate");
+  }
+  if (r.users > 0 && r.rate) {
+    return Error(ErrorCode::kInvalidArgument, fmt::format("give {} or {}, not both", FieldRef("rate"), FieldRef("users")),
+                 "users");
+  }
+  const bool rate_given = r.rate.has_value();
+  if (r.users > 0) r.rate = 1;  // arrivals are replaced by the users' loop
+  auto job = ResolveJob(r, files, today);
+  if (!job.ok()) return job.error();
+  auto instance = FindInstance(*job, r.instance);
+  if (!instance.ok()) return instance.error();
+  auto sj = ResolveServingJob(r, *job, files);
+  if (!sj.ok()) return sj.error();
+  const Workload& w = job->options.workload;
+  if (!PrecisionSupported((*instance)->gpu, w)) {
+    return Error(ErrorCode::kInvalidArgument,
+                 fmt::format("{} cannot run {} weights with a {} KV cache", (*instance)->gpu.name,
+                             PrecisionName(w.weight_precision), PrecisionName(w.kv_precision)),
+                 "weights");
+  }
+  auto replica = SimulatedReplica(r, *job, **instance);
+  if (!replica.ok()) return replica.error();
+  auto& [rep, tp] = *replica;
+  const ServingOptions& o = sj->options;
+  rep.limits.reserved_output_tokens = o.max_output_tokens;
+  std::vector<Request> requests = o.requests;
+  if (rate_given && sj->workload.trace) requests = ScaleArrivals(requests, o.requests_rate_per_s / *r.rate);
+  Result<SimulationResult> result =
+      r.users > 0 ? SimulateClosedLoop(requests, ClosedLoop{r.users, r.think_s}, rep.limits, rep.timer->AsStepTime())
+                  : Simulate(requests, rep.limits, rep.timer->AsStepTime());
+  if (!result.ok()) return result.error();
+  SimulationSummary summary;
+  summary.instance = (*instance)->name;
+  summary.gpus = fmt::format("{}x{}", (*instance)->gpu_count, (*instance)->gpu.name);
+  summary.tp = tp;
+  summary.description = r.users > 0 ? fmt::format("{} closed-loop users (think {:g} s); {}", r.users, r.think_s,
+                                                  o.description.substr(o.description.find(';') + 2))
+                                    : o.description;
+  summary.kv_capacity_tokens = rep.limits.kv_blocks * rep.limits.block_size_tokens;
+  summary.max_sequences = rep.limits.max_sequences;
+  summary.requests = requests;
+  summary.result = std::move(result).value();
+  if (o.slo.any()) {
+    summary.fraction_meeting =
+        FractionMeeting(summary.result, o.slo.ttft_s.value_or(1e300), o.slo.tpot_s.value_or(1e300));
+  }
+  summary.accuracy = CtcfAccuracyNote(rep.ctcf, (*instance)->gpu.name, "roofline", job->report(1));
+  WriteSimulation(out, summary, job->report(1), job->format);
+  return Outcome{true, ""};
+}
+
+}  // namespace infersave

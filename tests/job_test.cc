@@ -1,0 +1,250 @@
+// Tests for the job request layer (include/infersave/job.h): defaults defined
+// once, one validation, requests as JSON, and running a request without any
+// front end.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "infersave/job.h"
+#include "infersave/shipped.h"
+
+namespace infersave {
+namespace {
+
+using nlohmann::json;
+
+Job Resolve(const JobRequest& r) {
+  auto job = ResolveJob(r, NoFiles(), "2026-12-06");
+  EXPECT_TRUE(job.ok()) << job.error().message();
+  return job.ok() ? std::move(job).value() : Job{};
+}
+
+Error ResolveError(const JobRequest& r) {
+  auto job = ResolveJob(r, NoFiles(), "2026-12-06");
+  EXPECT_FALSE(job.ok());
+  return job.ok() ? InternalError("resolved") : job.error();
+}
+
+JobRequest Parse(std::string_view text) {
+  auto r = ParseJobRequest(text);
+  EXPECT_TRUE(r.ok()) << r.error().message();
+  return r.ok() ? std::move(r).value() : JobRequest{};
+}
+
+TEST(JobRequestTest, DefaultsAreTheDocumentedOnes) {
+  const Job job = Resolve(JobRequest{});
+  EXPECT_EQ(job.model.name, "opt-2.7b");
+  EXPECT_EQ(job.catalog.name, "aws");
+  EXPECT_EQ(job.engine.name, "vllm");
+  ASSERT_TRUE(job.calibration.has_value());  // the engine's default calibration
+  EXPECT_EQ(job.options.workload.batch_size, 32);
+  EXPECT_EQ(job.options.workload.input_len, 128);
+  EXPECT_EQ(job.options.workload.output_len, 512);
+  EXPECT_EQ(job.options.workload.requests, 3000);
+  EXPECT_EQ(job.options.slo_tps, 400);
+  EXPECT_EQ(job.options.offload_mode, OffloadMode::kAuto);
+  EXPECT_EQ(job.today, "2026-12-06");
+  EXPECT_EQ(job.top, 3);
+}
+
+TEST(JobRequestTest, OnlineSloTpsCountsOnlyWhenGiven) {
+  JobRequest r;
+  r.rate = 2;
+  r.catalog = "paper";
+  const Job job = Resolve(r);
+  auto sj = ResolveServingJob(r, job, NoFiles());
+  ASSERT_TRUE(sj.ok()) << sj.error().message();
+  EXPECT_EQ(sj->options.slo_tps, 0);  // the batch default (400) is not an objective of a service
+  ASSERT_TRUE(sj->options.target_rate_per_s.has_value());
+  EXPECT_EQ(*sj->options.target_rate_per_s, 2);
+  EXPECT_EQ(sj->options.requests.size(), 2000u);  // sim_requests default
+
+  r.slo_tps = 5000;
+  r.given = {"rate", "slo_tps"};
+  auto given = ResolveServingJob(r, job, NoFiles());
+  ASSERT_TRUE(given.ok()) << given.error().message();
+  EXPECT_EQ(given->options.slo_tps, 5000);
+}
+
+TEST(JobRequestTest, ErrorsNameTheRequestField) {
+  JobRequest r;
+  r.batch_size = -5;
+  Error e = ResolveError(r);
+  EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(RequestField(e.field()), "batch_size");
+  EXPECT_EQ(e.message(RequestField), "batch_size must be between 1 and 1048576, got -5");
+
+  r = JobRequest{};
+  r.max_price = -1;
+  e = ResolveError(r);
+  EXPECT_EQ(RequestField(e.field()), "max_price");
+
+  r = JobRequest{};
+  r.today = "06/12/2026";
+  e = ResolveError(r);
+  EXPECT_EQ(e.field(), "today");
+  EXPECT_EQ(e.message(), "today: expected a date YYYY-MM-DD, got \"06/12/2026\"");
+
+  r = JobRequest{};
+  r.model = "lama-3.1-8b";
+  e = ResolveError(r);
+  EXPECT_EQ(e.code(), ErrorCode::kNotFound);
+  EXPECT_EQ(e.field(), "model");
+  EXPECT_NE(e.message().find("llama-3.1-8b"), std::string::npos) << e.message();  // did you mean
+
+  r = JobRequest{};
+  r.cloud = "gcp";
+  r.catalog = "azure";
+  r.given = {"cloud", "catalog"};
+  e = ResolveError(r);
+  EXPECT_EQ(e.message(), "give cloud or catalog, not both (cloud gcp catalog azure)");
+}
+
+TEST(JobRequestTest, BatchFieldsAreRefusedInOnlinePlans) {
+  JobRequest r;
+  r.rate = 1;
+  r.given = {"rate", "batch_size"};
+  const Error e = ResolveError(r);
+  EXPECT_EQ(e.field(), "batch_size");
+  EXPECT_EQ(e.message().rfind("batch_size does not apply to online serving", 0), 0u) << e.message();
+}
+
+TEST(JobRequestTest, PathsGoThroughTheFileSource) {
+  JobRequest r;
+  r.model = "/etc/passwd.json";
+  Error e = ResolveError(r);
+  EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(e.field(), "model");
+
+  r = JobRequest{};
+  r.rate = 1;
+  r.trace = "/etc/trace.csv";
+  const Job job = Resolve(JobRequest{});
+  auto sj = ResolveServingJob(r, job, NoFiles());
+  ASSERT_FALSE(sj.ok());
+  EXPECT_EQ(sj.error().field(), "trace");
+}
+
+TEST(JobRequestTest, InlineModelAndCatalog) {
+  const std::string config = std::string(*ShippedText("models/llama-3.1-8b.json"));
+  const std::string catalog = std::string(*ShippedText("catalogs/paper.csv"));
+  json body = {{"model_config", json::parse(config)}, {"catalog_csv", catalog}, {"slo_tps", 100}};
+  const JobRequest r = Parse(body.dump());
+  const Job job = Resolve(r);
+  EXPECT_EQ(job.model.num_layers, 32);
+  EXPECT_EQ(job.model.hidden_size, 4096);
+  EXPECT_EQ(job.catalog.instances.size(), 4u);  // the paper's four instances (Table IV)
+  EXPECT_EQ(job.options.slo_tps, 100);
+
+  JobRequest both = r;
+  both.given.push_back("catalog");
+  EXPECT_EQ(ResolveError(both).field(), "catalog_csv");
+
+  JobRequest bad;
+  bad.model_config = "{\"model_type\": \"llama\"";
+  EXPECT_EQ(ResolveError(bad).field(), "model_config");
+}
+
+TEST(ParseJobRequestTest, TypesAndUnknownKeys) {
+  const JobRequest r = Parse(R"({"model": "llama-3.1-8b", "batch_size": 64, "spot": true, "rate": null,
+                                  "max_price": 5.5, "seed": 7})");
+  EXPECT_EQ(r.model, "llama-3.1-8b");
+  EXPECT_EQ(r.batch_size, 64);
+  EXPECT_TRUE(r.spot);
+  EXPECT_FALSE(r.rate.has_value());
+  EXPECT_FALSE(r.online());
+  ASSERT_TRUE(r.max_price.has_value());
+  EXPECT_EQ(*r.max_price, 5.5);
+  EXPECT_EQ(r.seed, 7u);
+  EXPECT_TRUE(r.Given("batch_size"));
+  EXPECT_FALSE(r.Given("input_len"));
+
+  struct Case {
+    std::string body;
+    std::string field;
+    std::string message;
+  };
+  const Case cases[] = {
+      {R"({"batch_sise": 4})", "batch_sise", "unknown request field \"batch_sise\" (did you mean 'batch_size'?)"},
+      {R"({"batch_size": "64"})", "batch_size", "batch_size: expected a whole number, got \"\\\"64\\\"\""},
+      {R"({"batch_size": 6.5})", "batch_size", "batch_size: expected a whole number, got \"6.5\""},
+      {R"({"batch_size": 99999999999999999999})", "batch_size",
+       "batch_size: expected a whole number, got \"1e+20\""},
+      {R"({"seed": -1})", "seed", "seed: expected a whole number >= 0, got \"-1\""},
+      {R"({"tp": 4294967296})", "tp", "tp: expected a smaller number, got \"4294967296\""},
+      {R"({"spot": "yes"})", "spot", "spot: expected true or false, got \"\\\"yes\\\"\""},
+      {R"({"model": 7})", "model", "model: expected a string, got \"7\""},
+      {R"({"model_config": [1]})", "model_config", "model_config: expected a config.json object, got \"[1]\""},
+  };
+  for (const Case& c : cases) {
+    auto parsed = ParseJobRequest(c.body);
+    ASSERT_FALSE(parsed.ok()) << c.body;
+    EXPECT_EQ(parsed.error().field(), c.field) << c.body;
+    EXPECT_EQ(parsed.error().message(), c.message) << c.body;
+  }
+  auto not_json = ParseJobRequest("{\"model\": ");
+  ASSERT_FALSE(not_json.ok());
+  EXPECT_EQ(not_json.error().code(), ErrorCode::kInvalidInput);
+  EXPECT_EQ(not_json.error().message().rfind("request body: not valid JSON", 0), 0u);
+  auto array = ParseJobRequest("[1, 2]");
+  ASSERT_FALSE(array.ok());
+  EXPECT_EQ(array.error().message(), "request body: expected a JSON object of request fields");
+}
+
+TEST(RunRequestTest, PlanPredictAndSimulateWriteTheirDocuments) {
+  JobRequest r;
+  r.format = "json";
+  std::ostringstream plan;
+  auto outcome = RunPlanRequest(r, NoFiles(), "2026-12-06", plan);
+  ASSERT_TRUE(outcome.ok()) << outcome.error().message();
+  EXPECT_TRUE(outcome->found);
+  const json doc = json::parse(plan.str());
+  EXPECT_EQ(doc["recommendation"]["instance"], "g4dn.xlarge");  // the README's default plan
+  EXPECT_EQ(doc["context"]["generated_on"], "2026-12-06");
+
+  r.instance = "g5.xlarge";
+  std::ostringstream predict;
+  outcome = RunPredictRequest(r, NoFiles(), "2026-12-06", predict);
+  ASSERT_TRUE(outcome.ok()) << outcome.error().message();
+  EXPECT_EQ(json::parse(predict.str())["prediction"]["instance"], "g5.xlarge");
+
+  r.instance = "g5.xlarg";
+  std::ostringstream none;
+  outcome = RunPredictRequest(r, NoFiles(), "2026-12-06", none);
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(outcome.error().field(), "instance");
+  EXPECT_TRUE(none.str().empty());
+
+  JobRequest sim;
+  sim.format = "json";
+  sim.instance = "g5.xlarge";
+  sim.users = 1;
+  sim.sim_requests = 20;
+  sim.given = {"users", "sim_requests"};
+  std::ostringstream simulated;
+  outcome = RunSimulateRequest(sim, NoFiles(), "2026-12-06", simulated);
+  ASSERT_TRUE(outcome.ok()) << outcome.error().message();
+  const json s = json::parse(simulated.str());
+  // One user at a time: every request sees the same TTFT.
+  EXPECT_EQ(s["ttft"]["p50_ms"], s["ttft"]["p99_ms"]);
+  EXPECT_EQ(s["instance"], "g5.xlarge");
+}
+
+TEST(RunRequestTest, EmitWithoutAPickSaysWhy) {
+  JobRequest r;
+  r.emit = "skypilot";
+  r.slo_tps = 1e9;
+  std::ostringstream out;
+  auto outcome = RunPlanRequest(r, NoFiles(), "2026-12-06", out);
+  ASSERT_TRUE(outcome.ok());
+  EXPECT_FALSE(outcome->found);
+  EXPECT_TRUE(out.str().empty());
+  EXPECT_EQ(RenderFieldRefs(outcome->note, [](std::string_view f) { return std::string(f); }),
+            "nothing to deploy: no instance meets the constraints (run without emit to see why each instance was "
+            "rejected)");
+}
+
+}  // namespace
+}  // namespace infersave

@@ -145,20 +145,31 @@ struct Outcome {
   std::string note;
 };
 
-// Called after each candidate of an online plan is evaluated: (done,
-// total); on the planning thread.
-using ProgressFn = std::function<void(size_t, size_t)>;
+// How a front end follows and bounds a run, on the planning thread.
+struct RunHooks {
+  // After each candidate of an online plan: (done, total).
+  std::function<void(size_t, size_t)> progress;
+  // Asked before each simulation; true stops the run with ErrorCode::kCancelled.
+  std::function<bool()> cancelled;
+};
 
 // `plan`: a batch or an online plan (request.online()), or its deployment
 // text (request.emit). Writes the document to `out` in request.format.
 Result<Outcome> RunPlanRequest(const JobRequest& request, const FileSource& files, std::string_view today,
-                               std::ostream& out, const ProgressFn& progress = {});
+                               std::ostream& out, const RunHooks& hooks = {});
 // `predict`: one instance's breakdown.
 Result<Outcome> RunPredictRequest(const JobRequest& request, const FileSource& files, std::string_view today,
                                   std::ostream& out);
 // `simulate`: one instance under one load (open loop at `rate`, or `users`).
 Result<Outcome> RunSimulateRequest(const JobRequest& request, const FileSource& files, std::string_view today,
-                                   std::ostream& out);
+                                   std::ostream& out, const RunHooks& hooks = {});
+
+// `models`, `instances`, `engines`: the shipped models, a catalog's
+// instances (a shipped name, or a path through `files`), the shipped engines.
+Status WriteModelList(std::ostream& out, std::string_view format);
+Status WriteInstanceList(std::string_view catalog, std::string_view gpu_table, const FileSource& files,
+                         std::ostream& out, std::string_view format);
+Status WriteEngineList(std::ostream& out, std::string_view format);
 
 // ---- Requests as JSON (the service, the Python module) ---------------------------
 

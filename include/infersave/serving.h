@@ -99,6 +99,9 @@ struct ServingOptions {
   std::string description;
   // Called after each instance is evaluated: (done, total). May be empty.
   std::function<void(size_t, size_t)> progress;
+  // Asked before each simulation; true stops the plan with ErrorCode::kCancelled
+  // (a service's time limit). May be empty.
+  std::function<bool()> cancelled;
 };
 
 Status ValidateServingOptions(const ServingOptions& options, const EngineProfile& engine);

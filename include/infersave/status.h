@@ -18,6 +18,7 @@ enum class ErrorCode {
   kNotFound,         // a named model, instance, catalog or engine does not exist
   kIo,               // a file could not be read
   kInternal,         // a bug: an invariant of the library did not hold
+  kCancelled,        // the caller stopped the work (a service's time limit)
 };
 
 const char* ErrorCodeName(ErrorCode code);  // "invalid_argument", "not_found", ...
@@ -76,6 +77,7 @@ inline Error InternalError(std::string message) { return Error(ErrorCode::kInter
 inline Error InvalidInput(std::string message) {
   return Error(ErrorCode::kInvalidInput, std::move(message));
 }
+inline Error Cancelled(std::string message) { return Error(ErrorCode::kCancelled, std::move(message)); }
 inline Error NotFound(std::string message) { return Error(ErrorCode::kNotFound, std::move(message)); }
 
 // Either a value of type T or an Error.

@@ -7,6 +7,7 @@
 
 #include "infersave/emit.h"
 #include "infersave/job.h"
+#include "infersave/shipped.h"
 #include "io/text.h"
 
 namespace infersave {
@@ -26,13 +27,15 @@ Result<const Instance*> FindInstance(const Job& job, const std::string& name) {
 }
 
 Result<Outcome> RunServingPlan(const JobRequest& r, const Job& job, const FileSource& files, std::ostream& out,
-                               const ProgressFn& progress) {
+                               const RunHooks& hooks) {
   auto sj = ResolveServingJob(r, job, files);
   if (!sj.ok()) return sj.error();
-  sj->options.progress = progress;
+  sj->options.progress = hooks.progress;
+  sj->options.cancelled = hooks.cancelled;
   auto plan = MakeServingPlan(job.context(), sj->options);
   if (!plan.ok()) return plan.error();
   sj->options.progress = nullptr;
+  sj->options.cancelled = nullptr;
   WriteServingPlan(out, *plan, sj->options, job.report(), job.format);
   return Outcome{plan->recommendation.has_value(), ""};
 }
@@ -66,10 +69,10 @@ Result<std::pair<ServingReplica, int>> SimulatedReplica(const JobRequest& r, con
 }  // namespace
 
 Result<Outcome> RunPlanRequest(const JobRequest& r, const FileSource& files, std::string_view today,
-                               std::ostream& out, const ProgressFn& progress) {
+                               std::ostream& out, const RunHooks& hooks) {
   auto job = ResolveJob(r, files, today);
   if (!job.ok()) return job.error();
-  if (r.online()) return RunServingPlan(r, *job, files, out, progress);
+  if (r.online()) return RunServingPlan(r, *job, files, out, hooks);
   auto plan = MakePlan(job->context(), job->options);
   if (!plan.ok()) return plan.error();
   if (r.emit.empty()) {
@@ -107,7 +110,7 @@ Result<Outcome> RunPredictRequest(const JobRequest& r, const FileSource& files, 
 }
 
 Result<Outcome> RunSimulateRequest(const JobRequest& request, const FileSource& files, std::string_view today,
-                                   std::ostream& out) {
+                                   std::ostream& out, const RunHooks& hooks) {
   JobRequest r = request;
   if (r.users < 0) return InvalidField("users", fmt::format("must be >= 1, got {}", r.users));
   if (!(r.think_s >= 0) || !std::isfinite(r.think_s)) {
@@ -143,6 +146,7 @@ Result<Outcome> RunSimulateRequest(const JobRequest& request, const FileSource& 
   rep.limits.reserved_output_tokens = o.max_output_tokens;
   std::vector<Request> requests = o.requests;
   if (rate_given && sj->workload.trace) requests = ScaleArrivals(requests, o.requests_rate_per_s / *r.rate);
+  if (hooks.cancelled && hooks.cancelled()) return Cancelled("the simulation was stopped before it started");
   Result<SimulationResult> result =
       r.users > 0 ? SimulateClosedLoop(requests, ClosedLoop{r.users, r.think_s}, rep.limits, rep.timer->AsStepTime())
                   : Simulate(requests, rep.limits, rep.timer->AsStepTime());
@@ -165,6 +169,44 @@ Result<Outcome> RunSimulateRequest(const JobRequest& request, const FileSource& 
   summary.accuracy = CtcfAccuracyNote(rep.ctcf, (*instance)->gpu.name, "roofline", job->report(1));
   WriteSimulation(out, summary, job->report(1), job->format);
   return Outcome{true, ""};
+}
+
+Status WriteModelList(std::ostream& out, std::string_view format_text) {
+  auto format = ParseOutputFormat(format_text);
+  if (!format.ok()) return format.error().AtField("format");
+  std::vector<ModelConfig> models;
+  for (const std::string& name : ShippedModelNames()) {
+    auto m = LoadModel(name, NoFiles());
+    if (!m.ok()) return InternalError("shipped model " + name + ": " + m.error().message());
+    models.push_back(std::move(m).value());
+  }
+  WriteModels(out, models, *format);
+  return Status::Ok();
+}
+
+Status WriteInstanceList(std::string_view catalog_name, std::string_view gpu_table, const FileSource& files,
+                         std::ostream& out, std::string_view format_text) {
+  auto format = ParseOutputFormat(format_text);
+  if (!format.ok()) return format.error().AtField("format");
+  auto gpus = LoadGpuTable(gpu_table, files);
+  if (!gpus.ok()) return gpus.error().AtField("gpu_table");
+  auto catalog = LoadCatalog(catalog_name, *gpus, "", files);
+  if (!catalog.ok()) return catalog.error().AtField("catalog");
+  WriteInstances(out, *catalog, *format);
+  return Status::Ok();
+}
+
+Status WriteEngineList(std::ostream& out, std::string_view format_text) {
+  auto format = ParseOutputFormat(format_text);
+  if (!format.ok()) return format.error().AtField("format");
+  std::vector<EngineProfile> engines;
+  for (const std::string& name : ShippedEngineNames()) {
+    auto e = LoadEngine(name, NoFiles());
+    if (!e.ok()) return InternalError("shipped engine " + name + ": " + e.error().message());
+    engines.push_back(std::move(e).value());
+  }
+  WriteEngines(out, engines, *format);
+  return Status::Ok();
 }
 
 }  // namespace infersave

@@ -192,6 +192,7 @@ class ReplicaSearch {
       : o_(o), limits_(limits), step_(std::move(step)) {}
 
   Result<OperatingPoint> Run(const std::vector<Request>& requests, double rate_per_s) {
+    if (o_.cancelled && o_.cancelled()) return Cancelled("the online plan was stopped before it finished");
     auto sim = Simulate(requests, limits_, step_);
     if (!sim.ok()) return sim.error();
     ++simulations;

@@ -48,8 +48,9 @@ int RunJob(Command command, const JobRequest& request) {
   switch (command) {
     case Command::kPlan: {
       ProgressBar bar;
-      outcome = RunPlanRequest(request, LocalFiles(), Today(), out,
-                               [&bar](size_t done, size_t total) { bar.Update(done, total); });
+      RunHooks hooks;
+      hooks.progress = [&bar](size_t done, size_t total) { bar.Update(done, total); };
+      outcome = RunPlanRequest(request, LocalFiles(), Today(), out, hooks);
       break;
     }
     case Command::kPredict: outcome = RunPredictRequest(request, LocalFiles(), Today(), out); break;

@@ -96,7 +96,8 @@ int ReportError(const Error& error) {
   std::cerr << "infersave: error: " << error.message(FlagFor) << '\n';
   switch (error.code()) {
     case ErrorCode::kInvalidArgument: return kExitUsage;
-    case ErrorCode::kInternal: return kExitInternal;
+    case ErrorCode::kInternal:
+    case ErrorCode::kCancelled: return kExitInternal;
     case ErrorCode::kInvalidInput:
     case ErrorCode::kNotFound:
     case ErrorCode::kIo: return kExitInvalidInput;

@@ -179,5 +179,8 @@ Status WriteEngineList(std::ostream& out, std::string_view format);
 Result<JobRequest> ParseJobRequest(std::string_view json_text);
 // The keys ParseJobRequest accepts, sorted.
 std::vector<std::string> JobRequestFields();
+// A key's JSON Schema type ("string", "integer", "number", "boolean",
+// "object"); "" for an unknown key.
+std::string JobRequestFieldType(std::string_view name);
 
 }  // namespace infersave

@@ -32,6 +32,9 @@ struct ReportContext {
   std::string today;  // YYYY-MM-DD, to print the catalog's age ("" = do not)
 };
 
+// Today's date on the system clock (UTC), YYYY-MM-DD.
+std::string CurrentDate();
+
 // Days from `from` to `to` (both YYYY-MM-DD); nullopt when either is not a date.
 std::optional<int> DaysBetween(std::string_view from, std::string_view to);
 

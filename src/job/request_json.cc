@@ -17,26 +17,31 @@ namespace {
 
 using nlohmann::json;
 using Setter = std::function<Status(const json&, JobRequest&)>;
+// How a key is read, and its JSON Schema type.
+struct Field {
+  Setter set;
+  const char* type;
+};
 
 Error TypeError(std::string_view key, std::string_view expected, const json& v) {
   return Error(ErrorCode::kInvalidArgument,
                fmt::format("{}: expected {}, got {}", FieldRef(key), expected, io::Quote(v.dump())), std::string(key));
 }
 
-Setter String(std::string_view key, std::string JobRequest::*field) {
-  return [key, field](const json& v, JobRequest& r) -> Status {
+Field String(std::string_view key, std::string JobRequest::*field) {
+  return {[key, field](const json& v, JobRequest& r) -> Status {
     if (!v.is_string()) return TypeError(key, "a string", v);
     r.*field = v.get<std::string>();
     return Status::Ok();
-  };
+  }, "string"};
 }
 
-Setter Bool(std::string_view key, bool JobRequest::*field) {
-  return [key, field](const json& v, JobRequest& r) -> Status {
+Field Bool(std::string_view key, bool JobRequest::*field) {
+  return {[key, field](const json& v, JobRequest& r) -> Status {
     if (!v.is_boolean()) return TypeError(key, "true or false", v);
     r.*field = v.get<bool>();
     return Status::Ok();
-  };
+  }, "boolean"};
 }
 
 Result<double> Number(std::string_view key, const json& v) {
@@ -46,18 +51,18 @@ Result<double> Number(std::string_view key, const json& v) {
   return d;
 }
 
-Setter Double(std::string_view key, double JobRequest::*field) {
-  return [key, field](const json& v, JobRequest& r) -> Status {
+Field Double(std::string_view key, double JobRequest::*field) {
+  return {[key, field](const json& v, JobRequest& r) -> Status {
     auto d = Number(key, v);
     if (!d.ok()) return d.error();
     r.*field = *d;
     return Status::Ok();
-  };
+  }, "number"};
 }
 
 // null leaves an optional unset.
-Setter OptionalDouble(std::string_view key, std::optional<double> JobRequest::*field) {
-  return [key, field](const json& v, JobRequest& r) -> Status {
+Field OptionalDouble(std::string_view key, std::optional<double> JobRequest::*field) {
+  return {[key, field](const json& v, JobRequest& r) -> Status {
     if (v.is_null()) {
       (r.*field).reset();
       return Status::Ok();
@@ -66,12 +71,12 @@ Setter OptionalDouble(std::string_view key, std::optional<double> JobRequest::*f
     if (!d.ok()) return d.error();
     r.*field = *d;
     return Status::Ok();
-  };
+  }, "number"};
 }
 
 template <typename Int>
-Setter Integer(std::string_view key, Int JobRequest::*field) {
-  return [key, field](const json& v, JobRequest& r) -> Status {
+Field Integer(std::string_view key, Int JobRequest::*field) {
+  return {[key, field](const json& v, JobRequest& r) -> Status {
     if (!v.is_number_integer()) return TypeError(key, "a whole number", v);
     if (v.is_number_unsigned()) {
       const auto u = v.get<uint64_t>();
@@ -87,11 +92,11 @@ Setter Integer(std::string_view key, Int JobRequest::*field) {
     }
     r.*field = static_cast<Int>(i);
     return Status::Ok();
-  };
+  }, "integer"};
 }
 
 // A config.json inline: an object, or its text.
-Status SetModelConfig(const json& v, JobRequest& r) {
+Status ReadModelConfig(const json& v, JobRequest& r) {
   if (v.is_object()) {
     r.model_config = v.dump();
   } else if (v.is_string()) {
@@ -102,10 +107,10 @@ Status SetModelConfig(const json& v, JobRequest& r) {
   return Status::Ok();
 }
 
-const std::map<std::string, Setter, std::less<>>& Setters() {
-  static const auto* setters = new std::map<std::string, Setter, std::less<>>{
+const std::map<std::string, Field, std::less<>>& Fields() {
+  static const auto* fields = new std::map<std::string, Field, std::less<>>{
       {"model", String("model", &JobRequest::model)},
-      {"model_config", SetModelConfig},
+      {"model_config", {ReadModelConfig, "object"}},
       {"catalog", String("catalog", &JobRequest::catalog)},
       {"catalog_csv", String("catalog_csv", &JobRequest::catalog_csv)},
       {"cloud", String("cloud", &JobRequest::cloud)},
@@ -151,7 +156,7 @@ const std::map<std::string, Setter, std::less<>>& Setters() {
       {"top", Integer("top", &JobRequest::top)},
       {"emit", String("emit", &JobRequest::emit)},
   };
-  return *setters;
+  return *fields;
 }
 
 }  // namespace
@@ -169,15 +174,14 @@ Result<JobRequest> ParseJobRequest(std::string_view json_text) {
   }
   if (!body.is_object()) return InvalidInput("request body: expected a JSON object of request fields");
   JobRequest r;
-  std::vector<std::string> names;
-  for (const auto& [name, setter] : Setters()) names.push_back(name);
+  const std::vector<std::string> names = JobRequestFields();
   for (const auto& [key, value] : body.items()) {
-    const auto it = Setters().find(key);
-    if (it == Setters().end()) {
+    const auto it = Fields().find(key);
+    if (it == Fields().end()) {
       return Error(ErrorCode::kInvalidArgument,
                    fmt::format("unknown request field {}{}", io::Quote(key), io::DidYouMean(key, names)), key);
     }
-    if (Status s = it->second(value, r); !s.ok()) return s.error();
+    if (Status s = it->second.set(value, r); !s.ok()) return s.error();
     r.given.push_back(key);
   }
   return r;
@@ -185,8 +189,13 @@ Result<JobRequest> ParseJobRequest(std::string_view json_text) {
 
 std::vector<std::string> JobRequestFields() {
   std::vector<std::string> names;
-  for (const auto& [name, setter] : Setters()) names.push_back(name);
+  for (const auto& [name, field] : Fields()) names.push_back(name);
   return names;
+}
+
+std::string JobRequestFieldType(std::string_view name) {
+  const auto it = Fields().find(name);
+  return it == Fields().end() ? "" : it->second.type;
 }
 
 }  // namespace infersave

@@ -46,6 +46,13 @@ std::string PhaseNote(const PhaseCtcf& c) {
 
 }  // namespace
 
+std::string CurrentDate() {
+  const auto now = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
+  const std::chrono::year_month_day ymd{now};
+  return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                     static_cast<unsigned>(ymd.day()));
+}
+
 std::optional<int> DaysBetween(std::string_view from, std::string_view to) {
   auto parse = [](std::string_view d) -> std::optional<std::chrono::sys_days> {
     int y = 0;

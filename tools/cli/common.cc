@@ -78,13 +78,6 @@ void AddServeFlags(CLI::App& app, JobRequest& f) {
                  "engine profile's for the GPU)");
 }
 
-std::string Today() {
-  const auto now = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
-  const std::chrono::year_month_day ymd{now};
-  return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                     static_cast<unsigned>(ymd.day()));
-}
-
 std::string FlagFor(std::string_view field_path) {
   // A request field is set by the long option of the same name.
   std::string flag = "--" + RequestField(field_path);

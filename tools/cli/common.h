@@ -14,6 +14,7 @@
 #include "infersave/planner.h"
 #include "infersave/report.h"
 #include "infersave/status.h"
+#include "server.h"
 
 namespace infersave::cli {
 
@@ -32,7 +33,7 @@ void AddJobFlags(CLI::App& app, JobRequest& request);
 void AddServeFlags(CLI::App& app, JobRequest& request);
 
 // Today's date (UTC), YYYY-MM-DD, for the catalog's age.
-std::string Today();
+inline std::string Today() { return CurrentDate(); }
 
 // Flags of `calibrate` and `validate`.
 struct CalibrateFlags {
@@ -59,6 +60,7 @@ int ReportError(const Error& error);
 enum class Command { kPlan, kPredict, kSimulate };
 // Runs a plan, prediction or simulation, printing the document; returns the exit code.
 int RunJob(Command command, const JobRequest& request);
+int RunServer(const infersave::server::ServerOptions& options);
 int RunModels(const std::string& format);
 int RunInstances(const std::string& catalog, const std::string& gpu_table, const std::string& format);
 int RunEngines(const std::string& format);

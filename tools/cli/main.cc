@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "common.h"
+#include "server.h"
 
 namespace {
 
@@ -108,6 +109,21 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   validate->add_option("-f,--format", validate_flags.format, "table, json or csv")->capture_default_str();
 
+  infersave::server::ServerOptions server_options;
+  double run_limit_s = 30;
+  CLI::App* serve = app.add_subcommand("server", "serve the HTTP API (/openapi.json) and the web page");
+  serve->add_option("--host", server_options.host, "address to listen on (default: loopback only)")
+      ->capture_default_str();
+  serve->add_option("--port", server_options.port, "TCP port (0 = any free port)")->capture_default_str();
+  serve->add_option("--threads", server_options.threads, "connection threads (0 = 4 per core, at least 32)")
+      ->capture_default_str();
+  serve->add_option("--max-running", server_options.max_running, "plans running at once (0 = one per core)")
+      ->capture_default_str();
+  serve->add_option("--run-limit-s", run_limit_s, "seconds a plan may run before it is answered 504")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 3600.0));
+  serve->add_option("--today", server_options.today, "date every request's catalog age counts to, YYYY-MM-DD");
+
   std::string engines_format = "table";
   CLI::App* engines = app.add_subcommand("engines", "list the shipped engine profiles");
   engines->add_option("-f,--format", engines_format, "table, json or csv")->capture_default_str();
@@ -132,6 +148,10 @@ int main(int argc, char** argv) {
       if (!*sub) continue;
       request->given = GivenFields(*sub);
       return RunJob(command, *request);
+    }
+    if (*serve) {
+      server_options.run_limit = std::chrono::milliseconds(static_cast<int64_t>(run_limit_s * 1000));
+      return RunServer(server_options);
     }
     if (*models) return RunModels(models_format);
     if (*instances) return RunInstances(catalog, gpu_table, instances_format);

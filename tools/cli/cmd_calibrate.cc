@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "common.h"
+#include "infersave/calibrate_job.h"
 #include "infersave/calibrate_report.h"
 #include "infersave/mlperf_report.h"
 #include "infersave/datasets.h"
@@ -66,44 +67,31 @@ Status WriteFile(const std::string& path, const std::string& text) {
 }  // namespace
 
 int RunCalibrate(const CalibrateFlags& f) {
-  auto common = LoadCommon(f);
-  if (!common.ok()) return ReportError(common.error());
-  const OutputFormat* format = &common->format;
-  const CalibrationOptions* options = &common->options;
-  const GpuTable* gpus = &common->gpus;
-  std::optional<Catalog> catalog;
-  if (!f.catalog.empty()) {
-    auto c = LoadCatalog(f.catalog, *gpus);
-    if (!c.ok()) return ReportError(c.error());
-    catalog = std::move(c).value();
-  }
-  // All the named datasets and files, as one set of runs.
-  Result<Dataset> dataset = Dataset{};
-  for (const std::string& name : f.measurements) {
-    Result<Dataset> part = LoadDataset(name, f.data_dir, *gpus, catalog ? &*catalog : nullptr);
-    if (!part.ok()) return ReportError(part.error());
-    dataset->name += (dataset->name.empty() ? "" : " + ") + part->name;
-    dataset->description += (dataset->description.empty() ? "" : "; ") + part->description;
-    dataset->rows.insert(dataset->rows.end(), part->rows.begin(), part->rows.end());
-    for (const auto& [reason, count] : part->skipped) dataset->skipped[reason] += count;
-  }
-  auto report = Calibrate(dataset->rows, *gpus, *options);
-  if (!report.ok()) return ReportError(report.error());
-  for (const auto& [reason, count] : dataset->skipped) report->skipped[reason] += count;
-  WriteCalibrationReport(std::cout, *report, dataset->name, *format);
+  CalibrateRequest request;
+  request.measurements = f.measurements;
+  request.data_dir = f.data_dir;
+  request.catalog = f.catalog;
+  request.gpu_table = f.gpu_table;
+  request.perf_model = f.perf_model;
+  request.folds = f.folds;
+  request.format = f.format;
+  request.dump = !f.dump.empty();
+  std::ostringstream report;
+  auto outcome = RunCalibrateRequest(request, LocalFiles(), report);
+  if (!outcome.ok()) return ReportError(outcome.error());
+  std::cout << report.str();
   if (!f.output.empty()) {
-    if (report->calibration.entries.empty()) {
-      return ReportError(InvalidInput(fmt::format("nothing could be fitted from {}; {} not written", dataset->name,
+    if (!outcome->fitted) {
+      return ReportError(InvalidInput(fmt::format("nothing could be fitted from {}; {} not written", outcome->source,
                                                   f.output)));
     }
-    std::string note = fmt::format("Fitted by `infersave calibrate` from {} ({}). median_ape_pct is the {}-fold "
-                                   "cross-validated median absolute percentage error of the group.",
-                                   dataset->name, dataset->description, options->folds);
-    if (Status s = WriteFile(f.output, CalibrationToJson(*report, note)); !s.ok()) return ReportError(s.error());
+    if (Status s = WriteFile(f.output, outcome->calibration_json); !s.ok()) return ReportError(s.error());
     std::cerr << "wrote " << f.output << '\n';
   }
-  if (Status s = WriteDump(f.dump, *report); !s.ok()) return ReportError(s.error());
-  return report->calibration.entries.empty() ? kExitNoneQualifies : kExitOk;
+  if (!f.dump.empty()) {
+    if (Status s = WriteFile(f.dump, outcome->dump_csv); !s.ok()) return ReportError(s.error());
+  }
+  return outcome->fitted ? kExitOk : kExitNoneQualifies;
 }
 
 // MLPerf results: predicted with the planner's own placement and compared as

@@ -1,0 +1,38 @@
+// `calibrate` as a request (issue 12): what to fit from, and the fitted
+// calibration, for every front end (CLI, Python).
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "infersave/file_source.h"
+#include "infersave/status.h"
+
+namespace infersave {
+
+struct CalibrateRequest {
+  // Public dataset names (see `validate`) or measurement CSV paths (read
+  // through the FileSource), fitted as one set of runs.
+  std::vector<std::string> measurements;
+  std::string data_dir = "../shared/validation-data";  // the public datasets' folder
+  std::string catalog;     // resolves an `instance` column ("" = none)
+  std::string gpu_table;   // "" = shipped
+  std::string perf_model = "roofline";
+  int folds = 5;           // k of the k-fold cross-validation, 2..100
+  std::string format = "table";
+  bool dump = false;       // also render the per-run rows (CSV)
+};
+
+struct CalibrateOutcome {
+  bool fitted = false;          // at least one group could be fitted
+  std::string source;           // the datasets' names ("argonne + runs.csv")
+  std::string calibration_json; // what `plan --calibration` reads ("" when nothing was fitted)
+  std::string dump_csv;         // the per-run rows (when asked for)
+};
+
+// Fits the CTCF from the measurements and writes the report to `out`.
+Result<CalibrateOutcome> RunCalibrateRequest(const CalibrateRequest& request, const FileSource& files,
+                                             std::ostream& out);
+
+}  // namespace infersave

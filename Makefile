@@ -4,7 +4,7 @@ BUILD ?= build
 MAKEFLAGS += --no-print-directory
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps build run test bench asan fuzz example clean
+.PHONY: all deps build run test bench asan fuzz example python serve clean
 
 all: build
 
@@ -21,6 +21,15 @@ run: build
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+# The Python module, into build/python/ (PYTHONPATH=build/python python3 -c 'import infersave').
+python: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS) --target infersave_python
+
+# The HTTP API and web page on http://127.0.0.1:8080/.
+serve: build
+	./$(BUILD)/infersave server
 
 bench: build
 	./$(BUILD)/infersave_bench

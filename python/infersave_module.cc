@@ -1,0 +1,150 @@
+// The Python module (issue 14): `import infersave`. Keyword arguments map onto
+// the library's JobRequest through the same JSON mapping as the service, and
+// every function returns the dict of the document `--format json` prints.
+// Errors raise ValueError naming the field (its `field` and `code`
+// attributes say which and why). Paths in arguments are read from the local
+// file system: the module runs on the user's own machine.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <sstream>
+#include <string>
+
+#include "infersave/calibrate_job.h"
+#include "infersave/job.h"
+#include "infersave/report.h"
+
+namespace py = pybind11;
+
+namespace {
+
+using infersave::Error;
+using infersave::JobRequest;
+using infersave::Outcome;
+using infersave::Result;
+
+[[noreturn]] void Raise(const Error& e) {
+  py::object error = py::module_::import("builtins").attr("ValueError")(e.message(infersave::RequestField));
+  error.attr("field") = infersave::RequestField(e.field());
+  error.attr("code") = std::string(infersave::ErrorCodeName(e.code()));
+  PyErr_SetObject(PyExc_ValueError, error.ptr());
+  throw py::error_already_set();
+}
+
+py::object Loads(const std::string& text) { return py::module_::import("json").attr("loads")(text); }
+
+// The keyword arguments as a job request; the document is always JSON.
+JobRequest Request(const py::kwargs& kwargs) {
+  for (const auto& [key, value] : kwargs) {
+    if (py::str(key).cast<std::string>() == "format") {
+      Raise(infersave::InvalidArgument("format: the Python module returns the JSON document as a dict"));
+    }
+  }
+  const std::string body = py::module_::import("json").attr("dumps")(kwargs).cast<std::string>();
+  Result<JobRequest> request = infersave::ParseJobRequest(body);
+  if (!request.ok()) Raise(request.error());
+  request->format = "json";
+  return std::move(request).value();
+}
+
+template <typename Run>
+py::object RunJob(const py::kwargs& kwargs, Run run) {
+  const JobRequest request = Request(kwargs);
+  std::ostringstream out;
+  Result<Outcome> outcome = Outcome{};
+  {
+    py::gil_scoped_release release;
+    outcome = run(request, infersave::CurrentDate(), out);
+  }
+  if (!outcome.ok()) Raise(outcome.error());
+  if (!request.emit.empty()) {
+    if (!outcome->note.empty()) {
+      Raise(infersave::InvalidArgument(infersave::RenderFieldRefs(outcome->note, infersave::RequestField)));
+    }
+    return py::str(out.str());
+  }
+  return Loads(out.str());
+}
+
+py::object List(const std::function<infersave::Status(std::ostream&)>& write) {
+  std::ostringstream out;
+  if (infersave::Status s = write(out); !s.ok()) Raise(s.error());
+  return Loads(out.str());
+}
+
+}  // namespace
+
+PYBIND11_MODULE(infersave, m) {
+  m.doc() = "InferSave: the cheapest cloud GPU instances for an LLM workload. Keyword arguments are the CLI's long "
+            "options with underscores (model, catalog, slo_tps, rate, slo_ttft_ms, ...); results are the JSON "
+            "documents of `infersave ... --format json`, as dicts.";
+  m.attr("__version__") = infersave::LibraryVersion();
+
+  m.def(
+      "plan",
+      [](const py::kwargs& kw) {
+        return RunJob(kw, [](const JobRequest& r, const std::string& today, std::ostream& out) {
+          return infersave::RunPlanRequest(r, infersave::LocalFiles(), today, out);
+        });
+      },
+      "The cheapest instance for a batch job, or for a service when rate / slo_ttft_ms / slo_tpot_ms is given. "
+      "With emit='skypilot' | 'vllm' | 'flexgen', the deployment text (str).");
+  m.def(
+      "predict",
+      [](const py::kwargs& kw) {
+        return RunJob(kw, [](const JobRequest& r, const std::string& today, std::ostream& out) {
+          return infersave::RunPredictRequest(r, infersave::LocalFiles(), today, out);
+        });
+      },
+      "One instance's memory, offload, time and cost (instance=...).");
+  m.def(
+      "simulate",
+      [](const py::kwargs& kw) {
+        return RunJob(kw, [](const JobRequest& r, const std::string& today, std::ostream& out) {
+          return infersave::RunSimulateRequest(r, infersave::LocalFiles(), today, out);
+        });
+      },
+      "One instance under a request stream (instance=..., and rate=... or users=...).");
+  m.def(
+      "models", [] { return List([](std::ostream& out) { return infersave::WriteModelList(out, "json"); }); },
+      "The shipped models.");
+  m.def(
+      "instances",
+      [](const std::string& catalog, const std::string& gpu_table) {
+        return List([&](std::ostream& out) {
+          return infersave::WriteInstanceList(catalog, gpu_table, infersave::LocalFiles(), out, "json");
+        });
+      },
+      py::arg("catalog") = "aws", py::arg("gpu_table") = "", "A catalog's instances (a shipped name or a CSV path).");
+  m.def(
+      "engines", [] { return List([](std::ostream& out) { return infersave::WriteEngineList(out, "json"); }); },
+      "The shipped engine profiles.");
+  m.def(
+      "calibrate",
+      [](std::vector<std::string> measurements, const std::string& data_dir, const std::string& catalog,
+         const std::string& gpu_table, const std::string& perf_model, int folds) {
+        infersave::CalibrateRequest r;
+        r.measurements = std::move(measurements);
+        r.data_dir = data_dir;
+        r.catalog = catalog;
+        r.gpu_table = gpu_table;
+        r.perf_model = perf_model;
+        r.folds = folds;
+        r.format = "json";
+        std::ostringstream out;
+        Result<infersave::CalibrateOutcome> outcome = infersave::CalibrateOutcome{};
+        {
+          py::gil_scoped_release release;
+          outcome = infersave::RunCalibrateRequest(r, infersave::LocalFiles(), out);
+        }
+        if (!outcome.ok()) Raise(outcome.error());
+        py::dict result;
+        result["report"] = Loads(out.str());
+        result["calibration"] = outcome->fitted ? Loads(outcome->calibration_json) : py::none();
+        return result;
+      },
+      py::arg("measurements"), py::arg("data_dir") = "../shared/validation-data", py::arg("catalog") = "",
+      py::arg("gpu_table") = "", py::arg("perf_model") = "roofline", py::arg("folds") = 5,
+      "Fit the CTCF from public datasets or measurement CSVs: {'report': ..., 'calibration': ... or None}. Pass "
+      "the calibration to plan() by writing it to a .json file and giving calibration='path.json'.");
+}

@@ -9,7 +9,6 @@
 
 #include "infersave/report.h"
 #include "infersave/serving.h"
-#include "infersave/serving_validation.h"
 
 namespace infersave {
 
@@ -33,9 +32,5 @@ struct SimulationSummary {
 // Table: latency percentiles and throughput; JSON: the same; CSV: one row per request.
 void WriteSimulation(std::ostream& out, const SimulationSummary& summary, const ReportContext& ctx,
                      OutputFormat format);
-
-// The simulator against measured serving runs: one row per run and metric,
-// and the median error per metric (table, JSON; CSV: the rows).
-void WriteServingValidation(std::ostream& out, const ServingValidationReport& report, OutputFormat format);
 
 }  // namespace infersave

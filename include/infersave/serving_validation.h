@@ -4,12 +4,14 @@
 #pragma once
 
 #include <map>
+#include <ostream>
 #include <string>
 #include <vector>
 
 #include "infersave/calibration.h"
 #include "infersave/datasets.h"
 #include "infersave/hardware.h"
+#include "infersave/report.h"
 #include "infersave/status.h"
 
 namespace infersave {
@@ -48,5 +50,9 @@ Result<ServingValidationReport> ValidateServing(const Dataset& dataset, const Gp
 // Median absolute percentage error of one metric over the rows (-1 when none).
 double MedianApe(const std::vector<ServingValidationRow>& rows, const std::string& metric, bool calibrated,
                  bool static_model = false);
+
+// The simulator against measured serving runs: one row per run and metric,
+// and the median error per metric (table, JSON; CSV: the rows).
+void WriteServingValidation(std::ostream& out, const ServingValidationReport& report, OutputFormat format);
 
 }  // namespace infersave

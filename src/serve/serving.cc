@@ -10,6 +10,7 @@
 
 #include "io/text.h"
 #include "perf/roofline_terms.h"
+#include "serve/rate_search.h"
 
 namespace infersave {
 
@@ -179,131 +180,11 @@ Status ValidateServingOptions(const ServingOptions& o, const EngineProfile& engi
   return Status::Ok();
 }
 
-// ---- The rate search ----------------------------------------------------------------
+// ---- Ranking ----------------------------------------------------------------------
 
 namespace {
 
-constexpr double kUnlimited = std::numeric_limits<double>::infinity();
-
-// Simulates one replica of one layout at chosen rates.
-class ReplicaSearch {
- public:
-  ReplicaSearch(const ServingOptions& o, const EngineLimits& limits, StepTimeFn step)
-      : o_(o), limits_(limits), step_(std::move(step)) {}
-
-  Result<OperatingPoint> Run(const std::vector<Request>& requests, double rate_per_s) {
-    if (o_.cancelled && o_.cancelled()) return Cancelled("the online plan was stopped before it finished");
-    auto sim = Simulate(requests, limits_, step_);
-    if (!sim.ok()) return sim.error();
-    ++simulations;
-    return Point(*sim, rate_per_s);
-  }
-
-  Result<OperatingPoint> At(double rate_per_s) {
-    return Run(ScaleArrivals(o_.requests, o_.requests_rate_per_s / rate_per_s), rate_per_s);
-  }
-
-  OperatingPoint Point(const SimulationResult& r, double rate_per_s) const {
-    OperatingPoint p;
-    p.rate_per_s = rate_per_s;
-    p.ttft_s = TtftPercentile(r, o_.slo.percentile);
-    p.tpot_s = TpotPercentile(r, o_.slo.percentile);
-    p.ttft = r.ttft;
-    p.tpot = r.tpot;
-    p.e2e = r.e2e;
-    p.output_tokens_per_s = r.output_tokens_per_s;
-    p.total_tokens_per_s = r.total_tokens_per_s;
-    p.completion_ratio = r.completion_ratio;
-    p.fraction_meeting = FractionMeeting(r, o_.slo.ttft_s.value_or(kUnlimited), o_.slo.tpot_s.value_or(kUnlimited));
-    p.preemptions = r.preemptions;
-    p.meets = LatencyOk(p) && p.completion_ratio >= kMinCompletionRatio;
-    return p;
-  }
-
-  bool LatencyOk(const OperatingPoint& p) const {
-    return (!o_.slo.ttft_s || p.ttft_s <= *o_.slo.ttft_s) && (!o_.slo.tpot_s || p.tpot_s <= *o_.slo.tpot_s);
-  }
-
-  // Which limit a failing point broke first, for the report.
-  std::string Limit(const OperatingPoint& p) const {
-    const std::string pct = fmt::format("p{:g}", o_.slo.percentile);
-    if (o_.slo.ttft_s && p.ttft_s > *o_.slo.ttft_s) return "TTFT " + pct;
-    if (o_.slo.tpot_s && p.tpot_s > *o_.slo.tpot_s) return "TPOT " + pct;
-    return "throughput";
-  }
-
-  int simulations = 0;
-
- private:
-  const ServingOptions& o_;
-  const EngineLimits& limits_;
-  StepTimeFn step_;
-};
-
 int64_t PeakTokens(const Request& r) { return r.prompt_tokens + r.output_tokens - 1; }
-
-// Finds the highest sustainable rate of one replica; fills light, best,
-// limited_by, max_rate_per_replica. Returns false when even light load
-// misses an objective.
-Result<bool> SearchRate(ReplicaSearch& search, const ServingOptions& o, ServingEvaluation& e) {
-  // Light load: the first requests one at a time (arrivals far apart).
-  const size_t light_n = std::min<size_t>(o.requests.size(), 100);
-  std::vector<Request> alone(o.requests.begin(), o.requests.begin() + static_cast<std::ptrdiff_t>(light_n));
-  for (size_t i = 0; i < alone.size(); ++i) alone[i].arrival_s = 1e7 * static_cast<double>(i);
-  auto light = search.Run(alone, 0);
-  if (!light.ok()) return light.error();
-  e.light = *light;
-  if (!search.LatencyOk(e.light)) {
-    e.limited_by = search.Limit(e.light);
-    return false;
-  }
-  // Capacity: every request at once; the rate at which the replica drains
-  // them bounds what it can sustain.
-  std::vector<Request> burst = o.requests;
-  for (Request& r : burst) r.arrival_s = 0;
-  auto drain = search.Run(burst, 0);
-  if (!drain.ok()) return drain.error();
-  double tokens = 0;
-  for (const Request& r : o.requests) tokens += static_cast<double>(r.prompt_tokens + r.output_tokens);
-  const double capacity = drain->total_tokens_per_s * static_cast<double>(o.requests.size()) / tokens;
-  double lo = 0, hi = capacity * 1.25;
-  OperatingPoint best = e.light;
-  OperatingPoint fail;
-  bool have_fail = false;
-  for (int grow = 0; grow < 4; ++grow) {
-    auto p = search.At(hi);
-    if (!p.ok()) return p.error();
-    if (!p->meets) {
-      fail = *p;
-      have_fail = true;
-      break;
-    }
-    lo = hi;
-    best = *p;
-    hi *= 2;
-  }
-  if (have_fail) {
-    const double floor_rate = capacity * 1e-4;
-    for (int i = 0; i < 40 && hi - lo > o.rate_tolerance * hi && hi > floor_rate; ++i) {
-      const double mid = lo > 0 ? 0.5 * (lo + hi) : 0.5 * hi;
-      auto p = search.At(mid);
-      if (!p.ok()) return p.error();
-      if (p->meets) {
-        lo = mid;
-        best = *p;
-      } else {
-        hi = mid;
-        fail = *p;
-      }
-    }
-    e.limited_by = search.Limit(fail);
-  } else {
-    e.limited_by = "throughput";
-  }
-  e.best = best;
-  e.max_rate_per_replica = lo;
-  return lo > 0;
-}
 
 double MeanTokens(const std::vector<Request>& requests, bool prompt) {
   double sum = 0;

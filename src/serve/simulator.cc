@@ -1,5 +1,7 @@
-// Continuous-batching simulator (include/infersave/simulator.h).
+// Continuous-batching simulator: the scheduler, its KV blocks and the
+// iteration loop (include/infersave/simulator.h).
 #include "infersave/simulator.h"
+#include "serve/latency_stats.h"
 
 #include <fmt/format.h>
 
@@ -16,233 +18,6 @@
 #include "io/text.h"
 
 namespace infersave {
-
-// ---- Length distributions ----------------------------------------------------
-
-LengthDistribution LengthDistribution::Fixed(int64_t tokens) {
-  LengthDistribution d;
-  d.kind = Kind::kFixed;
-  d.fixed_tokens = tokens;
-  return d;
-}
-
-LengthDistribution LengthDistribution::Uniform(int64_t lo_tokens, int64_t hi_tokens) {
-  LengthDistribution d;
-  d.kind = Kind::kUniform;
-  d.lo_tokens = lo_tokens;
-  d.hi_tokens = hi_tokens;
-  return d;
-}
-
-LengthDistribution LengthDistribution::Normal(double mean_tokens, double sd_tokens) {
-  LengthDistribution d;
-  d.kind = Kind::kNormal;
-  d.mean_tokens = mean_tokens;
-  d.sd_tokens = sd_tokens;
-  return d;
-}
-
-LengthDistribution LengthDistribution::Empirical(std::vector<int64_t> values_tokens) {
-  LengthDistribution d;
-  d.kind = Kind::kEmpirical;
-  d.values_tokens = std::move(values_tokens);
-  return d;
-}
-
-namespace {
-
-// ---- Portable samplers on top of mt19937_64 -----------------------------------
-
-// Uniform in [0, 1) with 53 random bits.
-double Uniform01(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
-
-// Uniform in (0, 1]: safe to take the log of.
-double UniformOpen0(std::mt19937_64& rng) { return 1.0 - Uniform01(rng); }
-
-// Uniform integer in [0, range) without modulo bias (rejection). range >= 1.
-uint64_t UniformIndex(std::mt19937_64& rng, uint64_t range) {
-  const uint64_t max = std::numeric_limits<uint64_t>::max();
-  const uint64_t limit = max - (max % range + 1) % range;  // accept [0, limit]; limit + 1 is a multiple of range
-  uint64_t x = rng();
-  while (x > limit) x = rng();
-  return x % range;
-}
-
-// Standard normal by the Box-Muller transform (one of the pair is used).
-double StandardNormal(std::mt19937_64& rng) {
-  constexpr double kTwoPi = 6.283185307179586476925;
-  const double u1 = UniformOpen0(rng);
-  const double u2 = Uniform01(rng);
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(kTwoPi * u2);
-}
-
-// Exponential with mean 1, by inversion.
-double StandardExponential(std::mt19937_64& rng) { return -std::log(UniformOpen0(rng)); }
-
-// Gamma(shape, scale 1) by Marsaglia and Tsang (2000); for shape < 1 it uses
-// Gamma(shape + 1) x U^(1 / shape).
-double StandardGamma(std::mt19937_64& rng, double shape) {
-  if (shape < 1) {
-    const double g = StandardGamma(rng, shape + 1);
-    return g * std::pow(UniformOpen0(rng), 1.0 / shape);
-  }
-  const double d = shape - 1.0 / 3.0;
-  const double c = 1.0 / std::sqrt(9.0 * d);
-  for (;;) {
-    double x = 0;
-    double v = 0;
-    do {
-      x = StandardNormal(rng);
-      v = 1.0 + c * x;
-    } while (v <= 0);
-    v = v * v * v;
-    const double u = UniformOpen0(rng);
-    if (u < 1.0 - 0.0331 * x * x * x * x) return d * v;
-    if (std::log(u) < 0.5 * x * x + d * (1.0 - v + std::log(v))) return d * v;
-  }
-}
-
-int64_t SampleLength(std::mt19937_64& rng, const LengthDistribution& d) {
-  switch (d.kind) {
-    case LengthDistribution::Kind::kFixed:
-      return d.fixed_tokens;
-    case LengthDistribution::Kind::kUniform:
-      return d.lo_tokens + static_cast<int64_t>(UniformIndex(rng, static_cast<uint64_t>(d.hi_tokens - d.lo_tokens) + 1));
-    case LengthDistribution::Kind::kNormal:
-      for (;;) {  // mean >= 1 is validated, so each draw is accepted with probability >= 1/2
-        const double x = std::round(d.mean_tokens + d.sd_tokens * StandardNormal(rng));
-        if (x >= 1) return static_cast<int64_t>(std::min(x, 9.0e15));
-      }
-    case LengthDistribution::Kind::kEmpirical:
-      return d.values_tokens[UniformIndex(rng, d.values_tokens.size())];
-  }
-  return 1;
-}
-
-Status ValidateLength(const LengthDistribution& d, std::string_view what) {
-  switch (d.kind) {
-    case LengthDistribution::Kind::kFixed:
-      if (d.fixed_tokens < 1) {
-        return InvalidArgument(fmt::format("{} length: fixed length must be >= 1 token, got {}", what, d.fixed_tokens));
-      }
-      return Status::Ok();
-    case LengthDistribution::Kind::kUniform:
-      if (d.lo_tokens < 1) {
-        return InvalidArgument(fmt::format("{} length: uniform lower bound must be >= 1 token, got {}", what,
-                                           d.lo_tokens));
-      }
-      if (d.hi_tokens < d.lo_tokens) {
-        return InvalidArgument(fmt::format("{} length: uniform upper bound {} is below the lower bound {}", what,
-                                           d.hi_tokens, d.lo_tokens));
-      }
-      return Status::Ok();
-    case LengthDistribution::Kind::kNormal:
-      if (!std::isfinite(d.mean_tokens) || d.mean_tokens < 1) {
-        return InvalidArgument(fmt::format("{} length: normal mean must be >= 1 token, got {}", what, d.mean_tokens));
-      }
-      if (!std::isfinite(d.sd_tokens) || d.sd_tokens < 0) {
-        return InvalidArgument(fmt::format("{} length: normal standard deviation must be >= 0, got {}", what,
-                                           d.sd_tokens));
-      }
-      return Status::Ok();
-    case LengthDistribution::Kind::kEmpirical:
-      if (d.values_tokens.empty()) {
-        return InvalidArgument(fmt::format("{} length: empirical distribution has no values", what));
-      }
-      for (size_t i = 0; i < d.values_tokens.size(); ++i) {
-        if (d.values_tokens[i] < 1) {
-          return InvalidArgument(fmt::format("{} length: empirical value #{} must be >= 1 token, got {}", what, i + 1,
-                                             d.values_tokens[i]));
-        }
-      }
-      return Status::Ok();
-  }
-  return InvalidArgument(fmt::format("{} length: unknown distribution", what));
-}
-
-}  // namespace
-
-Result<std::vector<Request>> GenerateRequests(const WorkloadSpec& spec) {
-  if (!std::isfinite(spec.rate_per_s) || spec.rate_per_s <= 0) {
-    return InvalidArgument(fmt::format("arrival rate must be > 0 requests/s, got {}", spec.rate_per_s));
-  }
-  if (spec.arrival == ArrivalProcess::kGamma && (!std::isfinite(spec.gamma_cv) || spec.gamma_cv <= 0)) {
-    return InvalidArgument(
-        fmt::format("gamma arrival coefficient of variation must be > 0, got {}", spec.gamma_cv));
-  }
-  if (spec.num_requests < 1) {
-    return InvalidArgument(fmt::format("number of requests must be >= 1, got {}", spec.num_requests));
-  }
-  if (Status s = ValidateLength(spec.prompt, "prompt"); !s.ok()) return s.error();
-  if (Status s = ValidateLength(spec.output, "output"); !s.ok()) return s.error();
-
-  std::mt19937_64 rng(spec.seed);
-  const double mean_gap_s = 1.0 / spec.rate_per_s;
-  // Gamma with shape k and scale theta has mean k theta and cv 1 / sqrt(k).
-  const double gamma_shape = spec.arrival == ArrivalProcess::kGamma ? 1.0 / (spec.gamma_cv * spec.gamma_cv) : 1.0;
-  std::vector<Request> out;
-  out.reserve(static_cast<size_t>(spec.num_requests));
-  double t_s = 0;
-  for (int64_t i = 0; i < spec.num_requests; ++i) {
-    // Draw order per request is fixed (gap, prompt, output) so a seed pins the sequence.
-    const double gap_s = spec.arrival == ArrivalProcess::kPoisson
-                             ? mean_gap_s * StandardExponential(rng)
-                             : mean_gap_s / gamma_shape * StandardGamma(rng, gamma_shape);
-    t_s += gap_s;
-    Request r;
-    r.arrival_s = t_s;
-    r.prompt_tokens = SampleLength(rng, spec.prompt);
-    r.output_tokens = SampleLength(rng, spec.output);
-    out.push_back(r);
-  }
-  return out;
-}
-
-// ---- Trace ---------------------------------------------------------------------
-
-namespace {
-
-Result<int64_t> PositiveWholeNumber(const io::CellReader& cells, std::string_view column) {
-  std::string_view text = cells.Text(column);
-  std::optional<double> v = io::ParseNumber(text);
-  if (!v || *v != std::floor(*v) || *v < 1 || *v > 9.0e15) {
-    return InvalidInput(fmt::format("{}: expected a whole number >= 1, got {}", cells.Where(column), io::Quote(text)));
-  }
-  return static_cast<int64_t>(*v);
-}
-
-}  // namespace
-
-Result<std::vector<Request>> ParseTrace(std::string_view csv_text, std::string_view source) {
-  auto table = io::ParseCsv(csv_text, source);
-  if (!table.ok()) return table.error();
-  if (Status s = io::RequireColumns(*table, {"arrival_s", "prompt_tokens", "output_tokens"}); !s.ok()) {
-    return s.error();
-  }
-  if (table->rows.empty()) return InvalidInput(fmt::format("{}: trace has no requests", source));
-  std::vector<Request> out;
-  out.reserve(table->rows.size());
-  for (const io::CsvRecord& record : table->rows) {
-    io::CellReader cells(*table, record);
-    auto arrival = cells.Number("arrival_s", /*required=*/true, /*allow_zero=*/true);
-    if (!arrival.ok()) return arrival.error();
-    auto prompt = PositiveWholeNumber(cells, "prompt_tokens");
-    if (!prompt.ok()) return prompt.error();
-    auto output = PositiveWholeNumber(cells, "output_tokens");
-    if (!output.ok()) return output.error();
-    const double arrival_s = **arrival;
-    if (!std::isfinite(arrival_s)) {
-      return InvalidInput(fmt::format("{}: arrival time must be finite", cells.Where("arrival_s")));
-    }
-    if (!out.empty() && arrival_s < out.back().arrival_s) {
-      return InvalidInput(fmt::format("{}: arrival time {} s is earlier than the previous row's {} s; the trace must "
-                                      "be sorted by arrival time",
-                                      cells.Where("arrival_s"), arrival_s, out.back().arrival_s));
-    }
-    out.push_back(Request{arrival_s, *prompt, *output});
-  }
-  return out;
-}
 
 // ---- Simulation ----------------------------------------------------------------
 
@@ -296,50 +71,6 @@ struct Seq {
 
   bool Decoding() const { return kv_tokens >= prefill_target_tokens; }
 };
-
-// Nearest-rank percentile of sorted, non-empty samples: sorted[r - 1] with
-// r = ceil(pct/100 * n) clamped to [1, n]. pct * n / 100 carries float error
-// (99.9 is not exact in binary), so a tolerance of 1e-9 (relative 1e-12 for
-// large products) is taken off before the ceil: 90% of 10 is rank 9, not 10,
-// and 16.1% of 1000 is 161 though 16.1 x 1000 / 100 = 161.00000000000003.
-// Genuine fractional parts are far larger (multiples of 0.01 for whole-number
-// pct, 0.001 for one decimal).
-double NearestRankSorted(const std::vector<double>& sorted, double pct) {
-  const double n = static_cast<double>(sorted.size());
-  const double x = pct * n / 100;
-  const double r = std::ceil(x - std::max(1e-9, 1e-12 * x));
-  if (!(r >= 1)) return sorted.front();  // also NaN pct
-  if (r >= n) return sorted.back();
-  return sorted[static_cast<size_t>(r) - 1];
-}
-
-LatencyStats Summarize(std::vector<double> samples) {
-  LatencyStats s;
-  if (samples.empty()) return s;
-  // Sorted once for the three percentiles (Percentile would sort each time).
-  std::sort(samples.begin(), samples.end());
-  const size_t n = samples.size();
-  s.count = static_cast<int64_t>(n);
-  s.mean_s = std::accumulate(samples.begin(), samples.end(), 0.0) / static_cast<double>(n);
-  s.p50_s = NearestRankSorted(samples, 50);
-  s.p90_s = NearestRankSorted(samples, 90);
-  s.p99_s = NearestRankSorted(samples, 99);
-  return s;
-}
-
-// Offered-load stability (SimulationResult::completion_ratio): completions
-// over arrivals in the window (t25, t_last], where t25 is the arrival of the
-// request at the 25th percentile of arrival order and t_last the last one.
-double CompletionRatio(const std::vector<double>& arrival_s, const std::vector<double>& finish_s) {
-  std::vector<double> sorted = arrival_s;
-  std::sort(sorted.begin(), sorted.end());
-  const double t25_s = NearestRankSorted(sorted, 25);
-  const double t_last_s = sorted.back();
-  auto in_window = [&](double t_s) { return t25_s < t_s && t_s <= t_last_s; };
-  const auto arrived = std::count_if(arrival_s.begin(), arrival_s.end(), in_window);
-  const auto completed = std::count_if(finish_s.begin(), finish_s.end(), in_window);
-  return arrived == 0 ? 1.0 : static_cast<double>(completed) / static_cast<double>(arrived);
-}
 
 Status ValidateLimits(const EngineLimits& l) {
   if (l.max_sequences < 1) {
@@ -724,15 +455,15 @@ void Scheduler::CollectMetrics() {
     output_tokens += static_cast<double>(s.output_tokens);
     total_tokens += static_cast<double>(s.output_tokens + s.prompt_tokens);
   }
-  result.ttft = Summarize(std::move(ttfts));
-  result.tpot = Summarize(std::move(tpots));
-  result.e2e = Summarize(std::move(e2es));
+  result.ttft = stats::Summarize(std::move(ttfts));
+  result.tpot = stats::Summarize(std::move(tpots));
+  result.e2e = stats::Summarize(std::move(e2es));
   result.makespan_s = last_finish_s - first_arrival_s_;
   if (result.makespan_s > 0) {
     result.output_tokens_per_s = output_tokens / result.makespan_s;
     result.total_tokens_per_s = total_tokens / result.makespan_s;
   }
-  result.completion_ratio = CompletionRatio(arrival_s_, finish_s);
+  result.completion_ratio = stats::CompletionRatio(arrival_s_, finish_s);
 }
 
 Result<SimulationResult> RunSimulation(const std::vector<Request>& requests, const ClosedLoop* loop,
@@ -758,36 +489,6 @@ Result<SimulationResult> SimulateClosedLoop(const std::vector<Request>& requests
     return InvalidArgument(fmt::format("closed-loop think time must be finite and >= 0 s, got {}", loop.think_s));
   }
   return RunSimulation(requests, &loop, limits, step_time);
-}
-
-double Percentile(std::vector<double> samples, double pct) {
-  if (samples.empty()) return 0;
-  std::sort(samples.begin(), samples.end());
-  return NearestRankSorted(samples, pct);
-}
-
-double TtftPercentile(const SimulationResult& result, double pct) {
-  std::vector<double> samples;
-  samples.reserve(result.requests.size());
-  for (const RequestMetrics& m : result.requests) samples.push_back(m.ttft_s);
-  return Percentile(std::move(samples), pct);
-}
-
-double TpotPercentile(const SimulationResult& result, double pct) {
-  std::vector<double> samples;
-  for (const RequestMetrics& m : result.requests) {
-    if (m.tpot_s) samples.push_back(*m.tpot_s);
-  }
-  return Percentile(std::move(samples), pct);
-}
-
-double FractionMeeting(const SimulationResult& result, double ttft_slo_s, double tpot_slo_s) {
-  if (result.requests.empty()) return 0;
-  size_t meeting = 0;
-  for (const RequestMetrics& m : result.requests) {
-    if (m.ttft_s <= ttft_slo_s && (!m.tpot_s || *m.tpot_s <= tpot_slo_s)) ++meeting;
-  }
-  return static_cast<double>(meeting) / static_cast<double>(result.requests.size());
 }
 
 }  // namespace infersave

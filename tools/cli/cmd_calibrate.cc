@@ -11,6 +11,7 @@
 #include "infersave/mlperf_report.h"
 #include "infersave/datasets.h"
 #include "infersave/serving_report.h"
+#include "infersave/serving_validation.h"
 #include "infersave/shipped.h"
 
 namespace infersave::cli {

@@ -121,7 +121,7 @@ std::string RejectionText(const Evaluation& e, const PlanOptions& options);
 // The inputs of a plan, owned by the caller.
 struct PlanContext {
   const ModelConfig* model = nullptr;
-  const Catalog* catalog = nullptr;
+  const Catalog* catalog = nullptr;  // MakePlan, MakeServingPlan; Evaluator and MakeServingReplica need none
   const EngineProfile* engine = nullptr;
   const Calibration* calibration = nullptr;  // may be null
 };

@@ -238,10 +238,8 @@ double PredictWith(const RowEvaluation& r, const RowModel& rm, const CtcfParams&
     cal.entries.push_back(CtcfEntry{r.gpu, rm.engine->name, Phase::kDecode, params.decode.alpha, params.decode.beta_s,
                                     0, -1, {}, 0, false});
   }
-  Catalog single;
-  single.instances = {rm.instance};
-  Evaluator ev(PlanContext{rm.model, &single, rm.engine, &cal}, rm.options);
-  Evaluation e = ev.EvaluateLayout(single.instances[0], m.tp, OffloadMode::kAuto, 0);
+  Evaluator ev(PlanContext{rm.model, nullptr, rm.engine, &cal}, rm.options);
+  Evaluation e = ev.EvaluateLayout(rm.instance, m.tp, OffloadMode::kAuto, 0);
   return MetricFromTiming(r.metric, m, e.timing.prefill_s, e.timing.decode_total_s,
                           static_cast<double>(e.timing.decode_steps));
 }
@@ -375,10 +373,8 @@ std::string EvaluateRun(const Measurement& m, const GpuTable& gpus, PerfModelKin
     return fmt::format("longer than {}'s context window", model->name);
   }
   if (Status s = ValidatePlanOptions(rm.options, *model); !s.ok()) return s.error().message();
-  Catalog single;
-  single.instances = {rm.instance};
-  Evaluator ev(PlanContext{rm.model, &single, rm.engine, nullptr}, rm.options);
-  Evaluation e = ev.EvaluateLayout(single.instances[0], m.tp, OffloadMode::kAuto, 0);
+  Evaluator ev(PlanContext{rm.model, nullptr, rm.engine, nullptr}, rm.options);
+  Evaluation e = ev.EvaluateLayout(rm.instance, m.tp, OffloadMode::kAuto, 0);
   if (!e.can_run) {
     return fmt::format("does not fit in the model's memory budget on {} x {} ({})", m.tp, gpu->name,
                        e.offload.blocker == OffloadBlocker::kEngineCannotOffload

@@ -1,5 +1,6 @@
 // Cost and SLO-based selection (paper eqs. 1-3, Section IV-E; method.md section 6).
 #include "infersave/planner.h"
+#include "infersave/replica.h"
 
 #include <fmt/format.h>
 
@@ -226,9 +227,9 @@ Evaluation Evaluator::EvaluateLayoutWith(const Instance& instance, int tp, Offlo
   e.compatible = screen.compatibility.runs;
   if (!e.compatible) e.incompatibility = std::move(screen.compatibility.reason);
 
+  const Replica replica{context_.model, &params_, &instance.gpu, &engine, tp, ctcf};
   const double utilization = options_.gpu_memory_utilization.value_or(engine.gpu_memory_utilization);
-  e.memory = ComputeMemory(*context_.model, params_, w, engine, instance.gpu.memory_bytes, utilization,
-                           perf_->memory_style(), tp);
+  e.memory = replica.Memory(w, utilization, perf_->memory_style());
   e.offload = DecideOffload(e.memory, engine, mode, fixed_ratio,
                             instance.host_memory_bytes / std::max(1, instance.gpu_count));
   if (options_.perf_model == PerfModelKind::kPaper && e.offload.weight_gpu_fraction < 1) {
@@ -240,18 +241,7 @@ Evaluation Evaluator::EvaluateLayoutWith(const Instance& instance, int tp, Offlo
 
   if (e.can_run) {
     e.ctcf = ctcf;
-    PredictInput in;
-    in.model = context_.model;
-    in.params = &params_;
-    in.workload = &w;
-    in.gpu = &instance.gpu;
-    in.engine = &engine;
-    in.offload_ratio = e.offload.ratio;
-    in.weight_offload_ratio = 1 - e.offload.weight_gpu_fraction;
-    in.ctcf = e.ctcf;
-    in.tp = tp;
-    in.link_bytes_per_s = GpuLinkBytesPerSecond(instance.gpu);
-    e.timing = perf_->Predict(in);
+    e.timing = replica.Predict(*perf_, w, e.offload.ratio, 1 - e.offload.weight_gpu_fraction);
 
     const double replicas = static_cast<double>(e.replicas);
     e.tps = replicas * e.timing.tokens_per_s(w);

@@ -1,6 +1,7 @@
 // Online serving: iteration times, KV limits and the rate search
 // (include/infersave/serving.h; method.md section 9).
 #include "infersave/serving.h"
+#include "infersave/replica.h"
 
 #include <fmt/format.h>
 
@@ -103,24 +104,15 @@ Result<ServingReplica> MakeServingReplica(const PlanContext& context, const Plan
   const EngineProfile& engine = evaluator.EngineFor(instance);
   ServingReplica replica;
   replica.ctcf = evaluator.LookupCtcf(instance);
+  const Replica copy{context.model, &evaluator.params(), &instance.gpu, &engine, tp, replica.ctcf};
   // The activation workspace of the largest forward pass: one token budget.
   Workload pass = plan.workload;
   pass.batch_size = 1;
   pass.input_len = engine.prefill_chunk_tokens > 0 ? engine.prefill_chunk_tokens : plan.workload.input_len;
   pass.output_len = 1;
   const double utilization = plan.gpu_memory_utilization.value_or(engine.gpu_memory_utilization);
-  replica.memory = ComputeMemory(*context.model, evaluator.params(), pass, engine, instance.gpu.memory_bytes,
-                                 utilization, MemoryStyle::kWorkspace, tp);
-  PredictInput in;
-  in.model = context.model;
-  in.params = &evaluator.params();
-  in.workload = &plan.workload;
-  in.gpu = &instance.gpu;
-  in.engine = &engine;
-  in.ctcf = replica.ctcf;
-  in.tp = tp;
-  in.link_bytes_per_s = GpuLinkBytesPerSecond(instance.gpu);
-  replica.timer = std::make_shared<IterationTimer>(in);
+  replica.memory = copy.Memory(pass, utilization, MemoryStyle::kWorkspace);
+  replica.timer = std::make_shared<IterationTimer>(copy.Input(plan.workload));
   replica.limits = ServingLimits(engine, replica.memory.available_bytes(), replica.timer->KvBytesPerToken(),
                                  replica.timer->HostLinkBytesPerSecond());
   replica.limits.max_sequences = std::max<int64_t>(1, engine.MaxSequences(instance.gpu));

@@ -1,5 +1,6 @@
 // The simulator against measured serving runs (include/infersave/serving_validation.h).
 #include "infersave/serving_validation.h"
+#include "infersave/replica.h"
 
 #include <fmt/format.h>
 
@@ -46,10 +47,9 @@ Result<Prepared> Prepare(const Measurement& m, const GpuTable& gpus) {
 // output tok/s) for closed loops, (TTFT of the burst s, 0) for bursts.
 Result<std::pair<double, double>> SimulateRow(const Prepared& p, const Measurement& m, const Calibration* cal,
                                               bool closed_loop) {
-  Catalog catalog;
-  catalog.instances = {p.instance};
-  PlanContext ctx{&p.model, &catalog, &p.engine, cal};
-  auto replica = MakeServingReplica(ctx, p.plan, catalog.instances[0], m.tp);
+  // A replica needs no catalog: the context names none.
+  PlanContext ctx{&p.model, nullptr, &p.engine, cal};
+  auto replica = MakeServingReplica(ctx, p.plan, p.instance, m.tp);
   if (!replica.ok()) return replica.error();
   if (!replica->fits) {
     return InvalidInput(fmt::format("{}: {} on {} leaves no KV cache", m.source, p.model.name, p.instance.name));
@@ -78,15 +78,8 @@ Timing StaticTiming(const Prepared& p, const Measurement& m) {
   w.batch_size = m.batch_size;
   w.input_len = m.input_len;
   w.output_len = m.output_len;
-  PredictInput in;
-  in.model = &p.model;
-  in.params = &params;
-  in.workload = &w;
-  in.gpu = &p.instance.gpu;
-  in.engine = &p.engine;
-  in.tp = m.tp;
-  in.link_bytes_per_s = GpuLinkBytesPerSecond(p.instance.gpu);
-  return MakePerfModel(PerfModelKind::kRoofline)->Predict(in);
+  const Replica replica{&p.model, &params, &p.instance.gpu, &p.engine, m.tp, Ctcf{}};
+  return replica.Predict(*MakePerfModel(PerfModelKind::kRoofline), w);
 }
 
 }  // namespace

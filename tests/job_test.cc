@@ -248,3 +248,36 @@ TEST(RunRequestTest, EmitWithoutAPickSaysWhy) {
 
 }  // namespace
 }  // namespace infersave
+
+namespace infersave {
+namespace {
+
+// Issue 12: one candidate type, one set of rejection texts. A T4 rejected
+// for its formats reads the same in a batch and an online plan.
+TEST(RunRequestTest, BatchAndOnlinePlansRejectAlike) {
+  const auto reason = [](JobRequest r) {
+    r.catalog = "paper";
+    r.model = "llama-3.1-8b";
+    r.weights = "fp8";
+    r.format = "json";
+    r.top = 10;
+    std::ostringstream out;
+    auto outcome = RunPlanRequest(r, NoFiles(), "2026-12-06", out);
+    EXPECT_TRUE(outcome.ok()) << outcome.error().message();
+    const json doc = json::parse(out.str());
+    for (const json& c : doc["candidates"]) {
+      if (c["instance"] == "g4dn.xlarge") return c["rejected_because"].get<std::string>();
+    }
+    return std::string("g4dn.xlarge not listed");
+  };
+  JobRequest online;
+  online.rate = 1;
+  online.sim_requests = 200;
+  online.given = {"rate", "sim_requests"};
+  const std::string expected = "T4 cannot run fp8 weights: no fp8 tensor cores (FP8 needs an Ada or Hopper GPU)";
+  EXPECT_EQ(reason(JobRequest{}), expected);
+  EXPECT_EQ(reason(online), expected);
+}
+
+}  // namespace
+}  // namespace infersave

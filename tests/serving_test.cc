@@ -217,7 +217,7 @@ TEST(ServingPlanTest, RateSearchAndFleetCost) {
 
   for (const ServingEvaluation& e : plan->candidates) {
     if (e.instance->name == "g4dn.xlarge") {
-      EXPECT_EQ(e.verdict, ServingVerdict::kDoesNotFit);  // 15 GiB of weights on a 16 GB T4
+      EXPECT_EQ(e.verdict, Verdict::kCannotRun);  // 15 GiB of weights on a 16 GB T4
       EXPECT_NE(ServingRejectionText(e, o).find("does not fit"), std::string::npos);
       continue;
     }
@@ -270,10 +270,10 @@ TEST(ServingPlanTest, RejectionsSayWhy) {
   for (const ServingEvaluation& e : plan->candidates) {
     const std::string why = ServingRejectionText(e, o);
     if (e.instance->name == "g6.xlarge") {
-      EXPECT_EQ(e.verdict, ServingVerdict::kMissesLatency);
+      EXPECT_EQ(e.verdict, Verdict::kMissesSlo);
       EXPECT_NE(why.find("misses TPOT even one request at a time: p99"), std::string::npos) << why;
     } else {
-      EXPECT_EQ(e.verdict, ServingVerdict::kOverPriceCap);
+      EXPECT_EQ(e.verdict, Verdict::kOverPriceCap);
       EXPECT_EQ(why, "over the price cap: $98.320/h > $50.00/h");
     }
   }
@@ -283,7 +283,7 @@ TEST(ServingPlanTest, RejectionsSayWhy) {
   longer.slo.tpot_s = 1;
   auto too_long = MakeServingPlan(job.context(), longer);
   ASSERT_TRUE(too_long.ok());
-  EXPECT_EQ(too_long->candidates[0].verdict, ServingVerdict::kRequestTooLong);
+  EXPECT_EQ(too_long->candidates[0].verdict, Verdict::kRequestTooLong);
   EXPECT_NE(ServingRejectionText(too_long->candidates[0], longer).find("the longest request needs 119999"),
             std::string::npos);
 }

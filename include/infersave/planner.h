@@ -73,45 +73,70 @@ Status CheckEngineFormats(const EngineProfile& engine, const Workload& workload)
 // for an FP8 or BF16 KV cache, support for it.
 bool PrecisionSupported(const GpuSpec& gpu, const Workload& workload);
 
-// Why an instance is not recommended.
+// Why an instance is not recommended, in batch and online plans alike.
 enum class Verdict {
-  kQualifies,        // runs, meets the SLO, within the price cap
-  kNoSpotPrice,      // --spot, and the catalog has no spot price for it
+  kQualifies,        // runs, meets the objective, within the price cap
+  kNoSpotPrice,      // spot pricing asked for, and the catalog has no spot price for it
   kOverPriceCap,     // price > P_max (Algorithm 1's first filter)
   kIncompatible,     // the engine does not run on this GPU or host (CheckCompatibility)
   kUnsupportedPrecision,  // the GPU cannot compute in the weights' precision
-  kCannotRun,        // Algorithm 1: see Evaluation::offload.blocker
-  kMissesSlo,        // predicted throughput below the SLO (with headroom)
+  kCannotRun,        // does not fit: Algorithm 1 found no placement (batch: Evaluation::offload.blocker), or
+                     // weights + activations + reserve leave no KV cache (online)
+  kRequestTooLong,   // online: the longest request's KV exceeds the cache
+  kMissesSlo,        // predicted, and misses the objective (batch: throughput with headroom; online: a latency
+                     // objective even one request at a time)
 };
 
-// One instance, fully evaluated for the job.
-struct Evaluation {
+struct Screening;
+
+// What every candidate of a plan is, batch or online (issue 12): an instance
+// and a layout, its price and the checks before any prediction, the memory
+// per GPU, the calibration applied, and the verdict. Evaluation (batch) and
+// ServingEvaluation (online) add their predictions.
+struct Candidate {
   const Instance* instance = nullptr;
   int tp = 1;              // tensor-parallel degree: GPUs per model copy
   int replicas = 0;        // model copies on the instance: gpu_count / tp (data parallel)
   MemoryBreakdown memory;  // per GPU
-  OffloadDecision offload;
   Ctcf ctcf;               // the calibration applied (identity when none)
+  double usd_per_hour = 0; // the price charged: spot under PlanOptions::spot, else on-demand
+  bool priced = true;      // has a price of the kind asked for
+  bool within_price_cap = true;
+  bool compatible = true;           // the engine runs on this GPU and host
+  std::string incompatibility;      // why not (CheckCompatibility), when !compatible
+  bool precision_supported = true;  // the GPU computes in the weights' precision
+  bool predicted = false;  // its performance was predicted (batch: it can run; online: its rate was searched)
+  Verdict verdict = Verdict::kQualifies;
+
+  bool qualifies() const { return verdict == Verdict::kQualifies; }
+  // Takes the screening's price and checks; returns the verdict it rejects
+  // the candidate with, in Algorithm 1's order (kQualifies when none does).
+  Verdict Screen(Screening screening);
+};
+
+// The rank group of a candidate, the same in both modes: 0 qualifies, 1
+// predicted but misses the objective, 2 predicted but over the price cap,
+// 3 the rest (cannot run, unpriced, incompatible).
+int RankGroup(const Candidate& c);
+
+// Why a candidate the screening rejected (no spot price, over the cap,
+// incompatible, unsupported formats) is not recommended; "" for other verdicts.
+std::string ScreeningRejectionText(const Candidate& c, const PlanOptions& options);
+
+// One instance, fully evaluated for a batch job.
+struct Evaluation : Candidate {
+  OffloadDecision offload;
   Timing timing;           // one batch on one replica
   double tps = 0;          // whole instance: replicas x per-replica eq. 1 throughput
   double output_tps = 0;
-  double usd_per_hour = 0;
   double job_hours = 0;    // see Pace
   double billed_hours = 0;
   double job_cost_usd = 0;
   // Paper eq. 3: min(TPS, TPS_SLO) x 3600 / (billed hours x price): tokens
   // per hour of service per USD of the job (higher is better).
   double cost_efficiency = 0;
-  bool precision_supported = true;  // the GPU computes in the weights' precision
-  bool compatible = true;           // the engine runs on this GPU and host
-  std::string incompatibility;      // why not (CheckCompatibility), when !compatible
   bool can_run = false;             // precision supported and Algorithm 1 found a placement
-  bool within_price_cap = true;
-  bool priced = true;               // has a price of the kind asked for (spot or on-demand)
   bool meets_slo = false;           // throughput >= SLO x (1 + headroom); false when it cannot run
-  Verdict verdict = Verdict::kQualifies;
-
-  bool qualifies() const { return verdict == Verdict::kQualifies; }
 };
 
 // One sentence saying why an evaluation was rejected ("" when it qualifies),

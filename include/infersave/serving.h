@@ -125,31 +125,11 @@ struct OperatingPoint {
   bool meets = false;  // objectives at the percentile and completion ratio
 };
 
-enum class ServingVerdict {
-  kQualifies,
-  kNoSpotPrice,
-  kOverPriceCap,
-  kIncompatible,     // the engine does not run on this GPU or host
-  kUnsupportedPrecision,
-  kDoesNotFit,       // weights + activations + reserve exceed the GPU budget
-  kRequestTooLong,   // the longest request's KV exceeds the cache
-  kMissesLatency,    // even one request at a time misses an objective
-};
-
-struct ServingEvaluation {
-  const Instance* instance = nullptr;
-  int tp = 1;
-  int replicas = 0;  // model copies per instance
-  MemoryBreakdown memory;  // per GPU
+// One instance, its best layout simulated under the request stream.
+struct ServingEvaluation : Candidate {
   EngineLimits limits;
   int64_t kv_capacity_tokens = 0;  // per replica
   int64_t longest_request_tokens = 0;
-  Ctcf ctcf;
-  double usd_per_hour = 0;
-  bool priced = true;
-  bool within_price_cap = true;
-  bool precision_supported = true;
-  std::string incompatibility;  // why the engine does not run here (kIncompatible)
   OperatingPoint light;  // requests one at a time
   OperatingPoint best;   // at the highest sustainable rate per replica
   // What stops a higher rate: "TTFT p99", "TPOT p99" or "throughput".
@@ -164,8 +144,6 @@ struct ServingEvaluation {
   // (or at capacity without one), USD per million tokens.
   double usd_per_million_tokens = 0;
   int simulations = 0;
-  ServingVerdict verdict = ServingVerdict::kQualifies;
-  bool qualifies() const { return verdict == ServingVerdict::kQualifies; }
 };
 
 struct ServingPlan {

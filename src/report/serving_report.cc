@@ -75,7 +75,7 @@ Json EvaluationJson(const ServingEvaluation& e, const ServingOptions& o, const R
   j["rejected_because"] = reason.empty() ? Json() : Json(reason);
   j["kv_cache_tokens_per_replica"] = e.kv_capacity_tokens;
   j["max_sequences"] = e.limits.max_sequences;
-  const bool searched = e.verdict == ServingVerdict::kQualifies || e.verdict == ServingVerdict::kMissesLatency;
+  const bool searched = e.verdict == Verdict::kQualifies || e.verdict == Verdict::kMissesSlo;
   if (searched) {
     j["light_load"] = PointJson(e.light);
     j["accuracy"] = CtcfAccuracyNote(e.ctcf, i.gpu.name, "roofline", ctx);

@@ -122,6 +122,58 @@ Screening::Rejection Screening::FirstRejection() const {
   return Rejection::kNone;
 }
 
+Verdict Candidate::Screen(Screening screening) {
+  priced = screening.priced;
+  usd_per_hour = screening.usd_per_hour;
+  within_price_cap = screening.within_price_cap;
+  precision_supported = screening.precision_supported;
+  compatible = screening.compatibility.runs;
+  if (!compatible) incompatibility = std::move(screening.compatibility.reason);
+  switch (screening.FirstRejection()) {
+    case Screening::Rejection::kNoSpotPrice: return Verdict::kNoSpotPrice;
+    case Screening::Rejection::kOverPriceCap: return Verdict::kOverPriceCap;
+    case Screening::Rejection::kIncompatible: return Verdict::kIncompatible;
+    case Screening::Rejection::kUnsupportedPrecision: return Verdict::kUnsupportedPrecision;
+    case Screening::Rejection::kNone: break;
+  }
+  return Verdict::kQualifies;
+}
+
+int RankGroup(const Candidate& c) {
+  switch (c.verdict) {
+    case Verdict::kQualifies: return 0;
+    case Verdict::kMissesSlo: return 1;
+    case Verdict::kOverPriceCap: return c.predicted ? 2 : 3;
+    default: return 3;
+  }
+}
+
+std::string ScreeningRejectionText(const Candidate& e, const PlanOptions& o) {
+  const Instance& inst = *e.instance;
+  switch (e.verdict) {
+    case Verdict::kOverPriceCap:
+      return fmt::format("over the price cap: ${:.3f}/h > ${:.2f}/h", e.usd_per_hour, o.max_usd_per_hour);
+    case Verdict::kNoSpotPrice:
+      return "no spot price in the catalog";
+    case Verdict::kIncompatible:
+      return e.incompatibility;
+    case Verdict::kUnsupportedPrecision: {
+      const Precision weights = o.workload.weight_precision;
+      const char* why = weights == Precision::kFp8 || o.workload.kv_precision == Precision::kFp8
+                            ? " (FP8 needs an Ada or Hopper GPU)"
+                            : "";
+      if (inst.gpu.Flops(ComputePrecision(weights, inst.gpu)) <= 0) {
+        return fmt::format("{} cannot run {} weights: no {} tensor cores{}", inst.gpu.name, PrecisionName(weights),
+                           PrecisionName(ComputePrecision(weights, inst.gpu)), why);
+      }
+      return fmt::format("{} cannot hold a {} KV cache{}", inst.gpu.name, PrecisionName(o.workload.kv_precision),
+                         why);
+    }
+    default:
+      return "";
+  }
+}
+
 Compatibility CheckCompatibility(const EngineProfile& engine, const Instance& instance) {
   Compatibility c;
   const GpuSpec& gpu = instance.gpu;
@@ -161,13 +213,11 @@ Evaluation Evaluator::Evaluate(const Instance& instance) const {
 
 namespace {
 
-int Group(const Evaluation& e);
-
 // Which of two placements of the same instance to report: the better verdict,
 // then the lower job cost, then the higher throughput; among placements that
 // cannot run, the widest split (the closest to fitting).
 bool BetterLayout(const Evaluation& a, const Evaluation& b) {
-  const int ga = Group(a), gb = Group(b);
+  const int ga = RankGroup(a), gb = RankGroup(b);
   if (ga != gb) return ga < gb;
   if (!a.can_run) return a.tp > b.tp;
   if (a.job_cost_usd != b.job_cost_usd) return a.job_cost_usd < b.job_cost_usd;
@@ -219,13 +269,7 @@ Evaluation Evaluator::EvaluateLayoutWith(const Instance& instance, int tp, Offlo
   e.instance = &instance;
   e.tp = tp;
   e.replicas = instance.gpu_count / tp;
-  Screening screen = ScreenInstance(instance, engine, w, options_.spot, options_.max_usd_per_hour);
-  e.priced = screen.priced;
-  e.usd_per_hour = screen.usd_per_hour;
-  e.within_price_cap = screen.within_price_cap;
-  e.precision_supported = screen.precision_supported;
-  e.compatible = screen.compatibility.runs;
-  if (!e.compatible) e.incompatibility = std::move(screen.compatibility.reason);
+  const Verdict screened = e.Screen(ScreenInstance(instance, engine, w, options_.spot, options_.max_usd_per_hour));
 
   const Replica replica{context_.model, &params_, &instance.gpu, &engine, tp, ctcf};
   const double utilization = options_.gpu_memory_utilization.value_or(engine.gpu_memory_utilization);
@@ -268,12 +312,10 @@ Evaluation Evaluator::EvaluateLayoutWith(const Instance& instance, int tp, Offlo
   }
 
   // Algorithm 1 filters by price first, then by memory; then the SLO.
-  switch (screen.FirstRejection()) {
-    case Screening::Rejection::kNoSpotPrice: e.verdict = Verdict::kNoSpotPrice; return e;
-    case Screening::Rejection::kOverPriceCap: e.verdict = Verdict::kOverPriceCap; return e;
-    case Screening::Rejection::kIncompatible: e.verdict = Verdict::kIncompatible; return e;
-    case Screening::Rejection::kUnsupportedPrecision: e.verdict = Verdict::kUnsupportedPrecision; return e;
-    case Screening::Rejection::kNone: break;
+  e.predicted = e.can_run;
+  if (screened != Verdict::kQualifies) {
+    e.verdict = screened;
+    return e;
   }
   if (!e.can_run) {
     e.verdict = Verdict::kCannotRun;
@@ -287,20 +329,10 @@ Evaluation Evaluator::EvaluateLayoutWith(const Instance& instance, int tp, Offlo
 
 namespace {
 
-int Group(const Evaluation& e) {
-  switch (e.verdict) {
-    case Verdict::kQualifies: return 0;
-    case Verdict::kMissesSlo: return 1;
-    case Verdict::kOverPriceCap: return e.can_run ? 2 : 3;
-    case Verdict::kNoSpotPrice: return 3;
-    default: return 3;
-  }
-}
-
 // Rank order (method.md section 6): the job's cost, then the hourly price,
 // then the higher throughput, then the name, so that ties are deterministic.
 bool RanksBefore(const Evaluation& a, const Evaluation& b) {
-  const int ga = Group(a), gb = Group(b);
+  const int ga = RankGroup(a), gb = RankGroup(b);
   if (ga != gb) return ga < gb;
   if (ga < 3) {
     if (a.job_cost_usd != b.job_cost_usd) return a.job_cost_usd < b.job_cost_usd;
@@ -424,23 +456,12 @@ std::string RejectionText(const Evaluation& e, const PlanOptions& o) {
     case Verdict::kQualifies:
       return "";
     case Verdict::kOverPriceCap:
-      return fmt::format("over the price cap: ${:.3f}/h > ${:.2f}/h", e.usd_per_hour, o.max_usd_per_hour);
     case Verdict::kNoSpotPrice:
-      return "no spot price in the catalog";
     case Verdict::kIncompatible:
-      return e.incompatibility;
-    case Verdict::kUnsupportedPrecision: {
-      const Precision weights = o.workload.weight_precision;
-      const char* why = weights == Precision::kFp8 || o.workload.kv_precision == Precision::kFp8
-                            ? " (FP8 needs an Ada or Hopper GPU)"
-                            : "";
-      if (inst.gpu.Flops(ComputePrecision(weights, inst.gpu)) <= 0) {
-        return fmt::format("{} cannot run {} weights: no {} tensor cores{}", inst.gpu.name, PrecisionName(weights),
-                           PrecisionName(ComputePrecision(weights, inst.gpu)), why);
-      }
-      return fmt::format("{} cannot hold a {} KV cache{}", inst.gpu.name, PrecisionName(o.workload.kv_precision),
-                         why);
-    }
+    case Verdict::kUnsupportedPrecision:
+      return ScreeningRejectionText(e, o);
+    case Verdict::kRequestTooLong:  // online plans only
+      break;
     case Verdict::kMissesSlo: {
       const double need = o.slo_tps * (1 + o.slo_headroom_pct / 100);
       if (o.slo_headroom_pct > 0) {

@@ -184,18 +184,8 @@ double MeanTokens(const std::vector<Request>& requests, bool prompt) {
   return requests.empty() ? 0 : sum / static_cast<double>(requests.size());
 }
 
-// Group for ranking: 0 qualifies, 1 runs but misses, 2 runs but over the
-// cap, 3 cannot run or unpriced.
-int Group(const ServingEvaluation& e) {
-  switch (e.verdict) {
-    case ServingVerdict::kQualifies: return 0;
-    case ServingVerdict::kMissesLatency: return 1;
-    default: return 3;
-  }
-}
-
 bool RanksBefore(const ServingEvaluation& a, const ServingEvaluation& b, bool by_fleet_cost) {
-  const int ga = Group(a), gb = Group(b);
+  const int ga = RankGroup(a), gb = RankGroup(b);
   if (ga != gb) return ga < gb;
   if (ga == 0) {
     const double ca = by_fleet_cost ? a.fleet_usd_per_hour : a.usd_per_million_tokens;
@@ -209,6 +199,89 @@ bool RanksBefore(const ServingEvaluation& a, const ServingEvaluation& b, bool by
   }
   if (a.instance->name != b.instance->name) return a.instance->name < b.instance->name;
   return a.tp < b.tp;
+}
+
+
+// What every layout of a serving plan shares.
+struct LayoutJob {
+  const PlanContext& context;
+  const ServingOptions& o;
+  int64_t longest;  // the longest request's peak tokens
+  double target;    // requests/s (0 = none)
+  double tokens_per_request;
+};
+
+// One instance at one TP degree: screened, sized, and (when it may run)
+// its rate searched and its fleet priced.
+Result<ServingEvaluation> EvaluateLayout(const LayoutJob& job, const Instance& instance, int tp) {
+  const ServingOptions& o = job.o;
+  ServingEvaluation e;
+  e.instance = &instance;
+  e.tp = tp;
+  e.replicas = instance.gpu_count / tp;
+  e.longest_request_tokens = job.longest;
+  const Verdict screened =
+      e.Screen(ScreenInstance(instance, *job.context.engine, o.plan.workload, o.plan.spot, o.plan.max_usd_per_hour));
+  auto replica = MakeServingReplica(job.context, o.plan, instance, tp);
+  if (!replica.ok()) return replica.error();
+  e.memory = replica->memory;
+  replica->limits.reserved_output_tokens = o.max_output_tokens;
+  e.limits = replica->limits;
+  e.ctcf = replica->ctcf;
+  e.kv_capacity_tokens = e.limits.kv_blocks * e.limits.block_size_tokens;
+  const int64_t peak_blocks = (job.longest + e.limits.block_size_tokens - 1) / e.limits.block_size_tokens;
+  if (screened != Verdict::kQualifies) {
+    e.verdict = screened;
+    return e;
+  }
+  if (!replica->fits) {
+    e.verdict = Verdict::kCannotRun;
+    return e;
+  }
+  if (peak_blocks > e.limits.kv_blocks) {
+    e.verdict = Verdict::kRequestTooLong;
+    return e;
+  }
+  e.predicted = true;
+  ReplicaSearch search(o, e.limits, replica->timer->AsStepTime());
+  auto found = SearchRate(search, o, e);
+  if (!found.ok()) return found.error();
+  if (!*found) {
+    e.verdict = Verdict::kMissesSlo;
+    e.simulations = search.simulations;
+    return e;
+  }
+  e.max_rate_per_instance = e.max_rate_per_replica * e.replicas;
+  if (job.target > 0) {
+    e.instances = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(job.target / e.max_rate_per_instance - 1e-9)));
+    auto at = search.At(job.target / static_cast<double>(e.instances * e.replicas));
+    if (!at.ok()) return at.error();
+    e.at_target = *at;
+  } else {
+    e.instances = 1;
+    e.at_target = e.best;
+  }
+  e.fleet_usd_per_hour = static_cast<double>(e.instances) * e.usd_per_hour;
+  const double served_rate = job.target > 0 ? job.target : e.max_rate_per_instance;
+  e.usd_per_million_tokens = e.fleet_usd_per_hour / (served_rate * job.tokens_per_request * 3600) * 1e6;
+  e.simulations = search.simulations;
+  return e;
+}
+
+// Which of two layouts of one instance to keep: the better rank group, then
+// the lower cost, then the higher capacity; among those that miss, the lower
+// TPOT at light load; among those that do not fit, the widest split (the
+// closest to fitting).
+bool BetterLayout(const ServingEvaluation& e, const ServingEvaluation& chosen, bool by_fleet_cost) {
+  const int ga = RankGroup(e), gb = RankGroup(chosen);
+  if (ga != gb) return ga < gb;
+  if (ga == 0) {
+    const double ca = by_fleet_cost ? e.fleet_usd_per_hour : e.usd_per_million_tokens;
+    const double cb = by_fleet_cost ? chosen.fleet_usd_per_hour : chosen.usd_per_million_tokens;
+    return ca < cb || (ca == cb && e.max_rate_per_instance > chosen.max_rate_per_instance);
+  }
+  if (ga == 1) return e.light.tpot_s < chosen.light.tpot_s;
+  return ga == 3 && e.verdict == Verdict::kCannotRun;
 }
 
 }  // namespace
@@ -246,86 +319,16 @@ Result<ServingPlan> MakeServingPlan(const PlanContext& context, const ServingOpt
   }
 
   const bool by_fleet_cost = target > 0;
+  const LayoutJob job{context, o, longest, target, tokens_per_request};
   size_t done = 0;
   for (const Instance& instance : context.catalog->instances) {
     std::optional<ServingEvaluation> chosen;
     for (int tp = 1; tp <= instance.gpu_count; tp *= 2) {
       if (instance.gpu_count % tp != 0 || !ValidTensorParallel(model, tp)) continue;
-      ServingEvaluation e;
-      e.instance = &instance;
-      e.tp = tp;
-      e.replicas = instance.gpu_count / tp;
-      e.longest_request_tokens = longest;
-      Screening screen =
-          ScreenInstance(instance, *context.engine, o.plan.workload, o.plan.spot, o.plan.max_usd_per_hour);
-      e.priced = screen.priced;
-      e.usd_per_hour = screen.usd_per_hour;
-      e.within_price_cap = screen.within_price_cap;
-      e.precision_supported = screen.precision_supported;
-      auto replica = MakeServingReplica(context, o.plan, instance, tp);
-      if (!replica.ok()) return replica.error();
-      e.memory = replica->memory;
-      replica->limits.reserved_output_tokens = o.max_output_tokens;
-      e.limits = replica->limits;
-      e.ctcf = replica->ctcf;
-      e.kv_capacity_tokens = e.limits.kv_blocks * e.limits.block_size_tokens;
-      const int64_t peak_blocks = (longest + e.limits.block_size_tokens - 1) / e.limits.block_size_tokens;
-      const Screening::Rejection rejection = screen.FirstRejection();
-      if (rejection == Screening::Rejection::kNoSpotPrice) {
-        e.verdict = ServingVerdict::kNoSpotPrice;
-      } else if (rejection == Screening::Rejection::kOverPriceCap) {
-        e.verdict = ServingVerdict::kOverPriceCap;
-      } else if (rejection == Screening::Rejection::kIncompatible) {
-        e.verdict = ServingVerdict::kIncompatible;
-        e.incompatibility = std::move(screen.compatibility.reason);
-      } else if (rejection == Screening::Rejection::kUnsupportedPrecision) {
-        e.verdict = ServingVerdict::kUnsupportedPrecision;
-      } else if (!replica->fits) {
-        e.verdict = ServingVerdict::kDoesNotFit;
-      } else if (peak_blocks > e.limits.kv_blocks) {
-        e.verdict = ServingVerdict::kRequestTooLong;
-      } else {
-        ReplicaSearch search(o, e.limits, replica->timer->AsStepTime());
-        auto found = SearchRate(search, o, e);
-        if (!found.ok()) return found.error();
-        if (!*found) {
-          e.verdict = ServingVerdict::kMissesLatency;
-        } else {
-          e.max_rate_per_instance = e.max_rate_per_replica * e.replicas;
-          if (target > 0) {
-            e.instances = static_cast<int64_t>(std::ceil(target / e.max_rate_per_instance - 1e-9));
-            e.instances = std::max<int64_t>(1, e.instances);
-            auto at = search.At(target / static_cast<double>(e.instances * e.replicas));
-            if (!at.ok()) return at.error();
-            e.at_target = *at;
-          } else {
-            e.instances = 1;
-            e.at_target = e.best;
-          }
-          e.fleet_usd_per_hour = static_cast<double>(e.instances) * e.usd_per_hour;
-          const double served_rate = target > 0 ? target : e.max_rate_per_instance;
-          e.usd_per_million_tokens = e.fleet_usd_per_hour / (served_rate * tokens_per_request * 3600) * 1e6;
-        }
-        e.simulations = search.simulations;
-        plan.simulations += search.simulations;
-      }
-      // Keep the better layout: verdict group, then cost, then capacity, then fewer GPUs per copy.
-      if (!chosen) {
-        chosen = e;
-      } else {
-        const int ga = Group(e), gb = Group(*chosen);
-        bool better = ga < gb;
-        if (ga == gb && ga == 0) {
-          const double ca = by_fleet_cost ? e.fleet_usd_per_hour : e.usd_per_million_tokens;
-          const double cb = by_fleet_cost ? chosen->fleet_usd_per_hour : chosen->usd_per_million_tokens;
-          better = ca < cb || (ca == cb && e.max_rate_per_instance > chosen->max_rate_per_instance);
-        } else if (ga == gb && ga == 1) {
-          better = e.light.tpot_s < chosen->light.tpot_s;
-        } else if (ga == gb && ga == 3 && e.verdict == ServingVerdict::kDoesNotFit) {
-          better = true;  // the widest split is the closest to fitting
-        }
-        if (better) chosen = e;
-      }
+      auto e = EvaluateLayout(job, instance, tp);
+      if (!e.ok()) return e.error();
+      plan.simulations += e->simulations;
+      if (!chosen || BetterLayout(*e, *chosen, by_fleet_cost)) chosen = std::move(e).value();
     }
     if (chosen) plan.candidates.push_back(std::move(*chosen));
     ++done;
@@ -357,18 +360,14 @@ Result<ServingPlan> MakeServingPlan(const PlanContext& context, const ServingOpt
 std::string ServingRejectionText(const ServingEvaluation& e, const ServingOptions& o) {
   const std::string pct = fmt::format("p{:g}", o.slo.percentile);
   switch (e.verdict) {
-    case ServingVerdict::kQualifies:
+    case Verdict::kQualifies:
       return "";
-    case ServingVerdict::kNoSpotPrice:
-      return "no spot price in the catalog";
-    case ServingVerdict::kOverPriceCap:
-      return fmt::format("over the price cap: ${:.3f}/h > ${:.2f}/h", e.usd_per_hour, o.plan.max_usd_per_hour);
-    case ServingVerdict::kIncompatible:
-      return e.incompatibility;
-    case ServingVerdict::kUnsupportedPrecision:
-      return fmt::format("{} cannot run {} weights with a {} KV cache", e.instance->gpu.name,
-                         PrecisionName(o.plan.workload.weight_precision), PrecisionName(o.plan.workload.kv_precision));
-    case ServingVerdict::kDoesNotFit: {
+    case Verdict::kNoSpotPrice:
+    case Verdict::kOverPriceCap:
+    case Verdict::kIncompatible:
+    case Verdict::kUnsupportedPrecision:
+      return ScreeningRejectionText(e, o.plan);
+    case Verdict::kCannotRun: {
       constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
       std::string text = fmt::format(
           "does not fit: weights {:.1f} GiB + activations {:.1f} GiB + reserve {:.1f} GiB leave no KV cache in the "
@@ -378,10 +377,10 @@ std::string ServingRejectionText(const ServingEvaluation& e, const ServingOption
       if (e.tp > 1) text += fmt::format(" (model split over {} GPUs)", e.tp);
       return text;
     }
-    case ServingVerdict::kRequestTooLong:
+    case Verdict::kRequestTooLong:
       return fmt::format("KV cache holds {} tokens per replica; the longest request needs {}", e.kv_capacity_tokens,
                          e.longest_request_tokens);
-    case ServingVerdict::kMissesLatency: {
+    case Verdict::kMissesSlo: {
       if (e.limited_by.rfind("TTFT", 0) == 0) {
         return fmt::format("misses TTFT even one request at a time: {} {:.0f} ms > {:.0f} ms", pct,
                            e.light.ttft_s * 1000, *o.slo.ttft_s * 1000);

@@ -270,7 +270,14 @@ TEST(ServerTest, ABurstOf200ConcurrentPlansAllSucceedAndMemoryStaysFlat) {
   EXPECT_EQ(burst(), 200);
   EXPECT_EQ(burst(), 200);
   const long after = ResidentBytes();
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer keeps freed memory in quarantine (256 MB), so resident
+  // memory grows by design; LeakSanitizer checks for leaks at exit instead.
+  (void)before;
+  (void)after;
+#else
   EXPECT_LT(after - before, 32L << 20) << "resident memory grew from " << before << " to " << after;
+#endif
 }
 
 TEST(ServerTest, AStalledClientIsDroppedAndOthersAreServed) {

@@ -283,13 +283,19 @@ TEST(CliTest, SpotPlanRowsShowTheSpotPriceTheyAreCostedAt) {
   Output csv = RunCli({"plan", "--cloud", "gcp", "--spot", "--format", "csv"});
   ASSERT_EQ(csv.code, 0) << Describe(csv);
   bool found = false;
-  for (const std::string& line : Lines(csv.out)) {
+  const std::vector<std::string> csv_lines = Lines(csv.out);
+  ASSERT_FALSE(csv_lines.empty());
+  const std::vector<std::string> header = SplitCsvLine(csv_lines[0]);
+  const auto column = [&](std::string_view name) {
+    return static_cast<size_t>(std::find(header.begin(), header.end(), name) - header.begin());
+  };
+  for (const std::string& line : csv_lines) {
     const std::vector<std::string> row = SplitCsvLine(line);
-    if (row.size() < 7 || row[1] != "n1-standard-8+1xT4") continue;
+    if (row.size() != header.size() || row[1] != "n1-standard-8+1xT4") continue;
     found = true;
     EXPECT_EQ(row[6], "0.2363") << line;
-    EXPECT_EQ(row[row.size() - 2], "spot") << line;
-    EXPECT_EQ(row.back(), "0.73") << line;
+    EXPECT_EQ(row[column("price_basis")], "spot") << line;
+    EXPECT_EQ(row[column("on_demand_usd_per_hour")], "0.73") << line;
   }
   EXPECT_TRUE(found) << csv.out;
 }
@@ -331,9 +337,16 @@ TEST(CliTest, PlanCsvHasHeaderAndOneRowPerInstance) {
   ASSERT_GE(header.size(), 4u) << lines[0];
   EXPECT_EQ(std::vector<std::string>(header.begin(), header.begin() + 4),
             (std::vector<std::string>{"rank", "instance", "gpu", "gpu_count"}));
-  // Columns added later go at the end, so positional readers keep working.
-  EXPECT_EQ(std::vector<std::string>(header.end() - 3, header.end()),
+  // The columns of schema version 1 keep their places, so positional readers
+  // keep working; the rest of the JSON row follows them (issue 12: the CSV
+  // says what the JSON says).
+  ASSERT_GE(header.size(), 22u) << lines[0];
+  EXPECT_EQ(std::vector<std::string>(header.begin() + 19, header.begin() + 22),
             (std::vector<std::string>{"rejected_because", "price_basis", "on_demand_usd_per_hour"}));
+  for (const char* column : {"weight_offload_ratio", "batch_total_s", "cost_efficiency", "accuracy",
+                             "memory_per_gpu.weights_gib", "memory_per_gpu.kv_cache_gib"}) {
+    EXPECT_EQ(std::count(header.begin() + 22, header.end(), column), 1) << column << " in " << lines[0];
+  }
   for (const char* column : {"usd_per_hour", "feasible", "meets_slo", "within_price_cap", "offload_ratio",
                              "predicted_tps", "job_hours", "billed_hours", "job_cost_usd", "calibrated"}) {
     EXPECT_EQ(std::count(header.begin(), header.end(), column), 1) << column << " in " << lines[0];

@@ -281,3 +281,70 @@ TEST(RunRequestTest, BatchAndOnlinePlansRejectAlike) {
 
 }  // namespace
 }  // namespace infersave
+
+namespace infersave {
+namespace {
+
+std::vector<std::string> SplitCsv(const std::string& line) {
+  std::vector<std::string> cells(1);
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted && c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+      cells.back() += '"';
+      ++i;
+    } else if (c == '"') {
+      quoted = !quoted;
+    } else if (c == ',' && !quoted) {
+      cells.emplace_back();
+    } else {
+      cells.back() += c;
+    }
+  }
+  return cells;
+}
+
+// Issue 12: one row model per document. Every field of every candidate's
+// JSON is a CSV column with the same value, for batch and online plans.
+TEST(RunRequestTest, CsvSaysWhatTheJsonSays) {
+  for (bool online : {false, true}) {
+    JobRequest r;
+    r.catalog = "paper";
+    r.model = "llama-3.1-8b";
+    r.top = 10;
+    if (online) {
+      r.rate = 2;
+      r.sim_requests = 200;
+      r.given = {"rate", "sim_requests"};
+    }
+    std::ostringstream json_out, csv_out;
+    r.format = "json";
+    ASSERT_TRUE(RunPlanRequest(r, NoFiles(), "2026-12-06", json_out).ok());
+    r.format = "csv";
+    ASSERT_TRUE(RunPlanRequest(r, NoFiles(), "2026-12-06", csv_out).ok());
+    const json doc = json::parse(json_out.str());
+    std::istringstream lines(csv_out.str());
+    std::string line;
+    std::getline(lines, line);
+    const std::vector<std::string> header = SplitCsv(line);
+    size_t row = 0;
+    while (std::getline(lines, line)) {
+      const std::vector<std::string> cells = SplitCsv(line);
+      ASSERT_EQ(cells.size(), header.size()) << line;
+      const json& c = doc["candidates"][row++];
+      for (size_t k = 0; k < header.size(); ++k) {
+        if (header[k] == "rank" || header[k].find('.') != std::string::npos) continue;
+        const std::string key = online && header[k] == "replicas" ? "replicas_per_instance" : header[k];
+        if (!c.contains(key)) continue;  // the column of another candidate
+        const json& v = c[key];
+        const std::string expected = v.is_null() ? "" : v.is_string() ? v.get<std::string>() : v.dump();
+        EXPECT_EQ(cells[k], expected) << header[k] << " of " << c["instance"];
+      }
+      EXPECT_EQ(cells[0], std::to_string(row));
+    }
+    EXPECT_EQ(row, doc["candidates"].size());
+  }
+}
+
+}  // namespace
+}  // namespace infersave

@@ -96,4 +96,20 @@ inline nlohmann::ordered_json ContextJson(std::string_view catalog, std::string_
 // null (report.cc).
 nlohmann::ordered_json ExpectedErrorJson(const Ctcf& ctcf, const std::string& gpu, const ReportContext& ctx);
 
+// A CSV column taken from a document's row model (its JSON row): `path` is
+// the field, nested fields joined by '.' ("at_target.ttft_at_percentile_ms");
+// "#rank" is the row's 1-based position.
+struct CsvColumn {
+  std::string name;
+  std::string path;
+};
+
+// The CSV view of a document's rows (issue 12: one row model per document):
+// the `leading` columns first, in the order and under the names scripts
+// already read, then every other field of the rows (nested ones flattened
+// with '.'), so that the CSV says what the JSON says. Numbers are written as
+// in the JSON, null as an empty cell, arrays as JSON text.
+void WriteCsvRows(std::ostream& out, const std::vector<nlohmann::ordered_json>& rows,
+                  const std::vector<CsvColumn>& leading);
+
 }  // namespace infersave::report_util

@@ -130,6 +130,65 @@ const char* LibraryVersion() { return INFERSAVE_VERSION; }
 
 namespace {
 
+// Every scalar of a row, nested fields joined by '.', in document order.
+void Flatten(const Json& j, const std::string& prefix, std::vector<std::pair<std::string, const Json*>>& out) {
+  for (const auto& [key, value] : j.items()) {
+    const std::string path = prefix.empty() ? key : prefix + "." + key;
+    if (value.is_object()) {
+      Flatten(value, path, out);
+    } else {
+      out.emplace_back(path, &value);
+    }
+  }
+}
+
+std::string CsvCell(const Json* v) {
+  if (v == nullptr || v->is_null()) return "";
+  if (v->is_string()) return io::CsvField(v->get<std::string>());
+  if (v->is_boolean()) return v->get<bool>() ? "true" : "false";
+  if (v->is_array()) return io::CsvField(v->dump());
+  return v->dump();
+}
+
+}  // namespace
+
+void report_util::WriteCsvRows(std::ostream& out, const std::vector<Json>& rows, const std::vector<CsvColumn>& leading) {
+  std::vector<std::vector<std::pair<std::string, const Json*>>> flat(rows.size());
+  for (size_t r = 0; r < rows.size(); ++r) Flatten(rows[r], "", flat[r]);
+  std::vector<CsvColumn> columns = leading;
+  std::vector<std::string> taken;
+  for (const CsvColumn& c : leading) taken.push_back(c.path);
+  for (const auto& fields : flat) {
+    for (const auto& [path, value] : fields) {
+      if (std::find(taken.begin(), taken.end(), path) != taken.end()) continue;
+      taken.push_back(path);
+      columns.push_back(CsvColumn{path, path});
+    }
+  }
+  for (size_t c = 0; c < columns.size(); ++c) out << (c ? "," : "") << io::CsvField(columns[c].name);
+  out << '\n';
+  for (size_t r = 0; r < rows.size(); ++r) {
+    for (size_t c = 0; c < columns.size(); ++c) {
+      if (c) out << ',';
+      if (columns[c].path == "#rank") {
+        out << r + 1;
+        continue;
+      }
+      const Json* value = nullptr;
+      for (const auto& [path, v] : flat[r]) {
+        if (path == columns[c].path) {
+          value = v;
+          break;
+        }
+      }
+      out << CsvCell(value);
+    }
+    out << '\n';
+  }
+}
+
+namespace {
+
 Json EvaluationJson(const Evaluation& e, const Plan& plan, const ReportContext& ctx) {
   Json j;
   const Instance& i = *e.instance;
@@ -238,24 +297,17 @@ void WritePlanJson(std::ostream& out, const Plan& plan, const ReportContext& ctx
   out << doc.dump(2) << '\n';
 }
 
-const char* kCsvColumns =
-    "rank,instance,gpu,gpu_count,tensor_parallel,replicas,usd_per_hour,feasible,meets_slo,within_price_cap,offload_ratio,"
-    "predicted_tps,predicted_output_tps,prefill_s,decode_s_per_token,job_hours,billed_hours,job_cost_usd,"
-    "calibrated,rejected_because,price_basis,on_demand_usd_per_hour\n";
-
-void WriteCsvRow(std::ostream& out, int rank, const Evaluation& e, const Plan& plan) {
-  const Instance& i = *e.instance;
-  auto num = [&](double v, int digits) { return e.can_run ? fmt::format("{:.{}f}", v, digits) : std::string(); };
-  out << rank << ',' << io::CsvField(i.name) << ',' << io::CsvField(i.gpu.name) << ',' << i.gpu_count << ','
-      << e.tp << ',' << e.replicas << ',' << e.usd_per_hour << ',' << (e.can_run ? "true" : "false") << ','
-      << (e.can_run && e.meets_slo ? "true" : "false") << ',' << (e.within_price_cap ? "true" : "false") << ','
-      << num(e.offload.ratio, 4) << ',' << num(e.tps, 2) << ',' << num(e.output_tps, 2) << ','
-      << num(e.timing.prefill_s, 6) << ',' << num(e.timing.decode_s_per_token(), 6) << ',' << num(e.job_hours, 6)
-      << ',' << num(e.billed_hours, 6) << ',' << num(e.job_cost_usd, 4) << ','
-      << (e.ctcf.prefill.calibrated || e.ctcf.decode.calibrated ? "true" : "false") << ','
-      << io::CsvField(RejectionText(e, plan.options)) << ','
-      << report_util::PriceBasis(plan.options.spot, e.priced) << ',' << i.usd_per_hour << '\n';
-}
+// The CSV columns of a plan, in the order scripts read them since schema
+// version 1; the rest of each candidate's JSON follows them.
+const std::vector<report_util::CsvColumn> kPlanCsvColumns = {
+    {"rank", "#rank"}, {"instance", "instance"}, {"gpu", "gpu"}, {"gpu_count", "gpu_count"},
+    {"tensor_parallel", "tensor_parallel"}, {"replicas", "replicas"}, {"usd_per_hour", "usd_per_hour"},
+    {"feasible", "feasible"}, {"meets_slo", "meets_slo"}, {"within_price_cap", "within_price_cap"},
+    {"offload_ratio", "offload_ratio"}, {"predicted_tps", "predicted_tps"},
+    {"predicted_output_tps", "predicted_output_tps"}, {"prefill_s", "prefill_s"},
+    {"decode_s_per_token", "decode_s_per_token"}, {"job_hours", "job_hours"}, {"billed_hours", "billed_hours"},
+    {"job_cost_usd", "job_cost_usd"}, {"calibrated", "calibrated"}, {"rejected_because", "rejected_because"},
+    {"price_basis", "price_basis"}, {"on_demand_usd_per_hour", "on_demand_usd_per_hour"}};
 
 using report_util::Money;
 
@@ -360,9 +412,9 @@ void WritePlan(std::ostream& out, const Plan& plan, const ReportContext& ctx, Ou
       WritePlanJson(out, plan, ctx);
       return;
     case OutputFormat::kCsv: {
-      out << kCsvColumns;
-      int rank = 0;
-      for (const Evaluation& e : plan.candidates) WriteCsvRow(out, ++rank, e, plan);
+      std::vector<Json> rows;
+      for (const Evaluation& e : plan.candidates) rows.push_back(EvaluationJson(e, plan, ctx));
+      report_util::WriteCsvRows(out, rows, kPlanCsvColumns);
       return;
     }
     case OutputFormat::kTable:
@@ -400,8 +452,7 @@ void WritePrediction(std::ostream& out, const Evaluation& e, const Plan& plan, c
     return;
   }
   if (format == OutputFormat::kCsv) {
-    out << kCsvColumns;
-    WriteCsvRow(out, 1, e, plan);
+    report_util::WriteCsvRows(out, {EvaluationJson(e, plan, ctx)}, kPlanCsvColumns);
     return;
   }
   const Instance& i = *e.instance;
@@ -456,38 +507,77 @@ void WritePrediction(std::ostream& out, const Evaluation& e, const Plan& plan, c
   for (const std::string& w : plan.warnings) fmt::print(out, "warning: {}\n", w);
 }
 
-void WriteModels(std::ostream& out, const std::vector<ModelConfig>& models, OutputFormat format) {
+namespace {
+
+// The row models of the list documents: one JSON row each, which the JSON
+// and the CSV both print.
+Json ModelRow(const ModelConfig& m) {
+  const ParameterCount p = CountParameters(m);
+  return {{"name", m.name},
+          {"family", std::string(FamilyName(m.family))},
+          {"parameters", p.total},
+          {"active_parameters", p.active_per_token},
+          {"layers", m.num_layers},
+          {"hidden_size", m.hidden_size},
+          {"intermediate_size", m.intermediate_size},
+          {"attention_heads", m.num_heads},
+          {"kv_heads", m.num_kv_heads},
+          {"experts", m.num_experts},
+          {"context_len", m.max_position_embeddings},
+          {"source", m.source}};
+}
+
+Json InstanceRow(const Instance& i) {
+  return {{"instance", i.name},
+          {"gpu", i.gpu.name},
+          {"gpu_count", i.gpu_count},
+          {"gpu_memory_gib", Round(i.gpu.memory_bytes / kGiB, 3)},
+          {"vcpus", i.vcpus},
+          {"host_memory_gib", Round(i.host_memory_bytes / kGiB, 3)},
+          {"usd_per_hour", i.usd_per_hour},
+          {"spot_usd_per_hour", i.spot_usd_per_hour ? Json(*i.spot_usd_per_hour) : Json()},
+          {"region", i.region},
+          {"as_of", i.as_of},
+          {"price_as_of", i.price_date().empty() ? Json() : Json(i.price_date())},
+          {"host_arch", i.host_arch}};
+}
+
+Json EngineRow(const EngineProfile& e) {
+  return {{"name", e.name},
+          {"description", e.description},
+          {"default_calibration", e.default_calibration},
+          {"prefill_compute_efficiency", e.prefill_compute_efficiency},
+          {"decode_compute_efficiency", e.decode_compute_efficiency},
+          {"memory_efficiency", e.memory_efficiency},
+          {"host_link_efficiency", e.host_link_efficiency},
+          {"supports_kv_offload", e.supports_kv_offload},
+          {"fused_attention", e.fused_attention}};
+}
+
+// JSON ({"schema_version", <key>: rows} plus `extra`) or CSV of a list document.
+template <typename T, typename RowFn>
+bool WriteList(std::ostream& out, const std::vector<T>& items, RowFn row, OutputFormat format, const char* key,
+               const std::vector<report_util::CsvColumn>& csv_leading, Json extra = Json::object()) {
+  std::vector<Json> rows;
+  for (const T& item : items) rows.push_back(row(item));
   if (format == OutputFormat::kJson) {
-    Json list = Json::array();
-    for (const ModelConfig& m : models) {
-      ParameterCount p = CountParameters(m);
-      list.push_back({{"name", m.name},
-                      {"family", std::string(FamilyName(m.family))},
-                      {"parameters", p.total},
-                      {"active_parameters", p.active_per_token},
-                      {"layers", m.num_layers},
-                      {"hidden_size", m.hidden_size},
-                      {"intermediate_size", m.intermediate_size},
-                      {"attention_heads", m.num_heads},
-                      {"kv_heads", m.num_kv_heads},
-                      {"experts", m.num_experts},
-                      {"context_len", m.max_position_embeddings},
-                      {"source", m.source}});
-    }
-    out << Json{{"schema_version", kJsonSchemaVersion}, {"models", list}}.dump(2) << '\n';
-    return;
+    Json doc{{"schema_version", kJsonSchemaVersion}};
+    for (const auto& [k, v] : extra.items()) doc[k] = v;
+    doc[key] = rows;
+    out << doc.dump(2) << '\n';
+    return true;
   }
   if (format == OutputFormat::kCsv) {
-    out << "name,family,parameters,active_parameters,layers,hidden_size,intermediate_size,attention_heads,kv_heads,"
-           "experts,context_len,source\n";
-    for (const ModelConfig& m : models) {
-      ParameterCount p = CountParameters(m);
-      fmt::print(out, "{},{},{},{},{},{},{},{},{},{},{},{}\n", io::CsvField(m.name), FamilyName(m.family), p.total,
-                 p.active_per_token, m.num_layers, m.hidden_size, m.intermediate_size, m.num_heads, m.num_kv_heads,
-                 m.num_experts, m.max_position_embeddings, io::CsvField(m.source));
-    }
-    return;
+    report_util::WriteCsvRows(out, rows, csv_leading);
+    return true;
   }
+  return false;
+}
+
+}  // namespace
+
+void WriteModels(std::ostream& out, const std::vector<ModelConfig>& models, OutputFormat format) {
+  if (WriteList(out, models, ModelRow, format, "models", {})) return;
   fmt::print(out, "{:<14} {:<8} {:>9} {:>7} {:>7} {:>7} {:>9} {:>8}\n", "model", "family", "params", "layers",
              "hidden", "heads", "kv heads", "context");
   for (const ModelConfig& m : models) {
@@ -499,34 +589,12 @@ void WriteModels(std::ostream& out, const std::vector<ModelConfig>& models, Outp
 }
 
 void WriteInstances(std::ostream& out, const Catalog& catalog, OutputFormat format) {
-  if (format == OutputFormat::kJson) {
-    Json list = Json::array();
-    for (const Instance& i : catalog.instances) {
-      list.push_back({{"instance", i.name},
-                      {"gpu", i.gpu.name},
-                      {"gpu_count", i.gpu_count},
-                      {"gpu_memory_gib", Round(i.gpu.memory_bytes / kGiB, 3)},
-                      {"vcpus", i.vcpus},
-                      {"host_memory_gib", Round(i.host_memory_bytes / kGiB, 3)},
-                      {"usd_per_hour", i.usd_per_hour},
-                      {"spot_usd_per_hour", i.spot_usd_per_hour ? Json(*i.spot_usd_per_hour) : Json()},
-                      {"region", i.region},
-                      {"as_of", i.as_of},
-                      {"price_as_of", i.price_date().empty() ? Json() : Json(i.price_date())},
-                      {"host_arch", i.host_arch}});
-    }
-    out << Json{{"schema_version", kJsonSchemaVersion}, {"catalog", catalog.name}, {"instances", list}}.dump(2)
-        << '\n';
-    return;
-  }
-  if (format == OutputFormat::kCsv) {
-    out << "instance,gpu,gpu_count,gpu_memory_gib,vcpus,host_memory_gib,usd_per_hour,region,as_of,price_as_of,"
-           "host_arch\n";
-    for (const Instance& i : catalog.instances) {
-      fmt::print(out, "{},{},{},{:.3f},{},{:.3f},{},{},{},{},{}\n", io::CsvField(i.name), io::CsvField(i.gpu.name),
-                 i.gpu_count, i.gpu.memory_bytes / kGiB, i.vcpus, i.host_memory_bytes / kGiB, i.usd_per_hour,
-                 io::CsvField(i.region), io::CsvField(i.as_of), io::CsvField(i.price_date()), i.host_arch);
-    }
+  // The CSV's columns of schema version 1 first (spot_usd_per_hour follows them).
+  static const std::vector<report_util::CsvColumn> kCsv = {
+      {"instance", "instance"}, {"gpu", "gpu"}, {"gpu_count", "gpu_count"}, {"gpu_memory_gib", "gpu_memory_gib"},
+      {"vcpus", "vcpus"}, {"host_memory_gib", "host_memory_gib"}, {"usd_per_hour", "usd_per_hour"},
+      {"region", "region"}, {"as_of", "as_of"}, {"price_as_of", "price_as_of"}, {"host_arch", "host_arch"}};
+  if (WriteList(out, catalog.instances, InstanceRow, format, "instances", kCsv, Json{{"catalog", catalog.name}})) {
     return;
   }
   fmt::print(out, "catalog {}\n", catalog.name);
@@ -542,31 +610,12 @@ void WriteInstances(std::ostream& out, const Catalog& catalog, OutputFormat form
 }
 
 void WriteEngines(std::ostream& out, const std::vector<EngineProfile>& engines, OutputFormat format) {
-  if (format == OutputFormat::kJson) {
-    Json list = Json::array();
-    for (const EngineProfile& e : engines) {
-      list.push_back({{"name", e.name},
-                      {"description", e.description},
-                      {"default_calibration", e.default_calibration},
-                      {"prefill_compute_efficiency", e.prefill_compute_efficiency},
-                      {"decode_compute_efficiency", e.decode_compute_efficiency},
-                      {"memory_efficiency", e.memory_efficiency},
-                      {"host_link_efficiency", e.host_link_efficiency},
-                      {"supports_kv_offload", e.supports_kv_offload},
-                      {"fused_attention", e.fused_attention}});
-    }
-    out << Json{{"schema_version", kJsonSchemaVersion}, {"engines", list}}.dump(2) << '\n';
-    return;
-  }
-  if (format == OutputFormat::kCsv) {
-    out << "name,default_calibration,memory_efficiency,prefill_compute_efficiency,supports_kv_offload,description\n";
-    for (const EngineProfile& e : engines) {
-      fmt::print(out, "{},{},{},{},{},{}\n", io::CsvField(e.name), io::CsvField(e.default_calibration),
-                 e.memory_efficiency, e.prefill_compute_efficiency, e.supports_kv_offload,
-                 io::CsvField(e.description));
-    }
-    return;
-  }
+  // The CSV's columns of schema version 1 first; the other fields follow them.
+  static const std::vector<report_util::CsvColumn> kCsv = {
+      {"name", "name"}, {"default_calibration", "default_calibration"}, {"memory_efficiency", "memory_efficiency"},
+      {"prefill_compute_efficiency", "prefill_compute_efficiency"}, {"supports_kv_offload", "supports_kv_offload"},
+      {"description", "description"}};
+  if (WriteList(out, engines, EngineRow, format, "engines", kCsv)) return;
   for (const EngineProfile& e : engines) {
     fmt::print(out, "{:<13} {}{}\n", e.name, e.description,
                e.default_calibration.empty() ? "" : fmt::format(" [calibration: {}]", e.default_calibration));

@@ -124,24 +124,22 @@ void WriteJson(std::ostream& out, const ServingPlan& plan, const ServingOptions&
   out << doc.dump(2) << '\n';
 }
 
-void WriteCsv(std::ostream& out, const ServingPlan& plan, const ServingOptions& o) {
-  out << "rank,instance,gpu,gpu_count,tensor_parallel,replicas,usd_per_hour,qualifies,max_rate_per_instance,"
-         "limited_by,instances,fleet_usd_per_hour,usd_per_million_tokens,ttft_p_ms,tpot_p_ms,ttft_p50_ms,"
-         "tpot_p50_ms,rejected_because,price_basis,on_demand_usd_per_hour\n";
-  int rank = 0;
-  for (const ServingEvaluation& e : plan.candidates) {
-    ++rank;
-    const Instance& i = *e.instance;
-    auto num = [&](double v, int digits) { return e.qualifies() ? fmt::format("{:.{}f}", v, digits) : std::string(); };
-    out << rank << ',' << io::CsvField(i.name) << ',' << io::CsvField(i.gpu.name) << ',' << i.gpu_count << ','
-        << e.tp << ',' << e.replicas << ',' << e.usd_per_hour << ',' << (e.qualifies() ? "true" : "false") << ','
-        << num(e.max_rate_per_instance, 4) << ',' << (e.qualifies() ? e.limited_by : "") << ','
-        << (e.qualifies() ? std::to_string(e.instances) : "") << ',' << num(e.fleet_usd_per_hour, 4) << ','
-        << num(e.usd_per_million_tokens, 4) << ',' << num(e.at_target.ttft_s * 1e3, 3) << ','
-        << num(e.at_target.tpot_s * 1e3, 3) << ',' << num(e.at_target.ttft.p50_s * 1e3, 3) << ','
-        << num(e.at_target.tpot.p50_s * 1e3, 3) << ',' << io::CsvField(ServingRejectionText(e, o)) << ','
-        << report_util::PriceBasis(o.plan.spot, e.priced) << ',' << i.usd_per_hour << '\n';
-  }
+// The CSV columns of an online plan, in the order scripts read them since
+// schema version 1; the rest of each candidate's JSON follows them.
+const std::vector<report_util::CsvColumn> kServingCsvColumns = {
+    {"rank", "#rank"}, {"instance", "instance"}, {"gpu", "gpu"}, {"gpu_count", "gpu_count"},
+    {"tensor_parallel", "tensor_parallel"}, {"replicas", "replicas_per_instance"}, {"usd_per_hour", "usd_per_hour"},
+    {"qualifies", "qualifies"}, {"max_rate_per_instance", "max_rate_per_instance"}, {"limited_by", "limited_by"},
+    {"instances", "instances"}, {"fleet_usd_per_hour", "fleet_usd_per_hour"},
+    {"usd_per_million_tokens", "usd_per_million_tokens"}, {"ttft_p_ms", "at_target.ttft_at_percentile_ms"},
+    {"tpot_p_ms", "at_target.tpot_at_percentile_ms"}, {"ttft_p50_ms", "at_target.ttft.p50_ms"},
+    {"tpot_p50_ms", "at_target.tpot.p50_ms"}, {"rejected_because", "rejected_because"},
+    {"price_basis", "price_basis"}, {"on_demand_usd_per_hour", "on_demand_usd_per_hour"}};
+
+void WriteCsv(std::ostream& out, const ServingPlan& plan, const ServingOptions& o, const ReportContext& ctx) {
+  std::vector<Json> rows;
+  for (const ServingEvaluation& e : plan.candidates) rows.push_back(EvaluationJson(e, o, ctx));
+  report_util::WriteCsvRows(out, rows, kServingCsvColumns);
 }
 
 void WriteTable(std::ostream& out, const ServingPlan& plan, const ServingOptions& o, const ReportContext& ctx) {
@@ -218,7 +216,7 @@ void WriteServingPlan(std::ostream& out, const ServingPlan& plan, const ServingO
                       const ReportContext& ctx, OutputFormat format) {
   switch (format) {
     case OutputFormat::kJson: return WriteJson(out, plan, options, ctx);
-    case OutputFormat::kCsv: return WriteCsv(out, plan, options);
+    case OutputFormat::kCsv: return WriteCsv(out, plan, options, ctx);
     case OutputFormat::kTable: return WriteTable(out, plan, options, ctx);
   }
 }

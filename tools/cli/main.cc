@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <exception>
+#include <functional>
+#include <memory>
 #include <tuple>
 #include <iostream>
 
@@ -11,6 +13,9 @@
 #include "server.h"
 
 namespace {
+
+using namespace infersave::cli;
+using infersave::JobRequest;
 
 // The request fields of the options given on the command line: their long
 // names with underscores.
@@ -26,54 +31,73 @@ std::vector<std::string> GivenFields(const CLI::App& app) {
   return out;
 }
 
-}  // namespace
+// The subcommands: each declares its flags, and the work to run when it is
+// the one given.
+using Runs = std::vector<std::pair<CLI::App*, std::function<int()>>>;
 
-int main(int argc, char** argv) {
-  using namespace infersave::cli;
-  using infersave::JobRequest;
-  CLI::App app{"InferSave: the cheapest cloud GPU instance (and KV cache offload ratio) that meets an LLM "
-               "inference objective"};
-  app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("infersave ") + infersave::LibraryVersion());
-
-  JobRequest plan_request;
+void AddJobCommands(CLI::App& app, Runs& runs) {
+  auto plan_request = std::make_shared<JobRequest>();
   CLI::App* plan = app.add_subcommand("plan", "recommend the cheapest instance that meets the objective");
-  AddJobFlags(*plan, plan_request);
-  plan->add_option("--top", plan_request.top, "qualifying instances to list")->capture_default_str();
-  plan->add_option("--emit", plan_request.emit,
+  AddJobFlags(*plan, *plan_request);
+  plan->add_option("--top", plan_request->top, "qualifying instances to list")->capture_default_str();
+  plan->add_option("--emit", plan_request->emit,
                    "print deployment text for the recommendation instead of the report: skypilot (task YAML), "
                    "vllm (vllm serve command) or flexgen (flex_opt command)");
-  AddServeFlags(*plan, plan_request);
+  AddServeFlags(*plan, *plan_request);
 
-  JobRequest predict_request;
+  auto predict_request = std::make_shared<JobRequest>();
   CLI::App* predict = app.add_subcommand("predict", "memory, offload, time and cost on one instance");
-  AddJobFlags(*predict, predict_request);
-  predict->add_option("--instance", predict_request.instance, "instance type, e.g. g5.xlarge")->required();
+  AddJobFlags(*predict, *predict_request);
+  predict->add_option("--instance", predict_request->instance, "instance type, e.g. g5.xlarge")->required();
 
-  JobRequest simulate_request;
+  auto simulate_request = std::make_shared<JobRequest>();
   CLI::App* simulate = app.add_subcommand(
       "simulate", "continuous-batching simulation of one instance: TTFT, TPOT and end-to-end latency percentiles");
-  AddJobFlags(*simulate, simulate_request);
-  AddServeFlags(*simulate, simulate_request);
-  simulate->add_option("--instance", simulate_request.instance, "instance type, e.g. g5.xlarge")->required();
-  simulate->add_option("--tp", simulate_request.tp, "GPUs per model copy (default: the smallest split that fits)");
-  simulate->add_option("--users", simulate_request.users,
+  AddJobFlags(*simulate, *simulate_request);
+  AddServeFlags(*simulate, *simulate_request);
+  simulate->add_option("--instance", simulate_request->instance, "instance type, e.g. g5.xlarge")->required();
+  simulate->add_option("--tp", simulate_request->tp, "GPUs per model copy (default: the smallest split that fits)");
+  simulate->add_option("--users", simulate_request->users,
                        "closed loop: this many users, each sending its next request when the last one is answered");
-  simulate->add_option("--think-s", simulate_request.think_s, "closed loop: pause between a user's requests, seconds")
+  simulate->add_option("--think-s", simulate_request->think_s, "closed loop: pause between a user's requests, seconds")
       ->capture_default_str();
 
-  std::string models_format = "table";
+  for (auto [command, sub, request] : {std::tuple{Command::kPlan, plan, plan_request},
+                                       std::tuple{Command::kPredict, predict, predict_request},
+                                       std::tuple{Command::kSimulate, simulate, simulate_request}}) {
+    runs.emplace_back(sub, [command = command, sub = sub, request = request] {
+      request->given = GivenFields(*sub);
+      return RunJob(command, *request);
+    });
+  }
+}
+
+void AddListCommands(CLI::App& app, Runs& runs) {
+  auto models_format = std::make_shared<std::string>("table");
   CLI::App* models = app.add_subcommand("models", "list the shipped models");
-  models->add_option("-f,--format", models_format, "table, json or csv")->capture_default_str();
+  models->add_option("-f,--format", *models_format, "table, json or csv")->capture_default_str();
+  runs.emplace_back(models, [models_format] { return RunModels(*models_format); });
 
-  std::string catalog = "aws", gpu_table, instances_format = "table";
+  struct InstancesFlags {
+    std::string catalog = "aws", gpu_table, format = "table";
+  };
+  auto f = std::make_shared<InstancesFlags>();
   CLI::App* instances = app.add_subcommand("instances", "list the instances of a catalog");
-  instances->add_option("-c,--catalog", catalog, "shipped catalog (aws, gcp, azure, paper) or path to a CSV")
+  instances->add_option("-c,--catalog", f->catalog, "shipped catalog (aws, gcp, azure, paper) or path to a CSV")
       ->capture_default_str();
-  instances->add_option("--gpu-table", gpu_table, "path to a GPU table CSV replacing the shipped one");
-  instances->add_option("-f,--format", instances_format, "table, json or csv")->capture_default_str();
+  instances->add_option("--gpu-table", f->gpu_table, "path to a GPU table CSV replacing the shipped one");
+  instances->add_option("-f,--format", f->format, "table, json or csv")->capture_default_str();
+  runs.emplace_back(instances, [f] { return RunInstances(f->catalog, f->gpu_table, f->format); });
 
-  CalibrateFlags calibrate_flags;
+  auto engines_format = std::make_shared<std::string>("table");
+  CLI::App* engines = app.add_subcommand("engines", "list the shipped engine profiles");
+  engines->add_option("-f,--format", *engines_format, "table, json or csv")->capture_default_str();
+  runs.emplace_back(engines, [engines_format] { return RunEngines(*engines_format); });
+}
+
+void AddCalibrationCommands(CLI::App& app, Runs& runs) {
+  auto calibrate_flags_ptr = std::make_shared<CalibrateFlags>();
+  CalibrateFlags& calibrate_flags = *calibrate_flags_ptr;
   CLI::App* calibrate = app.add_subcommand("calibrate", "fit the CTCF (alpha, beta per GPU, engine and phase) from measurements");
   calibrate->add_option("--measurements", calibrate_flags.measurements,
                         "measurements CSV (docs/calibration.md) or public dataset name (see `validate`); repeatable")
@@ -87,7 +111,8 @@ int main(int argc, char** argv) {
   calibrate->add_option("--data-dir", calibrate_flags.data_dir, "folder of the public datasets")->capture_default_str();
   calibrate->add_option("-f,--format", calibrate_flags.format, "table, json or csv")->capture_default_str();
 
-  CalibrateFlags validate_flags;
+  auto validate_flags_ptr = std::make_shared<CalibrateFlags>();
+  CalibrateFlags& validate_flags = *validate_flags_ptr;
   CLI::App* validate = app.add_subcommand("validate", "error of the model against measured runs, uncalibrated and cross-validated");
   validate->add_option("--dataset", validate_flags.dataset,
                        "argonne, argonne-ttft, tgi-sagemaker, llamacpp, flexgen-t4, mlperf, vidur-gemm, vidur-allreduce, "
@@ -109,8 +134,18 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   validate->add_option("-f,--format", validate_flags.format, "table, json or csv")->capture_default_str();
 
-  infersave::server::ServerOptions server_options;
-  double run_limit_s = 30;
+  runs.emplace_back(calibrate, [calibrate_flags_ptr] { return RunCalibrate(*calibrate_flags_ptr); });
+  runs.emplace_back(validate, [validate_flags_ptr] { return RunValidate(*validate_flags_ptr); });
+}
+
+void AddServerCommand(CLI::App& app, Runs& runs) {
+  struct ServerFlags {
+    infersave::server::ServerOptions options;
+    double run_limit_s = 30;
+  };
+  auto f = std::make_shared<ServerFlags>();
+  infersave::server::ServerOptions& server_options = f->options;
+  double& run_limit_s = f->run_limit_s;
   CLI::App* serve = app.add_subcommand("server", "serve the HTTP API (/openapi.json) and the web page");
   serve->add_option("--host", server_options.host, "address to listen on (default: loopback only)")
       ->capture_default_str();
@@ -124,9 +159,25 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.1, 3600.0));
   serve->add_option("--today", server_options.today, "date every request's catalog age counts to, YYYY-MM-DD");
 
-  std::string engines_format = "table";
-  CLI::App* engines = app.add_subcommand("engines", "list the shipped engine profiles");
-  engines->add_option("-f,--format", engines_format, "table, json or csv")->capture_default_str();
+  runs.emplace_back(serve, [f] {
+    f->options.run_limit = std::chrono::milliseconds(static_cast<int64_t>(f->run_limit_s * 1000));
+    return RunServer(f->options);
+  });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace infersave::cli;
+  CLI::App app{"InferSave: the cheapest cloud GPU instance (and KV cache offload ratio) that meets an LLM "
+               "inference objective"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("infersave ") + infersave::LibraryVersion());
+  Runs runs;
+  AddJobCommands(app, runs);
+  AddListCommands(app, runs);
+  AddCalibrationCommands(app, runs);
+  AddServerCommand(app, runs);
 
   try {
     app.parse(argc, argv);
@@ -142,22 +193,9 @@ int main(int argc, char** argv) {
   }
 
   try {
-    for (auto [command, sub, request] : {std::tuple{Command::kPlan, plan, &plan_request},
-                                         std::tuple{Command::kPredict, predict, &predict_request},
-                                         std::tuple{Command::kSimulate, simulate, &simulate_request}}) {
-      if (!*sub) continue;
-      request->given = GivenFields(*sub);
-      return RunJob(command, *request);
+    for (const auto& [sub, run] : runs) {
+      if (*sub) return run();
     }
-    if (*serve) {
-      server_options.run_limit = std::chrono::milliseconds(static_cast<int64_t>(run_limit_s * 1000));
-      return RunServer(server_options);
-    }
-    if (*models) return RunModels(models_format);
-    if (*instances) return RunInstances(catalog, gpu_table, instances_format);
-    if (*engines) return RunEngines(engines_format);
-    if (*calibrate) return RunCalibrate(calibrate_flags);
-    if (*validate) return RunValidate(validate_flags);
   } catch (const std::exception& e) {
     std::cerr << "infersave: internal error: " << e.what() << '\n';
     return kExitInternal;

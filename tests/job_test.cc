@@ -348,3 +348,52 @@ TEST(RunRequestTest, CsvSaysWhatTheJsonSays) {
 
 }  // namespace
 }  // namespace infersave
+
+namespace infersave {
+namespace {
+
+std::vector<std::string> OnlineWarnings(double rate, double percentile, int64_t sim_requests, json* doc_out = nullptr) {
+  JobRequest r;
+  r.catalog = "paper";
+  r.model = "llama-3.1-8b";
+  r.rate = rate;
+  r.slo_percentile = percentile;
+  r.sim_requests = sim_requests;
+  r.format = "json";
+  r.given = {"rate", "slo_percentile", "sim_requests"};
+  std::ostringstream out;
+  auto outcome = RunPlanRequest(r, NoFiles(), "2026-12-06", out);
+  EXPECT_TRUE(outcome.ok()) << outcome.error().message();
+  const json doc = json::parse(out.str());
+  if (doc_out) *doc_out = doc;
+  std::vector<std::string> warnings;
+  for (const json& w : doc["warnings"]) warnings.push_back(w.get<std::string>());
+  return warnings;
+}
+
+bool HasWarning(const std::vector<std::string>& warnings, std::string_view text) {
+  return std::any_of(warnings.begin(), warnings.end(),
+                     [&](const std::string& w) { return w.find(text) != std::string::npos; });
+}
+
+// Issue 13, sanity warnings: the simulated requests a percentile needs (10
+// in its tail: 1000 for p99, 10000 for p99.9, 100 for p90), fleets past the
+// clouds' quotas, rates below one request a minute.
+TEST(ServingSanityTest, WarnsWhereAPlanMayMislead) {
+  EXPECT_TRUE(HasWarning(OnlineWarnings(1, 99, 500), "simulate 1000 requests or more"));
+  EXPECT_FALSE(HasWarning(OnlineWarnings(1, 99, 1000), "requests are simulated per rate"));
+  EXPECT_TRUE(HasWarning(OnlineWarnings(1, 99.9, 2000), "simulate 10000 requests or more"));
+  EXPECT_FALSE(HasWarning(OnlineWarnings(1, 90, 500), "requests are simulated per rate"));
+
+  EXPECT_TRUE(HasWarning(OnlineWarnings(0.01, 90, 200), "less than one request a minute"));
+  EXPECT_FALSE(HasWarning(OnlineWarnings(0.02, 90, 200), "less than one request a minute"));
+
+  json doc;
+  const auto big = OnlineWarnings(2000, 90, 200, &doc);
+  ASSERT_FALSE(doc["recommendation"].is_null());
+  EXPECT_GT(doc["recommendation"]["instances"].get<int64_t>(), 100);
+  EXPECT_TRUE(HasWarning(big, "clouds cap GPU instances per account and region")) << doc["warnings"].dump();
+}
+
+}  // namespace
+}  // namespace infersave

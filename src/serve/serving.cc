@@ -284,6 +284,34 @@ bool BetterLayout(const ServingEvaluation& e, const ServingEvaluation& chosen, b
   return ga == 3 && e.verdict == Verdict::kCannotRun;
 }
 
+// Warnings about a serving plan that is computed right but may mislead
+// (issue 13): a percentile resting on too few simulated requests, a fleet
+// beyond the clouds' usual quotas, a rate too low for an always-on service.
+std::vector<std::string> ServingSanityWarnings(const ServingPlan& plan, const ServingOptions& o) {
+  std::vector<std::string> out;
+  // The tail beyond the percentile should hold at least 10 requests.
+  constexpr double kTailRequests = 10;
+  const double tail_share = (100 - o.slo.percentile) / 100;
+  const double needed = tail_share > 0 ? std::ceil(kTailRequests / tail_share - 1e-9) : 0;
+  if (tail_share > 0 && static_cast<double>(plan.simulated_requests) < needed) {
+    out.push_back(fmt::format("only {} requests are simulated per rate; a p{:g} rests on the slowest {:g}% of them, "
+                              "fewer than {:g} requests, and is noisy (simulate {:.0f} requests or more)",
+                              plan.simulated_requests, o.slo.percentile, tail_share * 100, kTailRequests, needed));
+  }
+  constexpr int64_t kQuotaInstances = 100;
+  if (plan.recommendation && plan.recommendation->instances > kQuotaInstances) {
+    out.push_back(fmt::format("the pick needs {} instances of {}; clouds cap GPU instances per account and region "
+                              "(quotas, often far below 100): check yours before relying on this fleet",
+                              plan.recommendation->instances, plan.recommendation->instance->name));
+  }
+  if (plan.target_rate_per_s > 0 && plan.target_rate_per_s < 1.0 / 60) {
+    out.push_back(fmt::format("a target of {:.3g} requests/s is less than one request a minute: an always-on instance "
+                              "idles almost all the time; a batch job or a scale-to-zero endpoint may cost less",
+                              plan.target_rate_per_s));
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<ServingPlan> MakeServingPlan(const PlanContext& context, const ServingOptions& o) {
@@ -349,11 +377,7 @@ Result<ServingPlan> MakeServingPlan(const PlanContext& context, const ServingOpt
                                         context.calibration->source, context.calibration->perf_model));
   }
   for (std::string& w : InputWarnings(context, o.plan.spot)) plan.warnings.push_back(std::move(w));
-  if (plan.simulated_requests < 1000) {
-    plan.warnings.push_back(fmt::format(
-        "only {} requests are simulated per rate; a p{:g} over so few is noisy (simulate 1000 requests or more)",
-        plan.simulated_requests, o.slo.percentile));
-  }
+  for (std::string& w : ServingSanityWarnings(plan, o)) plan.warnings.push_back(std::move(w));
   return plan;
 }
 

@@ -63,6 +63,9 @@ struct JobRequest {
   std::string billing = "per-second";
   std::string pace = "slo";
   std::string offload = "auto";  // auto, none, or a ratio 0..1
+  // Pick only candidates that meet the objective with at least this
+  // probability (include/infersave/confidence.h); unset = as predicted.
+  std::optional<double> confidence;
 
   // ---- A service (continuous batching); any of rate, slo_ttft_ms,
   // slo_tpot_ms, workload or trace makes the plan an online one.

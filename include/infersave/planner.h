@@ -60,6 +60,9 @@ struct PlanOptions {
   // Fraction of GPU memory the engine may use, in (0, 1]; unset = the
   // engine profile's default.
   std::optional<double> gpu_memory_utilization;
+  // A candidate qualifies only if it meets the objective with at least this
+  // probability (confidence.h); 0 = as predicted. In [0, 1).
+  double min_confidence = 0;
 };
 
 Status ValidatePlanOptions(const PlanOptions& options, const ModelConfig& model);
@@ -85,6 +88,7 @@ enum class Verdict {
   kRequestTooLong,   // online: the longest request's KV exceeds the cache
   kMissesSlo,        // predicted, and misses the objective (batch: throughput with headroom; online: a latency
                      // objective even one request at a time)
+  kLowConfidence,    // meets the objective as predicted, but with a probability below PlanOptions::min_confidence
 };
 
 struct Screening;
@@ -106,6 +110,12 @@ struct Candidate {
   std::string incompatibility;      // why not (CheckCompatibility), when !compatible
   bool precision_supported = true;  // the GPU computes in the weights' precision
   bool predicted = false;  // its performance was predicted (batch: it can run; online: its rate was searched)
+  // How sure the prediction is (include/infersave/confidence.h): the spread
+  // of its relative error, percent (< 0: no measured error to go by), and
+  // the probability that the candidate meets the objective (unset when there
+  // is no objective or no error model).
+  double error_sigma_pct = -1;
+  std::optional<double> slo_confidence;
   Verdict verdict = Verdict::kQualifies;
 
   bool qualifies() const { return verdict == Verdict::kQualifies; }
@@ -118,6 +128,9 @@ struct Candidate {
 // predicted but misses the objective, 2 predicted but over the price cap,
 // 3 the rest (cannot run, unpriced, incompatible).
 int RankGroup(const Candidate& c);
+
+// Why a candidate was rejected for PlanOptions::min_confidence.
+std::string LowConfidenceText(const Candidate& c, double min_confidence);
 
 // Why a candidate the screening rejected (no spot price, over the cap,
 // incompatible, unsupported formats) is not recommended; "" for other verdicts.
@@ -138,6 +151,11 @@ struct Evaluation : Candidate {
   bool can_run = false;             // precision supported and Algorithm 1 found a placement
   bool meets_slo = false;           // throughput >= SLO x (1 + headroom); false when it cannot run
 };
+
+// The job's time and cost from the evaluation's throughput, batch time and
+// price (method.md section 6): job_hours, billed_hours, job_cost_usd,
+// cost_efficiency and meets_slo.
+void PriceJob(Evaluation& e, const PlanOptions& options);
 
 // One sentence saying why an evaluation was rejected ("" when it qualifies),
 // with the numbers that decided it.
@@ -233,6 +251,9 @@ struct Plan {
   std::optional<Evaluation> no_offload;        // the pick when offloading is disabled
   std::optional<double> savings_vs_max_performance_pct;
   std::optional<double> savings_vs_no_offload_pct;
+  // The smallest uniform prediction error, percent, that changes the pick
+  // (confidence.h); unset when none below 50% does.
+  std::optional<double> pick_flips_at_error_pct;
   std::vector<std::string> warnings;
 };
 

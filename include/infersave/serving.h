@@ -161,6 +161,9 @@ struct ServingPlan {
   std::optional<ServingEvaluation> recommendation;
   std::vector<std::string> warnings;
   int64_t simulations = 0;
+  // The smallest uniform prediction error, percent, that changes the pick
+  // (confidence.h); unset when none below 50% does.
+  std::optional<double> pick_flips_at_error_pct;
 };
 
 // Evaluates every instance (every valid TP layout, the best kept).

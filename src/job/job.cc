@@ -181,6 +181,7 @@ std::string RequestField(std::string_view field_path) {
       {"objective.ttft_ms", "slo_ttft_ms"},
       {"objective.tpot_ms", "slo_tpot_ms"},
       {"objective.percentile", "slo_percentile"},
+      {"objective.confidence", "confidence"},
       {"offload.ratio", "offload"},
       {"engine.gpu_memory_utilization", "gpu_memory_utilization"},
       {"serving.rate", "rate"},
@@ -240,6 +241,7 @@ Result<Job> ResolveJob(const JobRequest& r, const FileSource& files, std::string
   o.perf_model = *perf;
   if (Status s = ResolveOffload(r, job.engine, o); !s.ok()) return s.error();
   o.gpu_memory_utilization = r.gpu_memory_utilization;
+  if (r.confidence) o.min_confidence = *r.confidence;
   if (Status s = ValidatePlanOptions(o, job.model); !s.ok()) return s.error();
   return job;
 }

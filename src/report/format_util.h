@@ -96,6 +96,29 @@ inline nlohmann::ordered_json ContextJson(std::string_view catalog, std::string_
 // null (report.cc).
 nlohmann::ordered_json ExpectedErrorJson(const Ctcf& ctcf, const std::string& gpu, const ReportContext& ctx);
 
+// The confidence fields of a candidate (confidence.h): error_sigma_pct and
+// slo_confidence, null when unknown.
+inline void ConfidenceJson(nlohmann::ordered_json& j, const Candidate& c) {
+  j["error_sigma_pct"] = c.error_sigma_pct >= 0 ? nlohmann::ordered_json(Round(c.error_sigma_pct, 1))
+                                                : nlohmann::ordered_json();
+  j["slo_confidence"] =
+      c.slo_confidence ? nlohmann::ordered_json(Round(*c.slo_confidence, 4)) : nlohmann::ordered_json();
+}
+
+// One line on how sure the pick is, for the tables ("" when nothing is known).
+inline std::string ConfidenceLine(const Candidate& pick, const std::optional<double>& flips_at_pct) {
+  std::string line;
+  if (pick.slo_confidence) {
+    line = fmt::format("{:.0f}% likely to meet the objective (prediction error spread {:.1f}%)",
+                       *pick.slo_confidence * 100, pick.error_sigma_pct);
+  }
+  const std::string flips = flips_at_pct ? fmt::format("the pick changes if every prediction is off by {:g}%",
+                                                       *flips_at_pct)
+                                         : "no uniform prediction error below 50% changes the pick";
+  line += line.empty() ? flips : "; " + flips;
+  return line + " (docs/confidence.md)";
+}
+
 // A CSV column taken from a document's row model (its JSON row): `path` is
 // the field, nested fields joined by '.' ("at_target.ttft_at_percentile_ms");
 // "#rank" is the row's 1-based position.

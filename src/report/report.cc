@@ -218,6 +218,7 @@ Json EvaluationJson(const Evaluation& e, const Plan& plan, const ReportContext& 
     j["calibrated"] = e.ctcf.prefill.calibrated || e.ctcf.decode.calibrated;
     j["accuracy"] = AccuracyNote(e, plan, ctx);
     j["expected_error"] = report_util::ExpectedErrorJson(e.ctcf, e.instance->gpu.name, ctx);
+    report_util::ConfidenceJson(j, e);
   } else {
     for (const char* k : {"offload_ratio", "weight_offload_ratio", "predicted_tps", "predicted_output_tps", "prefill_s", "decode_s_per_token",
                           "batch_total_s", "job_hours", "billed_hours", "job_cost_usd",
@@ -271,6 +272,7 @@ Json InputsJson(const Plan& plan, const ReportContext& ctx) {
                   : o.offload_mode == OffloadMode::kNone ? Json("none")
                                                          : Json(o.offload_ratio);
   in["calibration"] = ctx.calibration ? Json(ctx.calibration->source) : Json();
+  in["confidence"] = o.min_confidence > 0 ? Json(o.min_confidence) : Json();
   auto age = DaysBetween(plan.catalog_as_of, ctx.today);
   in["catalog"] = {{"name", plan.catalog},
                    {"as_of", plan.catalog_as_of.empty() ? Json() : Json(plan.catalog_as_of)},
@@ -286,6 +288,10 @@ void WritePlanJson(std::ostream& out, const Plan& plan, const ReportContext& ctx
   doc["context"] = report_util::ContextJson(plan.catalog, plan.catalog_as_of, ctx);
   doc["inputs"] = InputsJson(plan, ctx);
   doc["recommendation"] = OptionalEvaluation(plan.recommendation, plan, ctx);
+  if (plan.recommendation) {
+    doc["recommendation"]["pick_flips_at_error_pct"] =
+        plan.pick_flips_at_error_pct ? Json(*plan.pick_flips_at_error_pct) : Json();
+  }
   Json candidates = Json::array();
   for (const Evaluation& e : plan.candidates) candidates.push_back(EvaluationJson(e, plan, ctx));
   doc["candidates"] = candidates;
@@ -361,6 +367,7 @@ void WritePlanTable(std::ostream& out, const Plan& plan, const ReportContext& ct
     fmt::print(out, "  job {} -> billed {}, cost {}\n", Hours(r.job_hours), Hours(r.billed_hours),
                Money(r.job_cost_usd));
     fmt::print(out, "  accuracy: {}\n", AccuracyNote(r, plan, ctx));
+    fmt::print(out, "  confidence: {}\n", report_util::ConfidenceLine(r, plan.pick_flips_at_error_pct));
     WriteBaseline(out, "Max-Performance", plan.max_performance, plan.savings_vs_max_performance_pct);
     WriteBaseline(out, "No-offload", plan.no_offload, plan.savings_vs_no_offload_pct);
   } else {

@@ -80,6 +80,7 @@ Json EvaluationJson(const ServingEvaluation& e, const ServingOptions& o, const R
     j["light_load"] = PointJson(e.light);
     j["accuracy"] = CtcfAccuracyNote(e.ctcf, i.gpu.name, "roofline", ctx);
     j["expected_error"] = report_util::ExpectedErrorJson(e.ctcf, i.gpu.name, ctx);
+    report_util::ConfidenceJson(j, e);
     j["simulations"] = e.simulations;
   }
   if (e.qualifies()) {
@@ -116,6 +117,12 @@ void WriteJson(std::ostream& out, const ServingPlan& plan, const ServingOptions&
   inputs["calibration"] = ctx.calibration ? Json(ctx.calibration->source) : Json();
   doc["inputs"] = inputs;
   doc["recommendation"] = plan.recommendation ? EvaluationJson(*plan.recommendation, o, ctx) : Json();
+  if (plan.recommendation) {
+    doc["recommendation"]["pick_flips_at_error_pct"] =
+        plan.pick_flips_at_error_pct ? Json(*plan.pick_flips_at_error_pct) : Json();
+  }
+  inputs["confidence"] = o.plan.min_confidence > 0 ? Json(o.plan.min_confidence) : Json();
+  doc["inputs"] = inputs;
   Json all = Json::array();
   for (const ServingEvaluation& e : plan.candidates) all.push_back(EvaluationJson(e, o, ctx));
   doc["candidates"] = all;
@@ -170,6 +177,7 @@ void WriteTable(std::ostream& out, const ServingPlan& plan, const ServingOptions
                a.fraction_meeting * 100);
     fmt::print(out, "  one request alone: TTFT {}, TPOT {}\n", Ms(r.light.ttft.p50_s), Ms(r.light.tpot.p50_s));
     fmt::print(out, "  accuracy: {}\n", CtcfAccuracyNote(r.ctcf, r.instance->gpu.name, "roofline", ctx));
+    fmt::print(out, "  confidence: {}\n", report_util::ConfidenceLine(r, plan.pick_flips_at_error_pct));
   } else {
     fmt::print(out, "No instance meets the objectives.\n");
   }

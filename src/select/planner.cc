@@ -1,5 +1,6 @@
 // Cost and SLO-based selection (paper eqs. 1-3, Section IV-E; method.md section 6).
 #include "infersave/planner.h"
+#include "infersave/confidence.h"
 #include "infersave/replica.h"
 
 #include <fmt/format.h>
@@ -50,7 +51,11 @@ Status ValidatePlanOptions(const PlanOptions& o, const ModelConfig& model) {
   }
   if (o.offload_mode == OffloadMode::kFixed && !(o.offload_ratio >= 0 && o.offload_ratio <= 1)) {
     return InvalidField("offload.ratio", fmt::format("must be between 0 and 1, got {}", o.offload_ratio));
+  }  if (!(o.min_confidence >= 0 && o.min_confidence < 1)) {
+    return InvalidField("objective.confidence",
+                        fmt::format("must be a probability in [0, 1), e.g. 0.9, got {}", o.min_confidence));
   }
+
   if (o.gpu_memory_utilization && !(*o.gpu_memory_utilization > 0 && *o.gpu_memory_utilization <= 1)) {
     return InvalidField("engine.gpu_memory_utilization",
                         fmt::format("must be in (0, 1], got {}", *o.gpu_memory_utilization));
@@ -142,10 +147,21 @@ Verdict Candidate::Screen(Screening screening) {
 int RankGroup(const Candidate& c) {
   switch (c.verdict) {
     case Verdict::kQualifies: return 0;
-    case Verdict::kMissesSlo: return 1;
+    case Verdict::kMissesSlo:
+    case Verdict::kLowConfidence: return 1;
     case Verdict::kOverPriceCap: return c.predicted ? 2 : 3;
     default: return 3;
   }
+}
+
+std::string LowConfidenceText(const Candidate& c, double min_confidence) {
+  if (!c.slo_confidence) {
+    return fmt::format("no measured error for {} to say how likely it meets the objective (confidence {:g}% asked)",
+                       c.instance->gpu.name, min_confidence * 100);
+  }
+  return fmt::format("meets the objective as predicted, but only with probability {:.0f}% < {:g}% asked (error "
+                     "spread {:.1f}%)",
+                     *c.slo_confidence * 100, min_confidence * 100, c.error_sigma_pct);
 }
 
 std::string ScreeningRejectionText(const Candidate& e, const PlanOptions& o) {
@@ -257,6 +273,29 @@ Ctcf Evaluator::LookupCtcf(const Instance& instance) const {
   return ctcf;
 }
 
+void PriceJob(Evaluation& e, const PlanOptions& o) {
+  const Workload& w = o.workload;
+  double job_s = 0;
+  if (o.pace == Pace::kSlo && o.slo_tps > 0) {
+    // Paper eq. 2: the job's tokens at min(TPS, TPS_SLO).
+    job_s = static_cast<double>(w.requests) * static_cast<double>(w.context_len()) /
+            std::min(e.tps, o.slo_tps);
+  } else {
+    // Requests are split over the replicas and run in batches of BS; a
+    // partial last batch takes as long as a full one.
+    const int64_t per_replica = (w.requests + e.replicas - 1) / e.replicas;
+    const double batches = std::ceil(static_cast<double>(per_replica) / static_cast<double>(w.batch_size));
+    job_s = batches * e.timing.total_s;
+  }
+  e.job_hours = job_s / 3600;
+  e.billed_hours = o.billing == Billing::kHourly ? std::max(1.0, std::ceil(e.job_hours - 1e-9))
+                                                  : std::max(60.0, std::ceil(job_s)) / 3600;
+  e.job_cost_usd = e.billed_hours * e.usd_per_hour;
+  const double tps_eff = o.slo_tps > 0 ? std::min(e.tps, o.slo_tps) : e.tps;
+  e.cost_efficiency = tps_eff * 3600 / (e.billed_hours * e.usd_per_hour);
+  e.meets_slo = e.tps >= o.slo_tps * (1 + o.slo_headroom_pct / 100);
+}
+
 Evaluation Evaluator::EvaluateLayout(const Instance& instance, int tp, OffloadMode mode, double fixed_ratio) const {
   return EvaluateLayoutWith(instance, tp, mode, fixed_ratio, LookupCtcf(instance));
 }
@@ -290,25 +329,7 @@ Evaluation Evaluator::EvaluateLayoutWith(const Instance& instance, int tp, Offlo
     const double replicas = static_cast<double>(e.replicas);
     e.tps = replicas * e.timing.tokens_per_s(w);
     e.output_tps = replicas * e.timing.output_tokens_per_s(w);
-    double job_s = 0;
-    if (options_.pace == Pace::kSlo && options_.slo_tps > 0) {
-      // Paper eq. 2: the job's tokens at min(TPS, TPS_SLO).
-      job_s = static_cast<double>(w.requests) * static_cast<double>(w.context_len()) /
-              std::min(e.tps, options_.slo_tps);
-    } else {
-      // Requests are split over the replicas and run in batches of BS; a
-      // partial last batch takes as long as a full one.
-      const int64_t per_replica = (w.requests + e.replicas - 1) / e.replicas;
-      const double batches = std::ceil(static_cast<double>(per_replica) / static_cast<double>(w.batch_size));
-      job_s = batches * e.timing.total_s;
-    }
-    e.job_hours = job_s / 3600;
-    e.billed_hours = options_.billing == Billing::kHourly ? std::max(1.0, std::ceil(e.job_hours - 1e-9))
-                                                          : std::max(60.0, std::ceil(job_s)) / 3600;
-    e.job_cost_usd = e.billed_hours * e.usd_per_hour;
-    const double tps_eff = options_.slo_tps > 0 ? std::min(e.tps, options_.slo_tps) : e.tps;
-    e.cost_efficiency = tps_eff * 3600 / (e.billed_hours * e.usd_per_hour);
-    e.meets_slo = e.tps >= options_.slo_tps * (1 + options_.slo_headroom_pct / 100);
+    PriceJob(e, options_);
   }
 
   // Algorithm 1 filters by price first, then by memory; then the SLO.
@@ -373,6 +394,16 @@ Result<Plan> MakePlan(const PlanContext& context, const PlanOptions& options) {
   plan.catalog = context.catalog->name;
   plan.catalog_as_of = context.catalog->as_of;
   plan.candidates = EvaluateAll(evaluator, *context.catalog, options.offload_mode, options.offload_ratio);
+  AssessConfidence(plan.candidates, context, options);
+  if (options.min_confidence > 0) {
+    for (Evaluation& e : plan.candidates) {
+      if (e.qualifies() && options.slo_tps > 0 &&
+          (!e.slo_confidence || *e.slo_confidence < options.min_confidence)) {
+        e.verdict = Verdict::kLowConfidence;
+      }
+    }
+    std::sort(plan.candidates.begin(), plan.candidates.end(), RanksBefore);
+  }
 
   if (!plan.candidates.empty() && plan.candidates.front().qualifies()) {
     plan.recommendation = plan.candidates.front();
@@ -401,6 +432,7 @@ Result<Plan> MakePlan(const PlanContext& context, const PlanOptions& options) {
   if (plan.recommendation || plan.max_performance || plan.no_offload) plan.catalog_as_of = relied;
   plan.savings_vs_max_performance_pct = Savings(plan.recommendation, plan.max_performance);
   plan.savings_vs_no_offload_pct = Savings(plan.recommendation, plan.no_offload);
+  if (plan.recommendation) plan.pick_flips_at_error_pct = PickFlipsAtErrorPct(plan.candidates, options);
 
   if (context.calibration && !io::EqualsIgnoreCase(context.calibration->perf_model, plan.perf_model)) {
     plan.warnings.push_back(fmt::format(
@@ -462,6 +494,8 @@ std::string RejectionText(const Evaluation& e, const PlanOptions& o) {
       return ScreeningRejectionText(e, o);
     case Verdict::kRequestTooLong:  // online plans only
       break;
+    case Verdict::kLowConfidence:
+      return LowConfidenceText(e, o.min_confidence);
     case Verdict::kMissesSlo: {
       const double need = o.slo_tps * (1 + o.slo_headroom_pct / 100);
       if (o.slo_headroom_pct > 0) {

@@ -1,6 +1,7 @@
 // Online serving: iteration times, KV limits and the rate search
 // (include/infersave/serving.h; method.md section 9).
 #include "infersave/serving.h"
+#include "infersave/confidence.h"
 #include "infersave/replica.h"
 
 #include <fmt/format.h>
@@ -362,9 +363,19 @@ Result<ServingPlan> MakeServingPlan(const PlanContext& context, const ServingOpt
     ++done;
     if (o.progress) o.progress(done, context.catalog->instances.size());
   }
+  AssessConfidence(plan.candidates, context, o, target);
+  if (o.plan.min_confidence > 0) {
+    for (ServingEvaluation& e : plan.candidates) {
+      const bool objective = target > 0 || o.slo.any();
+      if (e.qualifies() && objective && (!e.slo_confidence || *e.slo_confidence < o.plan.min_confidence)) {
+        e.verdict = Verdict::kLowConfidence;
+      }
+    }
+  }
   std::sort(plan.candidates.begin(), plan.candidates.end(),
             [&](const ServingEvaluation& a, const ServingEvaluation& b) { return RanksBefore(a, b, by_fleet_cost); });
   if (!plan.candidates.empty() && plan.candidates.front().qualifies()) plan.recommendation = plan.candidates.front();
+  if (plan.recommendation) plan.pick_flips_at_error_pct = PickFlipsAtErrorPct(plan.candidates, o, target);
   if (plan.recommendation) {
     // The price the fleet cost relies on, and its date.
     const std::string relied = OldestPriceDate({plan.recommendation->instance});
@@ -401,6 +412,8 @@ std::string ServingRejectionText(const ServingEvaluation& e, const ServingOption
       if (e.tp > 1) text += fmt::format(" (model split over {} GPUs)", e.tp);
       return text;
     }
+    case Verdict::kLowConfidence:
+      return LowConfidenceText(e, o.plan.min_confidence);
     case Verdict::kRequestTooLong:
       return fmt::format("KV cache holds {} tokens per replica; the longest request needs {}", e.kv_capacity_tokens,
                          e.longest_request_tokens);

@@ -35,6 +35,9 @@ void AddJobFlags(CLI::App& app, JobRequest& f) {
   app.add_option("--slo-headroom", f.slo_headroom, "required margin over --slo-tps, percent")
       ->capture_default_str();
   app.add_option("--max-price", f.max_price, "price cap, USD per instance-hour (default: none)");
+  app.add_option("--confidence", f.confidence,
+                 "pick the cheapest instance that meets the objective with at least this probability, e.g. 0.9 "
+                 "(docs/confidence.md; default: as predicted)");
   app.add_option("--billing", f.billing, "per-second (AWS on-demand, 60 s minimum) or hourly (the paper's rule)")
       ->capture_default_str();
   app.add_option("--pace", f.pace,

@@ -397,3 +397,70 @@ TEST(ServingSanityTest, WarnsWhereAPlanMayMislead) {
 
 }  // namespace
 }  // namespace infersave
+
+namespace infersave {
+namespace {
+
+json Simulated(JobRequest r) {
+  r.format = "json";
+  r.model = "llama-3.1-8b";
+  std::ostringstream out;
+  auto outcome = RunSimulateRequest(r, NoFiles(), "2026-12-06", out);
+  EXPECT_TRUE(outcome.ok()) << outcome.error().message();
+  return outcome.ok() ? json::parse(out.str()) : json();
+}
+
+// Issue 13 item 5: a multi-GPU instance serves the rate with its replicas.
+// g5.12xlarge at TP 1 is four A10G replicas; at 8 requests/s each sees the
+// rate-2 stream, stretched, so each replica's latencies are those of one
+// g5.xlarge (one A10G) at 2 requests/s, and the instance serves four times
+// one replica's throughput.
+TEST(RunRequestTest, SimulateSpreadsTheLoadOverTheReplicas) {
+  JobRequest four;
+  four.instance = "g5.12xlarge";
+  four.rate = 8;
+  four.tp = 1;
+  four.sim_requests = 500;
+  four.given = {"rate", "tp", "sim_requests"};
+  const json multi = Simulated(four);
+  JobRequest one;
+  one.instance = "g5.xlarge";
+  one.rate = 2;
+  one.sim_requests = 500;
+  one.given = {"rate", "sim_requests"};
+  const json single = Simulated(one);
+  EXPECT_EQ(multi["replicas"], 4);
+  EXPECT_EQ(multi["tensor_parallel"], 1);
+  EXPECT_EQ(multi["ttft"], single["ttft"]);
+  EXPECT_EQ(multi["tpot"], single["tpot"]);
+  EXPECT_NEAR(multi["instance_throughput"]["output_tokens_per_s"].get<double>(),
+              4 * multi["output_tokens_per_s"].get<double>(), 0.01);
+
+  // Without --tp: the layout an online plan chooses for the instance.
+  JobRequest planned = four;
+  planned.tp = 0;
+  planned.given = {"rate", "sim_requests"};
+  const json sim = Simulated(planned);
+  JobRequest plan_request;
+  plan_request.model = "llama-3.1-8b";
+  plan_request.rate = 8;
+  plan_request.sim_requests = 500;
+  plan_request.max_price = 6;  // g5.12xlarge costs $5.672/h
+  plan_request.format = "json";
+  plan_request.top = 100;
+  plan_request.given = {"rate", "sim_requests", "max_price"};
+  std::ostringstream out;
+  ASSERT_TRUE(RunPlanRequest(plan_request, NoFiles(), "2026-12-06", out).ok());
+  const json plan = json::parse(out.str());
+  bool found = false;
+  for (const json& c : plan["candidates"]) {
+    if (c["instance"] != "g5.12xlarge") continue;
+    found = true;
+    EXPECT_EQ(sim["tensor_parallel"], c["tensor_parallel"]);
+    EXPECT_EQ(sim["replicas"], c["replicas_per_instance"]);
+  }
+  EXPECT_TRUE(found);
+}
+
+}  // namespace
+}  // namespace infersave

@@ -20,6 +20,9 @@ struct SimulationSummary {
   std::string instance;
   std::string gpus;  // "1xA10G"
   int tp = 1;
+  // Model copies on the instance (gpu_count / tp); each serves 1/replicas of
+  // the load, and `result` is one of them.
+  int replicas = 1;
   std::string description;
   int64_t kv_capacity_tokens = 0;
   int64_t max_sequences = 0;

@@ -40,10 +40,27 @@ Result<Outcome> RunServingPlan(const JobRequest& r, const Job& job, const FileSo
   return Outcome{plan->recommendation.has_value(), ""};
 }
 
-// The replica a simulation runs: the request's TP degree, or the smallest
-// split that fits.
-Result<std::pair<ServingReplica, int>> SimulatedReplica(const JobRequest& r, const Job& job, const Instance& instance) {
-  int tp = r.tp;
+// The TP degree an online plan would choose for this instance under this
+// load (0 when it would run none).
+Result<int> PlannedTp(const Job& job, const ServingJob& sj, const Instance& instance) {
+  Catalog single = job.catalog;
+  single.instances = {instance};
+  single.other_region_rows = 0;
+  PlanContext ctx = job.context();
+  ctx.catalog = &single;
+  ServingOptions o = sj.options;
+  o.progress = nullptr;
+  auto plan = MakeServingPlan(ctx, o);
+  if (!plan.ok()) return plan.error();
+  const bool runs = !plan->candidates.empty() && plan->candidates.front().predicted;
+  return runs ? plan->candidates.front().tp : 0;
+}
+
+// The replica a simulation runs: the request's TP degree, else the one an
+// online plan would choose, else the smallest split that fits.
+Result<std::pair<ServingReplica, int>> SimulatedReplica(const JobRequest& r, const Job& job, const Instance& instance,
+                                                        int planned_tp) {
+  int tp = r.tp != 0 ? r.tp : planned_tp;
   if (tp != 0 && (tp < 1 || instance.gpu_count % tp != 0 || !ValidTensorParallel(job.model, tp))) {
     return InvalidField("tp", fmt::format("{}: must divide {}'s {} GPUs and {}'s {} attention heads", tp,
                                           instance.name, instance.gpu_count, job.model.name, job.model.num_heads));
@@ -55,7 +72,7 @@ Result<std::pair<ServingReplica, int>> SimulatedReplica(const JobRequest& r, con
     if (!made.ok()) return made.error();
     replica = std::move(made).value();
     tp = t;
-    if (replica->fits || r.tp != 0) break;
+    if (replica->fits || r.tp != 0 || planned_tp != 0) break;
   }
   if (!replica || !replica->fits) {
     return Error(ErrorCode::kInvalidArgument,
@@ -139,22 +156,35 @@ Result<Outcome> RunSimulateRequest(const JobRequest& request, const FileSource& 
                              PrecisionName(w.weight_precision), PrecisionName(w.kv_precision)),
                  "weights");
   }
-  auto replica = SimulatedReplica(r, *job, **instance);
+  int planned_tp = 0;
+  if (r.tp == 0 && (*instance)->gpu_count > 1 && r.users == 0) {
+    auto planned = PlannedTp(*job, *sj, **instance);
+    if (!planned.ok()) return planned.error();
+    planned_tp = *planned;
+  }
+  auto replica = SimulatedReplica(r, *job, **instance, planned_tp);
   if (!replica.ok()) return replica.error();
   auto& [rep, tp] = *replica;
   const ServingOptions& o = sj->options;
   rep.limits.reserved_output_tokens = o.max_output_tokens;
+  // The instance's replicas share the load: each sees 1/replicas of the
+  // arrivals (the same pattern, stretched), or of the users.
+  const int replicas = (*instance)->gpu_count / tp;
   std::vector<Request> requests = o.requests;
-  if (rate_given && sj->workload.trace) requests = ScaleArrivals(requests, o.requests_rate_per_s / *r.rate);
+  double stretch = replicas;
+  if (rate_given && sj->workload.trace) stretch *= o.requests_rate_per_s / *r.rate;
+  if (stretch != 1 && r.users == 0) requests = ScaleArrivals(requests, stretch);
+  const int64_t users = (r.users + replicas - 1) / replicas;
   if (hooks.cancelled && hooks.cancelled()) return Cancelled("the simulation was stopped before it started");
   Result<SimulationResult> result =
-      r.users > 0 ? SimulateClosedLoop(requests, ClosedLoop{r.users, r.think_s}, rep.limits, rep.timer->AsStepTime())
+      r.users > 0 ? SimulateClosedLoop(requests, ClosedLoop{users, r.think_s}, rep.limits, rep.timer->AsStepTime())
                   : Simulate(requests, rep.limits, rep.timer->AsStepTime());
   if (!result.ok()) return result.error();
   SimulationSummary summary;
   summary.instance = (*instance)->name;
   summary.gpus = fmt::format("{}x{}", (*instance)->gpu_count, (*instance)->gpu.name);
   summary.tp = tp;
+  summary.replicas = replicas;
   summary.description = r.users > 0 ? fmt::format("{} closed-loop users (think {:g} s); {}", r.users, r.think_s,
                                                   o.description.substr(o.description.find(';') + 2))
                                     : o.description;

@@ -252,6 +252,14 @@ void WriteSimulation(std::ostream& out, const SimulationSummary& s, const Report
     doc["iterations"] = r.iterations;
     doc["fraction_meeting"] = s.fraction_meeting ? Json(Round(*s.fraction_meeting, 4)) : Json();
     doc["accuracy"] = s.accuracy;
+    // The figures above are one replica's; the whole instance serves
+    // `replicas` times its load.
+    const double n = s.replicas;
+    doc["replicas"] = s.replicas;
+    doc["instance_throughput"] = {
+        {"requests_per_s", r.makespan_s > 0 ? Round(n * static_cast<double>(r.requests.size()) / r.makespan_s, 4) : 0.0},
+        {"output_tokens_per_s", Round(n * r.output_tokens_per_s, 3)},
+        {"total_tokens_per_s", Round(n * r.total_tokens_per_s, 3)}};
     out << doc.dump(2) << '\n';
     return;
   }
@@ -266,8 +274,13 @@ void WriteSimulation(std::ostream& out, const SimulationSummary& s, const Report
     }
     return;
   }
-  fmt::print(out, "InferSave simulation: {} on {} ({}{}), engine {}\n", ctx.model->name, s.instance, s.gpus,
-             s.tp > 1 ? fmt::format(", model split over {} GPUs", s.tp) : "", ctx.engine->name);
+  std::string layout = s.tp > 1 ? fmt::format(", model split over {} GPUs", s.tp) : "";
+  if (s.replicas > 1) {
+    layout += fmt::format(", {} replicas each serving 1/{} of the load; figures are one replica's", s.replicas,
+                          s.replicas);
+  }
+  fmt::print(out, "InferSave simulation: {} on {} ({}{}), engine {}\n", ctx.model->name, s.instance, s.gpus, layout,
+             ctx.engine->name);
   fmt::print(out, "  workload  {}\n", s.description);
   fmt::print(out, "  KV cache  {} tokens, up to {} sequences at once\n\n", s.kv_capacity_tokens, s.max_sequences);
   fmt::print(out, "  {:<5} {:>10} {:>10} {:>10} {:>10}\n", "", "mean", "p50", "p90", "p99");
@@ -279,6 +292,10 @@ void WriteSimulation(std::ostream& out, const SimulationSummary& s, const Report
   const double rps = r.makespan_s > 0 ? static_cast<double>(r.requests.size()) / r.makespan_s : 0;
   fmt::print(out, "\n  served {} requests in {:.1f} s: {:.3g} requests/s, {:.0f} output tok/s, {:.0f} tok/s in all\n",
              r.requests.size(), r.makespan_s, rps, r.output_tokens_per_s, r.total_tokens_per_s);
+  if (s.replicas > 1) {
+    fmt::print(out, "  the instance ({} replicas): {:.3g} requests/s, {:.0f} output tok/s, {:.0f} tok/s in all\n",
+               s.replicas, rps * s.replicas, r.output_tokens_per_s * s.replicas, r.total_tokens_per_s * s.replicas);
+  }
   fmt::print(out, "  completion ratio {:.2f}{}; {} preemptions; {} iterations\n", r.completion_ratio,
              r.completion_ratio < kMinCompletionRatio ? " (the queue grows: the offered load is above capacity)" : "",
              r.preemptions, r.iterations);

@@ -8,10 +8,13 @@
 #include <sys/wait.h>
 
 #include <array>
+#include <nlohmann/json.hpp>
 #include <cstdio>
 #include <sstream>
 #include <string>
 
+#include "infersave/job.h"
+#include "infersave/shipped.h"
 #include "test_util.h"
 
 namespace infersave {
@@ -509,6 +512,100 @@ TEST(EmitCliTest, ExitCodes) {
                              "model"),
             std::string::npos)
       << refused.out;
+}
+
+}  // namespace
+}  // namespace infersave
+
+// ---- Online plans and SkyPilot's names (issue 13 item 6) --------------------------
+
+namespace infersave {
+namespace {
+
+struct RequestText {
+  Result<Outcome> outcome;
+  std::string text;
+};
+
+RequestText PlanText(JobRequest r) {
+  std::ostringstream out;
+  auto outcome = RunPlanRequest(r, NoFiles(), "2026-12-06", out);
+  return {std::move(outcome), out.str()};
+}
+
+JobRequest OnlineRequest() {
+  JobRequest r;
+  r.catalog = "paper";
+  r.model = "llama-3.1-8b";
+  r.rate = 2;
+  r.slo_ttft_ms = 500;
+  r.sim_requests = 500;
+  r.given = {"rate", "slo_ttft_ms", "sim_requests"};
+  return r;
+}
+
+TEST(EmitOnlineTest, SkyServeSpecWithTheFleetAsReplicas) {
+  JobRequest r = OnlineRequest();
+  r.format = "json";
+  const RequestText plan = PlanText(r);
+  ASSERT_TRUE(plan.outcome.ok());
+  const nlohmann::json pick = nlohmann::json::parse(plan.text)["recommendation"];
+  r.emit = "skypilot";
+  const RequestText sky = PlanText(r);
+  ASSERT_TRUE(sky.outcome.ok()) << sky.outcome.error().message();
+  EXPECT_NE(sky.text.find("service:\n  readiness_probe:\n    path: /v1/models\n"), std::string::npos) << sky.text;
+  EXPECT_NE(sky.text.find(fmt::format("  replicas: {}\n", pick["instances"].get<int>())), std::string::npos);
+  EXPECT_NE(sky.text.find(fmt::format("  instance_type: {}\n", pick["instance"].get<std::string>())),
+            std::string::npos);
+  EXPECT_NE(sky.text.find("envs:\n  HF_TOKEN: null"), std::string::npos);
+  // The batch cap the simulation used, the longest request (128 + 512) as the context.
+  EXPECT_NE(sky.text.find(fmt::format("--tensor-parallel-size {} --max-model-len 640 --gpu-memory-utilization 0.9 "
+                                      "--max-num-seqs {} ",
+                                      pick["tensor_parallel"].get<int>(), pick["max_sequences"].get<int>())),
+            std::string::npos)
+      << sky.text;
+  EXPECT_NE(sky.text.find("--max-num-batched-tokens "), std::string::npos);
+}
+
+TEST(EmitOnlineTest, VllmWithFormatsAndFleetNote) {
+  JobRequest r = OnlineRequest();
+  r.catalog = "aws";
+  r.rate = 20;
+  r.max_price = 2;
+  r.weights = "fp8";
+  r.kv_cache = "fp8";
+  r.emit = "vllm";
+  const RequestText vllm = PlanText(r);
+  ASSERT_TRUE(vllm.outcome.ok()) << vllm.outcome.error().message();
+  EXPECT_NE(vllm.text.find("--dtype auto --quantization fp8 --kv-cache-dtype fp8 --port 8000"), std::string::npos)
+      << vllm.text;
+  EXPECT_NE(vllm.text.find("# run this on each of the "), std::string::npos) << vllm.text;
+
+  r.emit = "flexgen";
+  const RequestText flexgen = PlanText(r);
+  ASSERT_FALSE(flexgen.outcome.ok());
+  EXPECT_EQ(flexgen.outcome.error().field(), "emit");
+  EXPECT_EQ(flexgen.outcome.error().message().rfind("--emit flexgen: FlexGen runs static batches, not a service", 0),
+            0u);
+}
+
+// GCP's N1 rows name the VM with its GPUs; SkyPilot wants the VM alone.
+TEST(EmitOnlineTest, GcpN1InstanceTypeIsTheVmAlone) {
+  const std::string gcp(*ShippedText("catalogs/gcp.csv"));
+  std::istringstream lines(gcp);
+  std::string line, csv;
+  std::getline(lines, line);
+  csv = line + "\n";
+  while (std::getline(lines, line)) {
+    if (line.rfind("n1-standard-8+1xT4,", 0) == 0) csv += line + "\n";
+  }
+  JobRequest r;
+  r.catalog_csv = csv;
+  r.model = "opt-1.3b";
+  r.emit = "skypilot";
+  const RequestText sky = PlanText(r);
+  ASSERT_TRUE(sky.outcome.ok()) << sky.outcome.error().message();
+  EXPECT_NE(sky.text.find("  instance_type: n1-standard-8\n  accelerators: T4:1\n"), std::string::npos) << sky.text;
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "infersave/planner.h"
+#include "infersave/serving.h"
 #include "infersave/report.h"
 #include "infersave/status.h"
 
@@ -28,5 +29,14 @@ Result<DeployTarget> ParseDeployTarget(std::string_view text);
 //    kept in CPU memory; a precision the tool has no flag for).
 // `ctx.model` and `ctx.engine` must be set.
 Status WriteDeployment(std::ostream& out, const Plan& plan, const ReportContext& ctx, std::string_view target);
+
+// The same for an online plan's recommendation: `vllm` (the server command
+// of each model copy, with the layout, --max-num-seqs and
+// --max-num-batched-tokens the simulation used, and the formats' flags) or
+// `skypilot` (a SkyServe service spec: the fleet's instances as replicas, a
+// readiness probe, HF_TOKEN passed for gated repositories). FlexGen serves
+// no stream of requests and is refused.
+Status WriteServingDeployment(std::ostream& out, const ServingPlan& plan, const ServingOptions& options,
+                              const ReportContext& ctx, std::string_view target);
 
 }  // namespace infersave

@@ -135,7 +135,7 @@ Status LoadInputs(const JobRequest& r, const FileSource& files, Job& job) {
 
 // Fields of a batch job that mean nothing to a stream of requests.
 Status RejectBatchFields(const JobRequest& r) {
-  for (const char* field : {"batch_size", "requests", "pace", "offload", "billing", "slo_headroom", "emit"}) {
+  for (const char* field : {"batch_size", "requests", "pace", "offload", "billing", "slo_headroom"}) {
     if (r.Given(field)) {
       return InvalidField(field, fmt::format("does not apply to online serving ({}, {}, {}, {} or {}): continuous "
                                            "batching sets the batch, and the service runs for as long as requests "

@@ -26,6 +26,12 @@ Result<const Instance*> FindInstance(const Job& job, const std::string& name) {
                "instance");
 }
 
+Outcome NothingToDeploy() {
+  return Outcome{false, fmt::format("nothing to deploy: no instance meets the constraints (run without {} to see why "
+                                    "each instance was rejected)",
+                                    FieldRef("emit"))};
+}
+
 Result<Outcome> RunServingPlan(const JobRequest& r, const Job& job, const FileSource& files, std::ostream& out,
                                const RunHooks& hooks) {
   auto sj = ResolveServingJob(r, job, files);
@@ -36,6 +42,13 @@ Result<Outcome> RunServingPlan(const JobRequest& r, const Job& job, const FileSo
   if (!plan.ok()) return plan.error();
   sj->options.progress = nullptr;
   sj->options.cancelled = nullptr;
+  if (!r.emit.empty()) {
+    if (!plan->recommendation) return NothingToDeploy();
+    if (Status s = WriteServingDeployment(out, *plan, sj->options, job.report(), r.emit); !s.ok()) {
+      return s.error().AtField("emit");
+    }
+    return Outcome{true, ""};
+  }
   WriteServingPlan(out, *plan, sj->options, job.report(), job.format);
   return Outcome{plan->recommendation.has_value(), ""};
 }
@@ -96,11 +109,7 @@ Result<Outcome> RunPlanRequest(const JobRequest& r, const FileSource& files, std
     WritePlan(out, *plan, job->report(), job->format);
     return Outcome{plan->recommendation.has_value(), ""};
   }
-  if (!plan->recommendation) {
-    return Outcome{false, fmt::format("nothing to deploy: no instance meets the constraints (run without {} to see "
-                                      "why each instance was rejected)",
-                                      FieldRef("emit"))};
-  }
+  if (!plan->recommendation) return NothingToDeploy();
   if (Status s = WriteDeployment(out, *plan, job->report(), r.emit); !s.ok()) return s.error().AtField("emit");
   return Outcome{true, ""};
 }

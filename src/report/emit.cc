@@ -91,6 +91,14 @@ std::string CloudOf(const std::string& catalog) {
   return "";
 }
 
+// SkyPilot's instance type: a GCP N1 row of the catalog names the VM and its
+// attached GPUs together ("n1-standard-8+1xT4"), SkyPilot the VM alone (the
+// GPUs go in `accelerators`).
+std::string SkyPilotInstanceType(std::string_view name) {
+  const size_t plus = name.find('+');
+  return std::string(plus == std::string_view::npos ? name : name.substr(0, plus));
+}
+
 // "0,1" for the GPUs of replica r.
 std::string GpuList(int replica, int tp) {
   std::vector<int> ids;
@@ -101,7 +109,7 @@ std::string GpuList(int replica, int tp) {
 // One command per replica: each with its own GPUs (CUDA_VISIBLE_DEVICES) and,
 // for servers, its own port; in the background, then `wait`. A single replica
 // that uses every GPU is the bare command.
-std::vector<std::string> PerReplica(const Evaluation& e, const std::string& command, bool server) {
+std::vector<std::string> PerReplica(const Candidate& e, const std::string& command, bool server) {
   const int replicas = std::max(e.replicas, 1);
   if (replicas == 1 && e.instance->gpu_count == e.tp) {
     return {server ? fmt::format("{} --port {}", command, kFirstPort) : command};
@@ -295,7 +303,7 @@ void WriteSkyPilot(std::ostream& out, const Plan& plan, const std::vector<std::s
   fmt::print(out, "resources:\n");
   if (std::string cloud = CloudOf(plan.catalog); !cloud.empty()) fmt::print(out, "  cloud: {}\n", cloud);
   if (!i.region.empty()) fmt::print(out, "  region: {}\n", YamlScalar(i.region));
-  fmt::print(out, "  instance_type: {}\n", YamlScalar(i.name));
+  fmt::print(out, "  instance_type: {}\n", YamlScalar(SkyPilotInstanceType(i.name)));
   fmt::print(out, "  accelerators: {}:{}\n", YamlScalar(i.gpu.name), i.gpu_count);
   fmt::print(out, "  use_spot: {}\n", plan.options.spot ? "true" : "false");
   if (d.server) {
@@ -311,7 +319,117 @@ void WriteSkyPilot(std::ostream& out, const Plan& plan, const std::vector<std::s
   for (const std::string& l : d.lines) fmt::print(out, "  {}\n", l);
 }
 
+// ---- Online plans ------------------------------------------------------------------
+
+// The vLLM server of one replica of an online plan: the layout, the batch cap
+// and token budget the simulation used, the longest request as the context.
+Result<std::string> ServingVllmCommand(const ServingPlan& plan, const ServingOptions& o, const ReportContext& ctx,
+                                       const ModelId& model, std::string_view what) {
+  const ServingEvaluation& e = *plan.recommendation;
+  auto precision = VllmPrecisionFlags(o.plan.workload, *ctx.model, what);
+  if (!precision.ok()) return precision.error();
+  const double utilization = o.plan.gpu_memory_utilization.value_or(ctx.engine->gpu_memory_utilization);
+  int64_t longest = 0;
+  for (const Request& r : o.requests) longest = std::max(longest, r.prompt_tokens + r.output_tokens);
+  return fmt::format("vllm serve {} --tensor-parallel-size {} --max-model-len {} --gpu-memory-utilization {:g} "
+                     "--max-num-seqs {} --max-num-batched-tokens {} {}",
+                     ShellWord(model.id), e.tp, longest, utilization, e.limits.max_sequences,
+                     e.limits.max_batched_tokens, *precision);
+}
+
+std::vector<std::string> ServingHeader(const ServingPlan& plan, const ServingOptions& o, const ReportContext& ctx,
+                                       const ModelId& model) {
+  const ServingEvaluation& e = *plan.recommendation;
+  const Instance& i = *e.instance;
+  std::vector<std::string> h;
+  h.push_back(fmt::format("InferSave online plan: {} on {} x {} ({}x {}) at {}/h in all {}, engine {}",
+                          ctx.model->name, e.instances, i.name, i.gpu_count, i.gpu.name, Money(e.fleet_usd_per_hour),
+                          o.plan.spot ? "spot" : "on-demand", plan.engine));
+  std::string objectives;
+  if (o.slo.ttft_s) objectives += fmt::format(", TTFT p{:g} <= {:g} ms", o.slo.percentile, *o.slo.ttft_s * 1e3);
+  if (o.slo.tpot_s) objectives += fmt::format(", TPOT p{:g} <= {:g} ms", o.slo.percentile, *o.slo.tpot_s * 1e3);
+  h.push_back(fmt::format("target {:.3g} requests/s{}; one instance sustains {:.3g} requests/s as predicted",
+                          plan.target_rate_per_s, objectives, e.max_rate_per_instance));
+  h.push_back(fmt::format("workload: {}", o.description));
+  h.push_back(fmt::format("prices from catalog {}{}", plan.catalog,
+                          plan.catalog_as_of.empty() ? " (undated)" : fmt::format(" as of {}", plan.catalog_as_of)));
+  if (!model.checked) {
+    h.push_back(fmt::format("CHECK the model id {}: guessed from {} (its _name_or_path, else its folder); it must "
+                            "name the HuggingFace repository or local folder holding the weights",
+                            model.id, ctx.model->source));
+  }
+  if (o.plan.spot) {
+    h.push_back("spot instances can be preempted at any time: SkyServe replaces a lost replica, but the service "
+                "runs short of capacity (and may miss its objectives) until the new one is ready");
+  }
+  if (!io::EqualsIgnoreCase(plan.engine, "vllm")) {
+    h.push_back(fmt::format("the prediction used engine profile '{}'; vLLM's speed will differ (plan with --engine "
+                            "vllm to predict it)",
+                            plan.engine));
+  }
+  return h;
+}
+
+// A SkyServe service: `instances` replicas of the instance, each running the
+// vLLM servers of its model copies, a readiness probe on vLLM's /v1/models.
+void WriteSkyServe(std::ostream& out, const ServingPlan& plan, const ServingOptions& o,
+                   const std::vector<std::string>& header, const std::vector<std::string>& lines) {
+  const ServingEvaluation& e = *plan.recommendation;
+  const Instance& i = *e.instance;
+  WriteComments(out, header);
+  if (e.replicas > 1) {
+    WriteComments(out, {fmt::format("{} model copies per instance, on ports {}-{}: SkyServe balances over instances "
+                                    "on port {} only; put a local balancer in front of the copies, or plan with one "
+                                    "copy per instance",
+                                    e.replicas, kFirstPort, kFirstPort + e.replicas - 1, kFirstPort)});
+  }
+  fmt::print(out, "# launch: sky serve up -n infersave <this file> --env HF_TOKEN\n");
+  fmt::print(out, "service:\n  readiness_probe:\n    path: /v1/models\n    initial_delay_seconds: 1200\n");
+  fmt::print(out, "  replicas: {}\n", e.instances);
+  fmt::print(out, "resources:\n");
+  if (std::string cloud = CloudOf(plan.catalog); !cloud.empty()) fmt::print(out, "  cloud: {}\n", cloud);
+  if (!i.region.empty()) fmt::print(out, "  region: {}\n", YamlScalar(i.region));
+  fmt::print(out, "  instance_type: {}\n", YamlScalar(SkyPilotInstanceType(i.name)));
+  fmt::print(out, "  accelerators: {}:{}\n", YamlScalar(i.gpu.name), i.gpu_count);
+  fmt::print(out, "  use_spot: {}\n", o.plan.spot ? "true" : "false");
+  fmt::print(out, "  ports: {}\n", kFirstPort);
+  fmt::print(out, "envs:\n  HF_TOKEN: null  # gated repositories: pass it with --env HF_TOKEN\n");
+  fmt::print(out, "setup: |\n  pip install vllm\n");
+  fmt::print(out, "run: |\n");
+  for (const std::string& l : lines) fmt::print(out, "  {}\n", l);
+}
+
 }  // namespace
+
+Status WriteServingDeployment(std::ostream& out, const ServingPlan& plan, const ServingOptions& options,
+                              const ReportContext& ctx, std::string_view target) {
+  auto parsed = ParseDeployTarget(target);
+  if (!parsed.ok()) return parsed.error();
+  if (!plan.recommendation) return InvalidArgument("nothing to deploy: no instance meets the objectives");
+  if (*parsed == DeployTarget::kFlexGen) {
+    return InvalidArgument("--emit flexgen: FlexGen runs static batches, not a service; deploy an online plan with "
+                           "--emit vllm or --emit skypilot");
+  }
+  const ModelId model = DeployedModelId(*ctx.model);
+  const std::string what = fmt::format("--emit {}", *parsed == DeployTarget::kVllm ? "vllm" : "skypilot");
+  auto command = ServingVllmCommand(plan, options, ctx, model, what);
+  if (!command.ok()) return command.error();
+  const std::vector<std::string> lines = PerReplica(*plan.recommendation, *command, true);
+  std::ostringstream text;
+  const std::vector<std::string> header = ServingHeader(plan, options, ctx, model);
+  if (*parsed == DeployTarget::kSkyPilot) {
+    WriteSkyServe(text, plan, options, header, lines);
+  } else {
+    WriteComments(text, header);
+    if (plan.recommendation->instances > 1) {
+      WriteComments(text, {fmt::format("run this on each of the {} instances, and spread the requests over them",
+                                       plan.recommendation->instances)});
+    }
+    for (const std::string& l : lines) fmt::print(text, "{}\n", l);
+  }
+  out << text.str();
+  return Status::Ok();
+}
 
 Result<DeployTarget> ParseDeployTarget(std::string_view text) {
   const std::string t = io::ToLower(io::Trim(text));

@@ -331,6 +331,15 @@ function accuracyHtml(r) {
   if (r.accuracy) s += esc(r.accuracy.charAt(0).toUpperCase() + r.accuracy.slice(1)) + '.';
   const e = r.expected_error;
   if (e) s += ` Expected error: median ${sig(e.median_pct, 2)}%, p90 ${sig(e.p90_pct, 2)}%${e.basis ? ` (${esc(e.basis)})` : ''}.`;
+  // How sure the pick is (docs/confidence.md).
+  if (typeof r.slo_confidence === 'number') {
+    s += ` <strong data-testid="rec-confidence">${sig(r.slo_confidence * 100, 3)}% likely</strong> to meet the objective.`;
+  }
+  if (typeof r.pick_flips_at_error_pct === 'number') {
+    s += ` The pick changes if every prediction is off by ${sig(r.pick_flips_at_error_pct, 3)}%.`;
+  } else if ('pick_flips_at_error_pct' in r) {
+    s += ' No uniform prediction error below 50% changes the pick.';
+  }
   return s ? `<p class="accuracy">${s}</p>` : '';
 }
 

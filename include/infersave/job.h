@@ -42,13 +42,15 @@ struct JobRequest {
   bool spot = false;
   std::string today;               // YYYY-MM-DD the catalog's age counts to ("" = the caller's date)
   std::string gpu_table;           // "" = shipped
-  std::string engine = "vllm";
+  std::string engine = "vllm";     // one, or a comma-separated list to search ("vllm,tensorrt-llm")
   std::string calibration;         // "" = the engine's default, "none" = none
   std::string perf_model = "roofline";
   std::optional<double> gpu_memory_utilization;  // unset = the engine's
 
   // ---- Formats
   std::string precision = "fp16";  // weights and KV cache, 16/32-bit only
+  // One format, or a comma-separated list to search ("fp16,fp8"); the
+  // default keeps the checkpoint's format, so quality never changes unasked.
   std::string weights;             // "" = the checkpoint's quantization_config, else `precision`
   std::string kv_cache;            // "" = `precision`
 
@@ -108,6 +110,15 @@ struct JobRequest {
 // -> "batch_size"); request field names map to themselves.
 std::string RequestField(std::string_view field_path);
 
+// One combination of the knobs a request lets the planner search (issue 13):
+// formats and engine, with the engine's calibration.
+struct JobVariant {
+  Precision weights = Precision::kFp16;
+  Precision kv_cache = Precision::kFp16;
+  EngineProfile engine;
+  std::optional<Calibration> calibration;
+};
+
 // Everything a plan needs, loaded and validated; owns what PlanContext points to.
 struct Job {
   ModelConfig model;
@@ -119,6 +130,10 @@ struct Job {
   OutputFormat format = OutputFormat::kTable;
   int top = 3;
   std::string today;  // YYYY-MM-DD
+  // Two or more when the request lists several weight formats, KV formats
+  // or engines ("fp16,fp8"): a plan is made for each and merged (search.h).
+  // `engine`, `calibration` and the options' formats are the first's.
+  std::vector<JobVariant> variants;
 
   PlanContext context() const;
   ReportContext report(int top_override = 0) const;

@@ -99,6 +99,11 @@ struct Screening;
 // ServingEvaluation (online) add their predictions.
 struct Candidate {
   const Instance* instance = nullptr;
+  // What runs on it (issue 13: plans may search formats and engines): the
+  // engine profile (the plan's; it must outlive the candidate) and formats.
+  const EngineProfile* engine = nullptr;
+  Precision weights = Precision::kFp16;
+  Precision kv_cache = Precision::kFp16;
   int tp = 1;              // tensor-parallel degree: GPUs per model copy
   int replicas = 0;        // model copies on the instance: gpu_count / tp (data parallel)
   MemoryBreakdown memory;  // per GPU
@@ -256,6 +261,13 @@ struct Plan {
   std::optional<double> pick_flips_at_error_pct;
   std::vector<std::string> warnings;
 };
+
+// The rank order of a batch plan's candidates (method.md section 6): rank
+// group, then the job's cost, the hourly price, the higher throughput, the
+// name.
+bool RanksBefore(const Evaluation& a, const Evaluation& b);
+// How much cheaper the pick's job is than the baseline's, percent.
+std::optional<double> SavingsPct(const std::optional<Evaluation>& pick, const std::optional<Evaluation>& baseline);
 
 // Evaluates every instance of the catalog and ranks them (method.md sections
 // 3-6). Fails only on invalid options.

@@ -166,6 +166,11 @@ struct ServingPlan {
   std::optional<double> pick_flips_at_error_pct;
 };
 
+// The rank order of an online plan's candidates: rank group, then the fleet's
+// cost per hour (by_fleet_cost: a target rate) or per million tokens, the
+// hourly price, then the name.
+bool RanksBefore(const ServingEvaluation& a, const ServingEvaluation& b, bool by_fleet_cost);
+
 // Evaluates every instance (every valid TP layout, the best kept).
 Result<ServingPlan> MakeServingPlan(const PlanContext& context, const ServingOptions& options);
 

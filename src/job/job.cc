@@ -33,29 +33,57 @@ Result<Precision> ParseFormat(std::string_view field, const std::string& text) {
   return *p;
 }
 
-Status ResolveFormats(const JobRequest& r, const ModelConfig& model, Workload& w) {
+// The items of a comma-separated list, trimmed ("fp16, fp8" -> {"fp16", "fp8"}).
+std::vector<std::string> ListItems(std::string_view text) {
+  std::vector<std::string> items;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    const size_t comma = std::min(text.find(',', pos), text.size());
+    items.emplace_back(io::Trim(text.substr(pos, comma - pos)));
+    pos = comma + 1;
+  }
+  return items;
+}
+
+// The formats a request allows: one each by default, lists to search.
+struct Formats {
+  std::vector<Precision> weights;
+  std::vector<Precision> kv;
+};
+
+Result<std::vector<Precision>> FormatList(std::string_view field, const std::string& text, bool kv) {
+  std::vector<Precision> out;
+  for (const std::string& item : ListItems(text)) {
+    auto p = ParseFormat(field, item);
+    if (!p.ok()) return p.error();
+    if (kv && *p == Precision::kInt4) return ValueError(field, item, "give fp16, bf16, fp8 or int8");
+    if (std::find(out.begin(), out.end(), *p) == out.end()) out.push_back(*p);
+  }
+  return out;
+}
+
+Result<Formats> ResolveFormats(const JobRequest& r, const ModelConfig& model) {
   auto precision = ParseFormat("precision", r.precision);
   if (!precision.ok()) return precision.error();
   if (*precision != Precision::kFp16 && *precision != Precision::kBf16 && *precision != Precision::kFp32) {
     return ValueError("precision", r.precision, fmt::format("give fp16, bf16 or fp32 (quantised formats with {} and {})",
                                                               FieldRef("weights"), FieldRef("kv_cache")));
   }
-  w.weight_precision = *precision;
-  w.kv_precision = *precision;
+  Formats f;
   // A quantised checkpoint runs in its own format unless `weights` says otherwise.
-  if (model.quant.quantized) w.weight_precision = model.quant.format;
+  f.weights = {model.quant.quantized ? model.quant.format : *precision};
+  f.kv = {*precision};
   if (!r.weights.empty()) {
-    auto weights = ParseFormat("weights", r.weights);
+    auto weights = FormatList("weights", r.weights, false);
     if (!weights.ok()) return weights.error();
-    w.weight_precision = *weights;
+    f.weights = std::move(weights).value();
   }
   if (!r.kv_cache.empty()) {
-    auto kv = ParseFormat("kv_cache", r.kv_cache);
+    auto kv = FormatList("kv_cache", r.kv_cache, true);
     if (!kv.ok()) return kv.error();
-    if (*kv == Precision::kInt4) return ValueError("kv_cache", r.kv_cache, "give fp16, bf16, fp8 or int8");
-    w.kv_precision = *kv;
+    f.kv = std::move(kv).value();
   }
-  return Status::Ok();
+  return f;
 }
 
 Status ResolveOffload(const JobRequest& r, const EngineProfile& engine, PlanOptions& o) {
@@ -98,6 +126,22 @@ Result<std::string> CatalogName(const JobRequest& r) {
   return cloud;
 }
 
+// An engine profile and its calibration (the request's, else the engine's default).
+Result<std::pair<EngineProfile, std::optional<Calibration>>> LoadEngineAndCalibration(const JobRequest& r,
+                                                                                      const std::string& name,
+                                                                                      const FileSource& files) {
+  auto engine = LoadEngine(name, files);
+  if (!engine.ok()) return engine.error().AtField("engine");
+  std::optional<Calibration> calibration;
+  const std::string cal_name = r.calibration.empty() ? engine->default_calibration : r.calibration;
+  if (!cal_name.empty() && cal_name != "none") {
+    auto cal = LoadCalibration(cal_name, files);
+    if (!cal.ok()) return cal.error().AtField("calibration");
+    calibration = std::move(cal).value();
+  }
+  return std::make_pair(std::move(engine).value(), std::move(calibration));
+}
+
 // Loads the model, GPU table, catalog, engine and calibration a request names.
 Status LoadInputs(const JobRequest& r, const FileSource& files, Job& job) {
   auto model = r.model_config.empty() ? LoadModel(r.model, files) : ParseModelConfig(r.model_config, "model_config");
@@ -121,15 +165,10 @@ Status LoadInputs(const JobRequest& r, const FileSource& files, Job& job) {
     if (!catalog.ok()) return catalog.error().AtField(r.cloud.empty() ? "catalog" : "cloud");
     job.catalog = std::move(catalog).value();
   }
-  auto engine = LoadEngine(r.engine, files);
-  if (!engine.ok()) return engine.error().AtField("engine");
-  job.engine = std::move(engine).value();
-  const std::string calibration = r.calibration.empty() ? job.engine.default_calibration : r.calibration;
-  if (!calibration.empty() && calibration != "none") {
-    auto cal = LoadCalibration(calibration, files);
-    if (!cal.ok()) return cal.error().AtField("calibration");
-    job.calibration = std::move(cal).value();
-  }
+  auto engine = LoadEngineAndCalibration(r, ListItems(r.engine).front(), files);
+  if (!engine.ok()) return engine.error();
+  job.engine = std::move(engine->first);
+  job.calibration = std::move(engine->second);
   return Status::Ok();
 }
 
@@ -155,6 +194,32 @@ Status ApplyEngineOverrides(const JobRequest& r, EngineProfile& engine) {
   if (r.max_num_seqs > 0) {
     engine.max_num_seqs = r.max_num_seqs;
     engine.max_num_seqs_large_gpu = 0;
+  }
+  return Status::Ok();
+}
+
+// The combinations a request searches (none when it names one of each).
+Status ResolveVariants(const JobRequest& r, const Formats& formats, const FileSource& files, Job& job) {
+  const std::vector<std::string> engines = ListItems(r.engine);
+  const size_t combinations = formats.weights.size() * formats.kv.size() * engines.size();
+  if (combinations == 1) return Status::Ok();
+  constexpr size_t kMaxCombinations = 32;
+  if (combinations > kMaxCombinations) {
+    return InvalidArgument(fmt::format("{} weight formats x {} KV formats x {} engines make {} plans; search at most {}",
+                                       formats.weights.size(), formats.kv.size(), engines.size(), combinations,
+                                       kMaxCombinations));
+  }
+  for (size_t e = 0; e < engines.size(); ++e) {
+    std::pair<EngineProfile, std::optional<Calibration>> loaded{job.engine, job.calibration};
+    if (e > 0) {
+      auto engine = LoadEngineAndCalibration(r, engines[e], files);
+      if (!engine.ok()) return engine.error();
+      loaded = std::move(engine).value();
+      if (Status s = ApplyEngineOverrides(r, loaded.first); !s.ok()) return s.error();
+    }
+    for (Precision weights : formats.weights) {
+      for (Precision kv : formats.kv) job.variants.push_back(JobVariant{weights, kv, loaded.first, loaded.second});
+    }
   }
   return Status::Ok();
 }
@@ -225,7 +290,11 @@ Result<Job> ResolveJob(const JobRequest& r, const FileSource& files, std::string
   o.workload.input_len = r.input_len;
   o.workload.output_len = r.output_len;
   o.workload.requests = r.requests;
-  if (Status s = ResolveFormats(r, job.model, o.workload); !s.ok()) return s.error();
+  auto formats = ResolveFormats(r, job.model);
+  if (!formats.ok()) return formats.error();
+  o.workload.weight_precision = formats->weights.front();
+  o.workload.kv_precision = formats->kv.front();
+  if (Status s = ResolveVariants(r, *formats, files, job); !s.ok()) return s.error();
   o.slo_tps = r.slo_tps;
   o.spot = r.spot;
   o.slo_headroom_pct = r.slo_headroom;

@@ -7,6 +7,7 @@
 
 #include "infersave/emit.h"
 #include "infersave/job.h"
+#include "infersave/search.h"
 #include "infersave/shipped.h"
 #include "io/text.h"
 
@@ -32,19 +33,100 @@ Outcome NothingToDeploy() {
                                     FieldRef("emit"))};
 }
 
+// The context and options of one variant of a searched job.
+PlanContext VariantContext(const Job& job, const JobVariant& v) {
+  PlanContext ctx = job.context();
+  ctx.engine = &v.engine;
+  ctx.calibration = v.calibration ? &*v.calibration : nullptr;
+  return ctx;
+}
+
+std::string VariantName(const JobVariant& v) {
+  return fmt::format("{} weights, {} KV cache on {}", PrecisionName(v.weights), PrecisionName(v.kv_cache),
+                     v.engine.name);
+}
+
+// A plan per variant, merged; a variant the engine cannot run (a format it
+// lacks) is left out with a warning, and only when every one fails is the
+// first failure returned.
+template <typename PlanT, typename MakeFn, typename MergeFn>
+Result<PlanT> SearchVariants(const Job& job, MakeFn make, MergeFn merge) {
+  std::vector<PlanT> plans;
+  std::vector<std::string> skipped;
+  std::optional<Error> first_error;
+  for (const JobVariant& v : job.variants) {
+    Result<PlanT> plan = make(v);
+    if (!plan.ok()) {
+      if (plan.error().code() == ErrorCode::kCancelled || plan.error().code() == ErrorCode::kInternal) {
+        return plan.error();
+      }
+      if (!first_error) first_error = plan.error();
+      skipped.push_back(fmt::format("not searched: {}: {}", VariantName(v), plan.error().message()));
+      continue;
+    }
+    plans.push_back(std::move(plan).value());
+  }
+  if (plans.empty()) return *first_error;
+  PlanT merged = merge(std::move(plans));
+  for (std::string& w : skipped) merged.warnings.push_back(std::move(w));
+  return merged;
+}
+
+Result<Plan> MakeJobPlan(const Job& job) {
+  if (job.variants.empty()) return MakePlan(job.context(), job.options);
+  return SearchVariants<Plan>(
+      job,
+      [&](const JobVariant& v) {
+        PlanOptions o = job.options;
+        o.workload.weight_precision = v.weights;
+        o.workload.kv_precision = v.kv_cache;
+        return MakePlan(VariantContext(job, v), o);
+      },
+      [](std::vector<Plan> plans) { return MergeSearchedPlans(std::move(plans)); });
+}
+
+Result<ServingPlan> MakeJobServingPlan(const Job& job, const ServingOptions& options) {
+  if (job.variants.empty()) return MakeServingPlan(job.context(), options);
+  return SearchVariants<ServingPlan>(
+      job,
+      [&](const JobVariant& v) {
+        ServingOptions o = options;
+        o.plan.workload.weight_precision = v.weights;
+        o.plan.workload.kv_precision = v.kv_cache;
+        return MakeServingPlan(VariantContext(job, v), o);
+      },
+      [&](std::vector<ServingPlan> plans) { return MergeSearchedServingPlans(std::move(plans), options); });
+}
+
+// The report context of a plan's pick: its own engine, when plans searched several.
+ReportContext PickReport(const Job& job, const Candidate* pick) {
+  ReportContext rc = job.report();
+  if (pick && pick->engine) {
+    rc.engine = pick->engine;
+    for (const JobVariant& v : job.variants) {
+      if (&v.engine == pick->engine) rc.calibration = v.calibration ? &*v.calibration : nullptr;
+    }
+  }
+  return rc;
+}
+
 Result<Outcome> RunServingPlan(const JobRequest& r, const Job& job, const FileSource& files, std::ostream& out,
                                const RunHooks& hooks) {
   auto sj = ResolveServingJob(r, job, files);
   if (!sj.ok()) return sj.error();
   sj->options.progress = hooks.progress;
   sj->options.cancelled = hooks.cancelled;
-  auto plan = MakeServingPlan(job.context(), sj->options);
+  auto plan = MakeJobServingPlan(job, sj->options);
   if (!plan.ok()) return plan.error();
   sj->options.progress = nullptr;
   sj->options.cancelled = nullptr;
   if (!r.emit.empty()) {
     if (!plan->recommendation) return NothingToDeploy();
-    if (Status s = WriteServingDeployment(out, *plan, sj->options, job.report(), r.emit); !s.ok()) {
+    ServingOptions chosen = sj->options;
+    chosen.plan.workload.weight_precision = plan->recommendation->weights;
+    chosen.plan.workload.kv_precision = plan->recommendation->kv_cache;
+    if (Status s = WriteServingDeployment(out, *plan, chosen, PickReport(job, &*plan->recommendation), r.emit);
+        !s.ok()) {
       return s.error().AtField("emit");
     }
     return Outcome{true, ""};
@@ -103,14 +185,16 @@ Result<Outcome> RunPlanRequest(const JobRequest& r, const FileSource& files, std
   auto job = ResolveJob(r, files, today);
   if (!job.ok()) return job.error();
   if (r.online()) return RunServingPlan(r, *job, files, out, hooks);
-  auto plan = MakePlan(job->context(), job->options);
+  auto plan = MakeJobPlan(*job);
   if (!plan.ok()) return plan.error();
   if (r.emit.empty()) {
     WritePlan(out, *plan, job->report(), job->format);
     return Outcome{plan->recommendation.has_value(), ""};
   }
   if (!plan->recommendation) return NothingToDeploy();
-  if (Status s = WriteDeployment(out, *plan, job->report(), r.emit); !s.ok()) return s.error().AtField("emit");
+  if (Status s = WriteDeployment(out, *plan, PickReport(*job, &*plan->recommendation), r.emit); !s.ok()) {
+    return s.error().AtField("emit");
+  }
   return Outcome{true, ""};
 }
 

@@ -96,6 +96,13 @@ inline nlohmann::ordered_json ContextJson(std::string_view catalog, std::string_
 // null (report.cc).
 nlohmann::ordered_json ExpectedErrorJson(const Ctcf& ctcf, const std::string& gpu, const ReportContext& ctx);
 
+// What runs on a candidate: its engine and formats (plans may search them).
+inline void VariantJson(nlohmann::ordered_json& j, const Candidate& c) {
+  if (c.engine) j["engine"] = c.engine->name;
+  j["weights"] = std::string(PrecisionName(c.weights));
+  j["kv_cache"] = std::string(PrecisionName(c.kv_cache));
+}
+
 // The confidence fields of a candidate (confidence.h): error_sigma_pct and
 // slo_confidence, null when unknown.
 inline void ConfidenceJson(nlohmann::ordered_json& j, const Candidate& c) {

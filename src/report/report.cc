@@ -189,14 +189,18 @@ void report_util::WriteCsvRows(std::ostream& out, const std::vector<Json>& rows,
 
 namespace {
 
-Json EvaluationJson(const Evaluation& e, const Plan& plan, const ReportContext& ctx) {
+Json EvaluationJson(const Evaluation& e, const Plan& plan, const ReportContext& plan_ctx) {
   Json j;
   const Instance& i = *e.instance;
+  // The candidate's own engine (plans may search several).
+  ReportContext ctx = plan_ctx;
+  if (e.engine) ctx.engine = e.engine;
   j["instance"] = i.name;
   j["gpu"] = i.gpu.name;
   j["gpu_count"] = i.gpu_count;
   j["tensor_parallel"] = e.tp;
   j["replicas"] = e.replicas;
+  report_util::VariantJson(j, e);
   report_util::PriceJson(j, e.usd_per_hour, i.usd_per_hour, plan.options.spot, e.priced);
   j["feasible"] = e.can_run;
   j["meets_slo"] = e.can_run && e.meets_slo;

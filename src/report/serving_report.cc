@@ -61,14 +61,18 @@ Json PointJson(const OperatingPoint& p) {
               {"meets", p.meets}};
 }
 
-Json EvaluationJson(const ServingEvaluation& e, const ServingOptions& o, const ReportContext& ctx) {
+Json EvaluationJson(const ServingEvaluation& e, const ServingOptions& o, const ReportContext& plan_ctx) {
   const Instance& i = *e.instance;
+  // The candidate's own engine (plans may search several).
+  ReportContext ctx = plan_ctx;
+  if (e.engine) ctx.engine = e.engine;
   Json j;
   j["instance"] = i.name;
   j["gpu"] = i.gpu.name;
   j["gpu_count"] = i.gpu_count;
   j["tensor_parallel"] = e.tp;
   j["replicas_per_instance"] = e.replicas;
+  report_util::VariantJson(j, e);
   report_util::PriceJson(j, e.usd_per_hour, i.usd_per_hour, o.plan.spot, e.priced);
   j["qualifies"] = e.qualifies();
   const std::string reason = ServingRejectionText(e, o);

@@ -308,6 +308,9 @@ Evaluation Evaluator::EvaluateLayoutWith(const Instance& instance, int tp, Offlo
   e.instance = &instance;
   e.tp = tp;
   e.replicas = instance.gpu_count / tp;
+  e.engine = context_.engine;
+  e.weights = w.weight_precision;
+  e.kv_cache = w.kv_precision;
   const Verdict screened = e.Screen(ScreenInstance(instance, engine, w, options_.spot, options_.max_usd_per_hour));
 
   const Replica replica{context_.model, &params_, &instance.gpu, &engine, tp, ctcf};
@@ -352,7 +355,7 @@ namespace {
 
 // Rank order (method.md section 6): the job's cost, then the hourly price,
 // then the higher throughput, then the name, so that ties are deterministic.
-bool RanksBefore(const Evaluation& a, const Evaluation& b) {
+bool RanksBeforeImpl(const Evaluation& a, const Evaluation& b) {
   const int ga = RankGroup(a), gb = RankGroup(b);
   if (ga != gb) return ga < gb;
   if (ga < 3) {
@@ -368,11 +371,11 @@ std::vector<Evaluation> EvaluateAll(const Evaluator& evaluator, const Catalog& c
   std::vector<Evaluation> all;
   all.reserve(catalog.instances.size());
   for (const Instance& inst : catalog.instances) all.push_back(evaluator.Evaluate(inst, mode, ratio));
-  std::sort(all.begin(), all.end(), RanksBefore);
+  std::sort(all.begin(), all.end(), RanksBeforeImpl);
   return all;
 }
 
-std::optional<double> Savings(const std::optional<Evaluation>& pick, const std::optional<Evaluation>& baseline) {
+std::optional<double> SavingsImpl(const std::optional<Evaluation>& pick, const std::optional<Evaluation>& baseline) {
   if (!pick || !baseline || baseline->job_cost_usd <= 0) return std::nullopt;
   return 100.0 * (1.0 - pick->job_cost_usd / baseline->job_cost_usd);
 }
@@ -380,6 +383,12 @@ std::optional<double> Savings(const std::optional<Evaluation>& pick, const std::
 std::string Gib(double bytes) { return fmt::format("{:.1f} GiB", bytes / kGiB); }
 
 }  // namespace
+
+bool RanksBefore(const Evaluation& a, const Evaluation& b) { return RanksBeforeImpl(a, b); }
+
+std::optional<double> SavingsPct(const std::optional<Evaluation>& pick, const std::optional<Evaluation>& baseline) {
+  return SavingsImpl(pick, baseline);
+}
 
 Result<Plan> MakePlan(const PlanContext& context, const PlanOptions& options) {
   if (Status s = ValidatePlanOptions(options, *context.model); !s.ok()) return s.error();
@@ -402,7 +411,7 @@ Result<Plan> MakePlan(const PlanContext& context, const PlanOptions& options) {
         e.verdict = Verdict::kLowConfidence;
       }
     }
-    std::sort(plan.candidates.begin(), plan.candidates.end(), RanksBefore);
+    std::sort(plan.candidates.begin(), plan.candidates.end(), RanksBeforeImpl);
   }
 
   if (!plan.candidates.empty() && plan.candidates.front().qualifies()) {
@@ -413,7 +422,7 @@ Result<Plan> MakePlan(const PlanContext& context, const PlanOptions& options) {
   for (const Evaluation& e : plan.candidates) {
     if (!e.can_run || !e.within_price_cap || !e.priced) continue;
     if (!plan.max_performance || e.tps > plan.max_performance->tps ||
-        (e.tps == plan.max_performance->tps && RanksBefore(e, *plan.max_performance))) {
+        (e.tps == plan.max_performance->tps && RanksBeforeImpl(e, *plan.max_performance))) {
       plan.max_performance = e;
     }
   }
@@ -430,8 +439,8 @@ Result<Plan> MakePlan(const PlanContext& context, const PlanOptions& options) {
   const std::string relied = OldestPriceDate(
       {instance_of(plan.recommendation), instance_of(plan.max_performance), instance_of(plan.no_offload)});
   if (plan.recommendation || plan.max_performance || plan.no_offload) plan.catalog_as_of = relied;
-  plan.savings_vs_max_performance_pct = Savings(plan.recommendation, plan.max_performance);
-  plan.savings_vs_no_offload_pct = Savings(plan.recommendation, plan.no_offload);
+  plan.savings_vs_max_performance_pct = SavingsImpl(plan.recommendation, plan.max_performance);
+  plan.savings_vs_no_offload_pct = SavingsImpl(plan.recommendation, plan.no_offload);
   if (plan.recommendation) plan.pick_flips_at_error_pct = PickFlipsAtErrorPct(plan.candidates, options);
 
   if (context.calibration && !io::EqualsIgnoreCase(context.calibration->perf_model, plan.perf_model)) {

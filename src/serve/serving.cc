@@ -185,7 +185,7 @@ double MeanTokens(const std::vector<Request>& requests, bool prompt) {
   return requests.empty() ? 0 : sum / static_cast<double>(requests.size());
 }
 
-bool RanksBefore(const ServingEvaluation& a, const ServingEvaluation& b, bool by_fleet_cost) {
+bool RanksBeforeImpl(const ServingEvaluation& a, const ServingEvaluation& b, bool by_fleet_cost) {
   const int ga = RankGroup(a), gb = RankGroup(b);
   if (ga != gb) return ga < gb;
   if (ga == 0) {
@@ -220,6 +220,9 @@ Result<ServingEvaluation> EvaluateLayout(const LayoutJob& job, const Instance& i
   e.instance = &instance;
   e.tp = tp;
   e.replicas = instance.gpu_count / tp;
+  e.engine = job.context.engine;
+  e.weights = o.plan.workload.weight_precision;
+  e.kv_cache = o.plan.workload.kv_precision;
   e.longest_request_tokens = job.longest;
   const Verdict screened =
       e.Screen(ScreenInstance(instance, *job.context.engine, o.plan.workload, o.plan.spot, o.plan.max_usd_per_hour));
@@ -315,6 +318,10 @@ std::vector<std::string> ServingSanityWarnings(const ServingPlan& plan, const Se
 
 }  // namespace
 
+bool RanksBefore(const ServingEvaluation& a, const ServingEvaluation& b, bool by_fleet_cost) {
+  return RanksBeforeImpl(a, b, by_fleet_cost);
+}
+
 Result<ServingPlan> MakeServingPlan(const PlanContext& context, const ServingOptions& o) {
   if (Status s = ValidateServingOptions(o, *context.engine); !s.ok()) return s.error();
   if (Status s = CheckEngineFormats(*context.engine, o.plan.workload); !s.ok()) return s.error();
@@ -373,7 +380,7 @@ Result<ServingPlan> MakeServingPlan(const PlanContext& context, const ServingOpt
     }
   }
   std::sort(plan.candidates.begin(), plan.candidates.end(),
-            [&](const ServingEvaluation& a, const ServingEvaluation& b) { return RanksBefore(a, b, by_fleet_cost); });
+            [&](const ServingEvaluation& a, const ServingEvaluation& b) { return RanksBeforeImpl(a, b, by_fleet_cost); });
   if (!plan.candidates.empty() && plan.candidates.front().qualifies()) plan.recommendation = plan.candidates.front();
   if (plan.recommendation) plan.pick_flips_at_error_pct = PickFlipsAtErrorPct(plan.candidates, o, target);
   if (plan.recommendation) {

@@ -1,0 +1,109 @@
+// Merging the plans of a knob search (include/infersave/search.h).
+#include "infersave/search.h"
+
+#include <algorithm>
+#include <map>
+
+#include "infersave/confidence.h"
+
+namespace infersave {
+
+namespace {
+
+// Each warning once, in first-seen order.
+void AddWarnings(std::vector<std::string>& into, const std::vector<std::string>& warnings) {
+  for (const std::string& w : warnings) {
+    if (std::find(into.begin(), into.end(), w) == into.end()) into.push_back(w);
+  }
+}
+
+// Per instance, the candidate that ranks first under `before`.
+template <typename Candidate, typename Before>
+std::vector<Candidate> BestPerInstance(const std::vector<std::vector<Candidate>>& lists, Before before) {
+  std::map<std::string, Candidate> best;
+  for (const auto& list : lists) {
+    for (const Candidate& c : list) {
+      auto it = best.find(c.instance->name);
+      if (it == best.end()) {
+        best.emplace(c.instance->name, c);
+      } else if (before(c, it->second)) {
+        it->second = c;
+      }
+    }
+  }
+  std::vector<Candidate> out;
+  out.reserve(best.size());
+  for (auto& [name, c] : best) out.push_back(std::move(c));
+  std::sort(out.begin(), out.end(), before);
+  return out;
+}
+
+}  // namespace
+
+Plan MergeSearchedPlans(std::vector<Plan> plans) {
+  if (plans.size() == 1) return std::move(plans.front());
+  Plan merged = plans.front();
+  std::vector<std::vector<Evaluation>> lists;
+  merged.warnings.clear();
+  merged.max_performance.reset();
+  merged.no_offload.reset();
+  for (const Plan& p : plans) {
+    lists.push_back(p.candidates);
+    AddWarnings(merged.warnings, p.warnings);
+    if (p.max_performance && (!merged.max_performance || p.max_performance->tps > merged.max_performance->tps)) {
+      merged.max_performance = p.max_performance;
+    }
+    if (p.no_offload && (!merged.no_offload || RanksBefore(*p.no_offload, *merged.no_offload))) {
+      merged.no_offload = p.no_offload;
+    }
+  }
+  merged.candidates = BestPerInstance(lists, [](const Evaluation& a, const Evaluation& b) { return RanksBefore(a, b); });
+  merged.recommendation.reset();
+  if (!merged.candidates.empty() && merged.candidates.front().qualifies()) {
+    merged.recommendation = merged.candidates.front();
+    const Evaluation& pick = *merged.recommendation;
+    merged.options.workload.weight_precision = pick.weights;
+    merged.options.workload.kv_precision = pick.kv_cache;
+    if (pick.engine) merged.engine = pick.engine->name;
+  }
+  const auto instance_of = [](const std::optional<Evaluation>& e) { return e ? e->instance : nullptr; };
+  if (merged.recommendation || merged.max_performance || merged.no_offload) {
+    merged.catalog_as_of = OldestPriceDate(
+        {instance_of(merged.recommendation), instance_of(merged.max_performance), instance_of(merged.no_offload)});
+  }
+  merged.savings_vs_max_performance_pct = SavingsPct(merged.recommendation, merged.max_performance);
+  merged.savings_vs_no_offload_pct = SavingsPct(merged.recommendation, merged.no_offload);
+  merged.pick_flips_at_error_pct.reset();
+  if (merged.recommendation) merged.pick_flips_at_error_pct = PickFlipsAtErrorPct(merged.candidates, merged.options);
+  return merged;
+}
+
+ServingPlan MergeSearchedServingPlans(std::vector<ServingPlan> plans, const ServingOptions& options) {
+  if (plans.size() == 1) return std::move(plans.front());
+  ServingPlan merged = plans.front();
+  const bool by_fleet_cost = merged.target_rate_per_s > 0;
+  std::vector<std::vector<ServingEvaluation>> lists;
+  merged.warnings.clear();
+  merged.simulations = 0;
+  for (const ServingPlan& p : plans) {
+    lists.push_back(p.candidates);
+    AddWarnings(merged.warnings, p.warnings);
+    merged.simulations += p.simulations;
+  }
+  merged.candidates = BestPerInstance(lists, [by_fleet_cost](const ServingEvaluation& a, const ServingEvaluation& b) {
+    return RanksBefore(a, b, by_fleet_cost);
+  });
+  merged.recommendation.reset();
+  merged.pick_flips_at_error_pct.reset();
+  if (!merged.candidates.empty() && merged.candidates.front().qualifies()) {
+    merged.recommendation = merged.candidates.front();
+    if (merged.recommendation->engine) merged.engine = merged.recommendation->engine->name;
+    merged.catalog_as_of = OldestPriceDate({merged.recommendation->instance});
+    // The flips of the pick among the merged candidates (each plan's own
+    // flips only knew its own combination).
+    merged.pick_flips_at_error_pct = PickFlipsAtErrorPct(merged.candidates, options, merged.target_rate_per_s);
+  }
+  return merged;
+}
+
+}  // namespace infersave

@@ -1,0 +1,122 @@
+// Tests of the knob search (issue 13 item 1; include/infersave/search.h):
+// formats and engines listed in a request are each planned, and the merged
+// plan picks what the cheapest single plan picks.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "infersave/job.h"
+
+namespace infersave {
+namespace {
+
+using nlohmann::json;
+
+json Plan(JobRequest r) {
+  r.format = "json";
+  std::ostringstream out;
+  auto outcome = RunPlanRequest(r, NoFiles(), "2026-12-06", out);
+  EXPECT_TRUE(outcome.ok()) << outcome.error().message();
+  return outcome.ok() ? json::parse(out.str()) : json();
+}
+
+// The merged pick costs what the cheapest single-knob plan's pick costs, and
+// says which knobs it chose.
+void ExpectMergedIsCheapest(JobRequest base, const std::string& field, const std::vector<std::string>& values,
+                            const char* cost_key) {
+  double cheapest = 1e300;
+  std::string cheapest_value, cheapest_instance;
+  for (const std::string& v : values) {
+    JobRequest r = base;
+    (field == "weights" ? r.weights : r.engine) = v;
+    const json doc = Plan(r);
+    ASSERT_FALSE(doc["recommendation"].is_null()) << v;
+    const double cost = doc["recommendation"][cost_key].get<double>();
+    if (cost < cheapest) {
+      cheapest = cost;
+      cheapest_value = v;
+      cheapest_instance = doc["recommendation"]["instance"].get<std::string>();
+    }
+  }
+  JobRequest r = base;
+  std::string list;
+  for (const std::string& v : values) list += (list.empty() ? "" : ",") + v;
+  (field == "weights" ? r.weights : r.engine) = list;
+  const json merged = Plan(r);
+  ASSERT_FALSE(merged["recommendation"].is_null());
+  EXPECT_DOUBLE_EQ(merged["recommendation"][cost_key].get<double>(), cheapest) << list;
+  EXPECT_EQ(merged["recommendation"]["instance"], cheapest_instance);
+  EXPECT_EQ(merged["recommendation"][field == "weights" ? "weights" : "engine"], cheapest_value);
+  // One candidate per instance, as in a single plan.
+  std::set<std::string> names;
+  for (const json& c : merged["candidates"]) names.insert(c["instance"].get<std::string>());
+  EXPECT_EQ(names.size(), merged["candidates"].size());
+}
+
+TEST(SearchTest, BatchFormatsAndEngines) {
+  JobRequest r;
+  r.model = "llama-3.1-70b";
+  r.slo_tps = 2000;
+  ExpectMergedIsCheapest(r, "weights", {"fp16", "fp8"}, "job_cost_usd");
+  ExpectMergedIsCheapest(r, "engine", {"vllm", "tensorrt-llm"}, "job_cost_usd");
+}
+
+TEST(SearchTest, OnlineFormats) {
+  JobRequest r;
+  r.catalog = "paper";
+  r.model = "llama-3.1-8b";
+  r.rate = 4;
+  r.slo_ttft_ms = 300;
+  r.sim_requests = 400;
+  r.given = {"rate", "slo_ttft_ms", "sim_requests"};
+  ExpectMergedIsCheapest(r, "weights", {"fp16", "fp8"}, "fleet_usd_per_hour");
+}
+
+TEST(SearchTest, ACombinationTheEngineLacksIsLeftOutWithAWarning) {
+  JobRequest r;
+  r.catalog = "paper";
+  r.engine = "flexgen";
+  r.weights = "fp16,fp8";
+  const json doc = Plan(r);
+  ASSERT_FALSE(doc["recommendation"].is_null());
+  EXPECT_EQ(doc["recommendation"]["weights"], "fp16");
+  bool warned = false;
+  for (const json& w : doc["warnings"]) {
+    warned |= w.get<std::string>().rfind("not searched: fp8 weights, fp16 KV cache on flexgen: ", 0) == 0;
+  }
+  EXPECT_TRUE(warned) << doc["warnings"].dump();
+}
+
+TEST(SearchTest, BadListsAreRefusedNamingTheField) {
+  JobRequest r;
+  r.weights = "fp16,fp3";
+  auto job = ResolveJob(r, NoFiles(), "2026-12-06");
+  ASSERT_FALSE(job.ok());
+  EXPECT_EQ(job.error().field(), "weights");
+  r = JobRequest{};
+  r.kv_cache = "fp16,int4";
+  job = ResolveJob(r, NoFiles(), "2026-12-06");
+  ASSERT_FALSE(job.ok());
+  EXPECT_EQ(job.error().message(), "kv_cache int4: give fp16, bf16, fp8 or int8");
+  r = JobRequest{};
+  r.engine = "vllm,no-such-engine";
+  job = ResolveJob(r, NoFiles(), "2026-12-06");
+  ASSERT_FALSE(job.ok());
+  EXPECT_EQ(job.error().field(), "engine");
+  // A single value searches nothing.
+  r = JobRequest{};
+  r.weights = "fp8";
+  job = ResolveJob(r, NoFiles(), "2026-12-06");
+  ASSERT_TRUE(job.ok());
+  EXPECT_TRUE(job->variants.empty());
+  r.weights = "fp16, fp8";
+  r.engine = "vllm,tensorrt-llm";
+  job = ResolveJob(r, NoFiles(), "2026-12-06");
+  ASSERT_TRUE(job.ok()) << job.error().message();
+  EXPECT_EQ(job->variants.size(), 4u);  // 2 weight formats x 1 KV format x 2 engines
+}
+
+}  // namespace
+}  // namespace infersave

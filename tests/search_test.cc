@@ -120,3 +120,48 @@ TEST(SearchTest, BadListsAreRefusedNamingTheField) {
 
 }  // namespace
 }  // namespace infersave
+
+namespace infersave {
+namespace {
+
+// --search-batch: every power of two up to the requests, the best that fits
+// per instance; the pick costs what the cheapest fixed-batch plan's does.
+TEST(SearchTest, BatchSizeSearch) {
+  JobRequest base;
+  base.catalog = "paper";
+  base.model = "llama-3.1-8b";
+  base.pace = "max";
+  base.slo_tps = 0;
+  base.requests = 1000;
+  double cheapest = 1e300;
+  int64_t cheapest_batch = 0;
+  for (int64_t b = 1; b <= 1000; b *= 2) {
+    JobRequest r = base;
+    r.batch_size = b;
+    const json doc = Plan(r);
+    if (doc["recommendation"].is_null()) continue;
+    const double cost = doc["recommendation"]["job_cost_usd"].get<double>();
+    if (cost < cheapest) {
+      cheapest = cost;
+      cheapest_batch = b;
+    }
+  }
+  JobRequest r = base;
+  r.search_batch = true;
+  const json merged = Plan(r);
+  ASSERT_FALSE(merged["recommendation"].is_null());
+  EXPECT_DOUBLE_EQ(merged["recommendation"]["job_cost_usd"].get<double>(), cheapest);
+  EXPECT_EQ(merged["recommendation"]["batch_size"], cheapest_batch);
+  EXPECT_EQ(merged["inputs"]["workload"]["batch_size"], cheapest_batch);
+  EXPECT_EQ(merged["inputs"]["searched"], "batch sizes 1-512");
+
+  JobRequest online = base;
+  online.rate = 1;
+  online.given = {"rate", "search_batch"};
+  auto job = ResolveJob(online, NoFiles(), "2026-12-06");
+  ASSERT_FALSE(job.ok());
+  EXPECT_EQ(job.error().field(), "search_batch");
+}
+
+}  // namespace
+}  // namespace infersave

@@ -65,6 +65,9 @@ struct JobRequest {
   std::string billing = "per-second";
   std::string pace = "slo";
   std::string offload = "auto";  // auto, none, or a ratio 0..1
+  // Try batch sizes 1, 2, 4, ... up to the job's requests (at most 4096) on
+  // every instance and keep the best that fits, instead of batch_size alone.
+  bool search_batch = false;
   // Pick only candidates that meet the objective with at least this
   // probability (include/infersave/confidence.h); unset = as predicted.
   std::optional<double> confidence;
@@ -115,6 +118,7 @@ std::string RequestField(std::string_view field_path);
 struct JobVariant {
   Precision weights = Precision::kFp16;
   Precision kv_cache = Precision::kFp16;
+  int64_t batch_size = 0;  // batch plans: 0 = the request's
   EngineProfile engine;
   std::optional<Calibration> calibration;
 };

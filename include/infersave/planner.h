@@ -104,6 +104,7 @@ struct Candidate {
   const EngineProfile* engine = nullptr;
   Precision weights = Precision::kFp16;
   Precision kv_cache = Precision::kFp16;
+  int64_t batch_size = 0;  // batch plans: requests per batch on each replica
   int tp = 1;              // tensor-parallel degree: GPUs per model copy
   int replicas = 0;        // model copies on the instance: gpu_count / tp (data parallel)
   MemoryBreakdown memory;  // per GPU
@@ -259,6 +260,9 @@ struct Plan {
   // The smallest uniform prediction error, percent, that changes the pick
   // (confidence.h); unset when none below 50% does.
   std::optional<double> pick_flips_at_error_pct;
+  // What a knob search tried (search.h), for the reports; empty when the
+  // plan is a single one.
+  std::string searched;
   std::vector<std::string> warnings;
 };
 

@@ -18,7 +18,9 @@ namespace infersave {
 // and the plans' warnings (each once). `options.workload`'s formats and
 // `engine` become the recommendation's. Online plans need the options for
 // the pick's flip search.
-Plan MergeSearchedPlans(std::vector<Plan> plans);
-ServingPlan MergeSearchedServingPlans(std::vector<ServingPlan> plans, const ServingOptions& options);
+// `searched` describes what was tried, for the reports.
+Plan MergeSearchedPlans(std::vector<Plan> plans, std::string searched = "");
+ServingPlan MergeSearchedServingPlans(std::vector<ServingPlan> plans, const ServingOptions& options,
+                                      std::string searched = "");
 
 }  // namespace infersave

@@ -164,6 +164,7 @@ struct ServingPlan {
   // The smallest uniform prediction error, percent, that changes the pick
   // (confidence.h); unset when none below 50% does.
   std::optional<double> pick_flips_at_error_pct;
+  std::string searched;  // what a knob search tried (search.h); empty when none
 };
 
 // The rank order of an online plan's candidates: rank group, then the fleet's

@@ -174,7 +174,7 @@ Status LoadInputs(const JobRequest& r, const FileSource& files, Job& job) {
 
 // Fields of a batch job that mean nothing to a stream of requests.
 Status RejectBatchFields(const JobRequest& r) {
-  for (const char* field : {"batch_size", "requests", "pace", "offload", "billing", "slo_headroom"}) {
+  for (const char* field : {"batch_size", "requests", "pace", "offload", "billing", "slo_headroom", "search_batch"}) {
     if (r.Given(field)) {
       return InvalidField(field, fmt::format("does not apply to online serving ({}, {}, {}, {} or {}): continuous "
                                            "batching sets the batch, and the service runs for as long as requests "
@@ -201,13 +201,20 @@ Status ApplyEngineOverrides(const JobRequest& r, EngineProfile& engine) {
 // The combinations a request searches (none when it names one of each).
 Status ResolveVariants(const JobRequest& r, const Formats& formats, const FileSource& files, Job& job) {
   const std::vector<std::string> engines = ListItems(r.engine);
-  const size_t combinations = formats.weights.size() * formats.kv.size() * engines.size();
-  if (combinations == 1) return Status::Ok();
-  constexpr size_t kMaxCombinations = 32;
+  std::vector<int64_t> batches = {0};
+  if (r.search_batch && !r.online()) {
+    batches.clear();
+    constexpr int64_t kMaxSearchedBatch = 4096;
+    for (int64_t b = 1; b <= std::min(r.requests, kMaxSearchedBatch); b *= 2) batches.push_back(b);
+  }
+  const size_t combinations = formats.weights.size() * formats.kv.size() * engines.size() * batches.size();
+  if (combinations == 1 && batches.front() == 0) return Status::Ok();
+  constexpr size_t kMaxCombinations = 64;
   if (combinations > kMaxCombinations) {
-    return InvalidArgument(fmt::format("{} weight formats x {} KV formats x {} engines make {} plans; search at most {}",
-                                       formats.weights.size(), formats.kv.size(), engines.size(), combinations,
-                                       kMaxCombinations));
+    return InvalidArgument(fmt::format("{} weight formats x {} KV formats x {} engines x {} batch sizes make {} plans; "
+                                       "search at most {}",
+                                       formats.weights.size(), formats.kv.size(), engines.size(), batches.size(),
+                                       combinations, kMaxCombinations));
   }
   for (size_t e = 0; e < engines.size(); ++e) {
     std::pair<EngineProfile, std::optional<Calibration>> loaded{job.engine, job.calibration};
@@ -218,7 +225,9 @@ Status ResolveVariants(const JobRequest& r, const Formats& formats, const FileSo
       if (Status s = ApplyEngineOverrides(r, loaded.first); !s.ok()) return s.error();
     }
     for (Precision weights : formats.weights) {
-      for (Precision kv : formats.kv) job.variants.push_back(JobVariant{weights, kv, loaded.first, loaded.second});
+      for (Precision kv : formats.kv) {
+        for (int64_t b : batches) job.variants.push_back(JobVariant{weights, kv, b, loaded.first, loaded.second});
+      }
     }
   }
   return Status::Ok();

@@ -3,6 +3,7 @@
 // hold no planning logic of their own.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "infersave/emit.h"
@@ -42,8 +43,29 @@ PlanContext VariantContext(const Job& job, const JobVariant& v) {
 }
 
 std::string VariantName(const JobVariant& v) {
-  return fmt::format("{} weights, {} KV cache on {}", PrecisionName(v.weights), PrecisionName(v.kv_cache),
-                     v.engine.name);
+  return fmt::format("{} weights, {} KV cache on {}{}", PrecisionName(v.weights), PrecisionName(v.kv_cache),
+                     v.engine.name, v.batch_size > 0 ? fmt::format(", batch {}", v.batch_size) : "");
+}
+
+// What a search tried: "weights fp16, fp8; engines vllm, tensorrt-llm; batch sizes 1-256".
+std::string Searched(const Job& job) {
+  std::vector<std::string> weights, kv, engines;
+  std::vector<int64_t> batches;
+  const auto add = [](auto& list, auto value) {
+    if (std::find(list.begin(), list.end(), value) == list.end()) list.push_back(value);
+  };
+  for (const JobVariant& v : job.variants) {
+    add(weights, std::string(PrecisionName(v.weights)));
+    add(kv, std::string(PrecisionName(v.kv_cache)));
+    add(engines, v.engine.name);
+    if (v.batch_size > 0) add(batches, v.batch_size);
+  }
+  std::vector<std::string> parts;
+  if (weights.size() > 1) parts.push_back(fmt::format("weights {}", fmt::join(weights, ", ")));
+  if (kv.size() > 1) parts.push_back(fmt::format("KV cache {}", fmt::join(kv, ", ")));
+  if (engines.size() > 1) parts.push_back(fmt::format("engines {}", fmt::join(engines, ", ")));
+  if (batches.size() > 1) parts.push_back(fmt::format("batch sizes {}-{}", batches.front(), batches.back()));
+  return fmt::format("{}", fmt::join(parts, "; "));
 }
 
 // A plan per variant, merged; a variant the engine cannot run (a format it
@@ -80,9 +102,10 @@ Result<Plan> MakeJobPlan(const Job& job) {
         PlanOptions o = job.options;
         o.workload.weight_precision = v.weights;
         o.workload.kv_precision = v.kv_cache;
+        if (v.batch_size > 0) o.workload.batch_size = v.batch_size;
         return MakePlan(VariantContext(job, v), o);
       },
-      [](std::vector<Plan> plans) { return MergeSearchedPlans(std::move(plans)); });
+      [&](std::vector<Plan> plans) { return MergeSearchedPlans(std::move(plans), Searched(job)); });
 }
 
 Result<ServingPlan> MakeJobServingPlan(const Job& job, const ServingOptions& options) {
@@ -95,7 +118,9 @@ Result<ServingPlan> MakeJobServingPlan(const Job& job, const ServingOptions& opt
         o.plan.workload.kv_precision = v.kv_cache;
         return MakeServingPlan(VariantContext(job, v), o);
       },
-      [&](std::vector<ServingPlan> plans) { return MergeSearchedServingPlans(std::move(plans), options); });
+      [&](std::vector<ServingPlan> plans) {
+        return MergeSearchedServingPlans(std::move(plans), options, Searched(job));
+      });
 }
 
 // The report context of a plan's pick: its own engine, when plans searched several.

@@ -201,6 +201,7 @@ Json EvaluationJson(const Evaluation& e, const Plan& plan, const ReportContext& 
   j["tensor_parallel"] = e.tp;
   j["replicas"] = e.replicas;
   report_util::VariantJson(j, e);
+  j["batch_size"] = e.batch_size;
   report_util::PriceJson(j, e.usd_per_hour, i.usd_per_hour, plan.options.spot, e.priced);
   j["feasible"] = e.can_run;
   j["meets_slo"] = e.can_run && e.meets_slo;
@@ -277,6 +278,7 @@ Json InputsJson(const Plan& plan, const ReportContext& ctx) {
                                                          : Json(o.offload_ratio);
   in["calibration"] = ctx.calibration ? Json(ctx.calibration->source) : Json();
   in["confidence"] = o.min_confidence > 0 ? Json(o.min_confidence) : Json();
+  in["searched"] = plan.searched.empty() ? Json() : Json(plan.searched);
   auto age = DaysBetween(plan.catalog_as_of, ctx.today);
   in["catalog"] = {{"name", plan.catalog},
                    {"as_of", plan.catalog_as_of.empty() ? Json() : Json(plan.catalog_as_of)},
@@ -365,6 +367,10 @@ void WritePlanTable(std::ostream& out, const Plan& plan, const ReportContext& ct
     if (r.offload.weight_gpu_fraction < 1) {
       offload += fmt::format(", {:.0f}% of the weights streamed from CPU memory",
                              (1 - r.offload.weight_gpu_fraction) * 100);
+    }
+    if (!plan.searched.empty() && r.engine) {
+      fmt::print(out, "  chose {} weights, {} KV cache, engine {}, batch {} per replica (searched {})\n",
+                 PrecisionName(r.weights), PrecisionName(r.kv_cache), r.engine->name, r.batch_size, plan.searched);
     }
     std::string replicas = LayoutText(r);
     fmt::print(out, "  predicted {:.0f} tok/s ({:.0f} output tok/s), {}{}\n", r.tps, r.output_tps, offload, replicas);

@@ -126,6 +126,7 @@ void WriteJson(std::ostream& out, const ServingPlan& plan, const ServingOptions&
         plan.pick_flips_at_error_pct ? Json(*plan.pick_flips_at_error_pct) : Json();
   }
   inputs["confidence"] = o.plan.min_confidence > 0 ? Json(o.plan.min_confidence) : Json();
+  inputs["searched"] = plan.searched.empty() ? Json() : Json(plan.searched);
   doc["inputs"] = inputs;
   Json all = Json::array();
   for (const ServingEvaluation& e : plan.candidates) all.push_back(EvaluationJson(e, o, ctx));
@@ -172,6 +173,10 @@ void WriteTable(std::ostream& out, const ServingPlan& plan, const ServingOptions
     fmt::print(out, "Recommendation: {} x {} ({}{}) at {}/h in all, {} per million tokens\n", r.instances,
                r.instance->name, GpusText(*r.instance), layout, Money(r.fleet_usd_per_hour),
                Money(r.usd_per_million_tokens));
+    if (!plan.searched.empty() && r.engine) {
+      fmt::print(out, "  chose {} weights, {} KV cache, engine {} (searched {})\n", PrecisionName(r.weights),
+                 PrecisionName(r.kv_cache), r.engine->name, plan.searched);
+    }
     fmt::print(out, "  one instance sustains up to {:.3g} requests/s (limited by {})\n", r.max_rate_per_instance,
                r.limited_by);
     const OperatingPoint& a = r.at_target;

@@ -284,7 +284,8 @@ void PriceJob(Evaluation& e, const PlanOptions& o) {
     // Requests are split over the replicas and run in batches of BS; a
     // partial last batch takes as long as a full one.
     const int64_t per_replica = (w.requests + e.replicas - 1) / e.replicas;
-    const double batches = std::ceil(static_cast<double>(per_replica) / static_cast<double>(w.batch_size));
+    const int64_t batch = e.batch_size > 0 ? e.batch_size : w.batch_size;
+    const double batches = std::ceil(static_cast<double>(per_replica) / static_cast<double>(batch));
     job_s = batches * e.timing.total_s;
   }
   e.job_hours = job_s / 3600;
@@ -311,6 +312,7 @@ Evaluation Evaluator::EvaluateLayoutWith(const Instance& instance, int tp, Offlo
   e.engine = context_.engine;
   e.weights = w.weight_precision;
   e.kv_cache = w.kv_precision;
+  e.batch_size = w.batch_size;
   const Verdict screened = e.Screen(ScreenInstance(instance, engine, w, options_.spot, options_.max_usd_per_hour));
 
   const Replica replica{context_.model, &params_, &instance.gpu, &engine, tp, ctcf};

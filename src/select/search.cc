@@ -40,9 +40,10 @@ std::vector<Candidate> BestPerInstance(const std::vector<std::vector<Candidate>>
 
 }  // namespace
 
-Plan MergeSearchedPlans(std::vector<Plan> plans) {
+Plan MergeSearchedPlans(std::vector<Plan> plans, std::string searched) {
   if (plans.size() == 1) return std::move(plans.front());
   Plan merged = plans.front();
+  merged.searched = std::move(searched);
   std::vector<std::vector<Evaluation>> lists;
   merged.warnings.clear();
   merged.max_performance.reset();
@@ -64,6 +65,7 @@ Plan MergeSearchedPlans(std::vector<Plan> plans) {
     const Evaluation& pick = *merged.recommendation;
     merged.options.workload.weight_precision = pick.weights;
     merged.options.workload.kv_precision = pick.kv_cache;
+    if (pick.batch_size > 0) merged.options.workload.batch_size = pick.batch_size;
     if (pick.engine) merged.engine = pick.engine->name;
   }
   const auto instance_of = [](const std::optional<Evaluation>& e) { return e ? e->instance : nullptr; };
@@ -78,9 +80,11 @@ Plan MergeSearchedPlans(std::vector<Plan> plans) {
   return merged;
 }
 
-ServingPlan MergeSearchedServingPlans(std::vector<ServingPlan> plans, const ServingOptions& options) {
+ServingPlan MergeSearchedServingPlans(std::vector<ServingPlan> plans, const ServingOptions& options,
+                                      std::string searched) {
   if (plans.size() == 1) return std::move(plans.front());
   ServingPlan merged = plans.front();
+  merged.searched = std::move(searched);
   const bool by_fleet_cost = merged.target_rate_per_s > 0;
   std::vector<std::vector<ServingEvaluation>> lists;
   merged.warnings.clear();

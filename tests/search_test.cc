@@ -165,3 +165,52 @@ TEST(SearchTest, BatchSizeSearch) {
 
 }  // namespace
 }  // namespace infersave
+
+namespace infersave {
+namespace {
+
+// Issue 13 item 2: --deadline gives each instance type the fewest instances
+// that finish in time (the requests split evenly), billed each.
+TEST(DeadlineTest, TheFewestInstancesThatFinishInTime) {
+  JobRequest r;
+  r.model = "llama-3.1-70b";
+  r.requests = 100000;
+  r.input_len = 1024;
+  r.output_len = 256;
+  r.deadline = "30m";
+  const json fleet = Plan(r);
+  const json& pick = fleet["recommendation"];
+  ASSERT_FALSE(pick.is_null());
+  const int64_t n = pick["instances"].get<int64_t>();
+  ASSERT_GT(n, 1);
+  EXPECT_LE(pick["job_hours"].get<double>(), 0.5);
+  EXPECT_NEAR(pick["job_cost_usd"].get<double>(),
+              static_cast<double>(n) * pick["billed_hours"].get<double>() * pick["usd_per_hour"].get<double>(), 1e-3);
+  EXPECT_EQ(fleet["inputs"]["deadline_s"], 1800.0);
+
+  // The same instance alone, flat out: n - 1 of them would not finish in 30 minutes.
+  JobRequest alone = r;
+  alone.deadline.clear();
+  alone.pace = "max";
+  alone.slo_tps = 0;
+  alone.instance = pick["instance"].get<std::string>();
+  alone.format = "json";
+  std::ostringstream out;
+  ASSERT_TRUE(RunPredictRequest(alone, NoFiles(), "2026-12-06", out).ok());
+  const double one_h = json::parse(out.str())["prediction"]["job_hours"].get<double>();
+  EXPECT_GT(one_h / static_cast<double>(n - 1), 0.5);
+
+  JobRequest both = r;
+  both.given = {"deadline", "slo_tps"};
+  auto job = ResolveJob(both, NoFiles(), "2026-12-06");
+  ASSERT_FALSE(job.ok());
+  EXPECT_EQ(RequestField(job.error().field()), "deadline");
+  JobRequest bad = r;
+  bad.deadline = "8 hours";
+  job = ResolveJob(bad, NoFiles(), "2026-12-06");
+  ASSERT_FALSE(job.ok());
+  EXPECT_EQ(job.error().message(), "deadline: expected a duration such as 8h, 30m, 90s or 2d, got \"8 hours\"");
+}
+
+}  // namespace
+}  // namespace infersave

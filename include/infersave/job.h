@@ -68,6 +68,9 @@ struct JobRequest {
   // Try batch sizes 1, 2, 4, ... up to the job's requests (at most 4096) on
   // every instance and keep the best that fits, instead of batch_size alone.
   bool search_batch = false;
+  // A batch job's deadline ("8h", "30m", "90s", "2d"): the cheapest fleet
+  // that finishes in time; replaces slo_tps and sets pace max.
+  std::string deadline;
   // Pick only candidates that meet the objective with at least this
   // probability (include/infersave/confidence.h); unset = as predicted.
   std::optional<double> confidence;

@@ -63,6 +63,10 @@ struct PlanOptions {
   // A candidate qualifies only if it meets the objective with at least this
   // probability (confidence.h); 0 = as predicted. In [0, 1).
   double min_confidence = 0;
+  // A batch job that must finish within this many seconds: each instance's
+  // fleet is the fewest instances that do (the requests split evenly), each
+  // billed; replaces slo_tps (which must then be 0). Unset = one instance.
+  std::optional<double> deadline_s;
 };
 
 Status ValidatePlanOptions(const PlanOptions& options, const ModelConfig& model);
@@ -145,12 +149,13 @@ std::string ScreeningRejectionText(const Candidate& c, const PlanOptions& option
 // One instance, fully evaluated for a batch job.
 struct Evaluation : Candidate {
   OffloadDecision offload;
+  int64_t instances = 1;   // the fleet (PlanOptions::deadline_s), else 1
   Timing timing;           // one batch on one replica
   double tps = 0;          // whole instance: replicas x per-replica eq. 1 throughput
   double output_tps = 0;
-  double job_hours = 0;    // see Pace
+  double job_hours = 0;    // see Pace; with a deadline, each instance's time
   double billed_hours = 0;
-  double job_cost_usd = 0;
+  double job_cost_usd = 0; // the whole fleet's
   // Paper eq. 3: min(TPS, TPS_SLO) x 3600 / (billed hours x price): tokens
   // per hour of service per USD of the job (higher is better).
   double cost_efficiency = 0;

@@ -33,6 +33,18 @@ Result<Precision> ParseFormat(std::string_view field, const std::string& text) {
   return *p;
 }
 
+// "8h", "30m", "90s", "2d", "1.5h" -> seconds.
+Result<double> ParseDuration(const std::string& text) {
+  const std::string t = io::ToLower(io::Trim(text));
+  const char unit = t.empty() ? '\0' : t.back();
+  const double scale = unit == 's' ? 1 : unit == 'm' ? 60 : unit == 'h' ? 3600 : unit == 'd' ? 86400 : 0;
+  const std::optional<double> value = scale > 0 ? io::ParseNumber(t.substr(0, t.size() - 1)) : std::nullopt;
+  if (!value || !(*value > 0) || !std::isfinite(*value)) {
+    return FieldError("deadline", fmt::format("expected a duration such as 8h, 30m, 90s or 2d, got {}", io::Quote(text)));
+  }
+  return *value * scale;
+}
+
 // The items of a comma-separated list, trimmed ("fp16, fp8" -> {"fp16", "fp8"}).
 std::vector<std::string> ListItems(std::string_view text) {
   std::vector<std::string> items;
@@ -174,7 +186,8 @@ Status LoadInputs(const JobRequest& r, const FileSource& files, Job& job) {
 
 // Fields of a batch job that mean nothing to a stream of requests.
 Status RejectBatchFields(const JobRequest& r) {
-  for (const char* field : {"batch_size", "requests", "pace", "offload", "billing", "slo_headroom", "search_batch"}) {
+  for (const char* field :
+       {"batch_size", "requests", "pace", "offload", "billing", "slo_headroom", "search_batch", "deadline"}) {
     if (r.Given(field)) {
       return InvalidField(field, fmt::format("does not apply to online serving ({}, {}, {}, {} or {}): continuous "
                                            "batching sets the batch, and the service runs for as long as requests "
@@ -256,6 +269,7 @@ std::string RequestField(std::string_view field_path) {
       {"objective.tpot_ms", "slo_tpot_ms"},
       {"objective.percentile", "slo_percentile"},
       {"objective.confidence", "confidence"},
+      {"objective.deadline_s", "deadline"},
       {"offload.ratio", "offload"},
       {"engine.gpu_memory_utilization", "gpu_memory_utilization"},
       {"serving.rate", "rate"},
@@ -320,6 +334,13 @@ Result<Job> ResolveJob(const JobRequest& r, const FileSource& files, std::string
   if (Status s = ResolveOffload(r, job.engine, o); !s.ok()) return s.error();
   o.gpu_memory_utilization = r.gpu_memory_utilization;
   if (r.confidence) o.min_confidence = *r.confidence;
+  if (!r.deadline.empty()) {
+    auto deadline = ParseDuration(r.deadline);
+    if (!deadline.ok()) return deadline.error();
+    o.deadline_s = *deadline;
+    o.pace = Pace::kMax;
+    if (!r.Given("slo_tps")) o.slo_tps = 0;
+  }
   if (Status s = ValidatePlanOptions(o, job.model); !s.ok()) return s.error();
   return job;
 }

@@ -136,6 +136,7 @@ const std::map<std::string, Field, std::less<>>& Fields() {
       {"pace", String("pace", &JobRequest::pace)},
       {"offload", String("offload", &JobRequest::offload)},
       {"search_batch", Bool("search_batch", &JobRequest::search_batch)},
+      {"deadline", String("deadline", &JobRequest::deadline)},
       {"confidence", OptionalDouble("confidence", &JobRequest::confidence)},
       {"rate", OptionalDouble("rate", &JobRequest::rate)},
       {"slo_ttft_ms", OptionalDouble("slo_ttft_ms", &JobRequest::slo_ttft_ms)},

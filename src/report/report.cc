@@ -202,6 +202,7 @@ Json EvaluationJson(const Evaluation& e, const Plan& plan, const ReportContext& 
   j["replicas"] = e.replicas;
   report_util::VariantJson(j, e);
   j["batch_size"] = e.batch_size;
+  j["instances"] = e.instances;
   report_util::PriceJson(j, e.usd_per_hour, i.usd_per_hour, plan.options.spot, e.priced);
   j["feasible"] = e.can_run;
   j["meets_slo"] = e.can_run && e.meets_slo;
@@ -279,6 +280,7 @@ Json InputsJson(const Plan& plan, const ReportContext& ctx) {
   in["calibration"] = ctx.calibration ? Json(ctx.calibration->source) : Json();
   in["confidence"] = o.min_confidence > 0 ? Json(o.min_confidence) : Json();
   in["searched"] = plan.searched.empty() ? Json() : Json(plan.searched);
+  in["deadline_s"] = o.deadline_s ? Json(*o.deadline_s) : Json();
   auto age = DaysBetween(plan.catalog_as_of, ctx.today);
   in["catalog"] = {{"name", plan.catalog},
                    {"as_of", plan.catalog_as_of.empty() ? Json() : Json(plan.catalog_as_of)},
@@ -334,6 +336,7 @@ void WritePlanHeader(std::ostream& out, const Plan& plan, const ReportContext& c
              w.output_len, w.requests);
   std::string slo = o.slo_tps > 0 ? fmt::format(">= {:g} tok/s (input + output)", o.slo_tps) : "none";
   if (o.slo_tps > 0 && o.slo_headroom_pct > 0) slo += fmt::format(" + {:g}% headroom", o.slo_headroom_pct);
+  if (o.deadline_s) slo = fmt::format("done within {} (a fleet per instance type)", Hours(*o.deadline_s / 3600));
   fmt::print(out, "  objective  {}; price cap {}; billing {}; job paced at {}\n", slo,
              std::isfinite(o.max_usd_per_hour) ? fmt::format("${:.2f}/h", o.max_usd_per_hour) : "none",
              BillingName(o.billing),
@@ -360,8 +363,13 @@ void WritePlanTable(std::ostream& out, const Plan& plan, const ReportContext& ct
   out << '\n';
   if (plan.recommendation) {
     const Evaluation& r = *plan.recommendation;
-    fmt::print(out, "Recommendation: {} ({}) at {}/h\n", r.instance->name, GpusText(*r.instance),
-               Money(r.usd_per_hour));
+    if (r.instances > 1) {
+      fmt::print(out, "Recommendation: {} x {} ({}) at {}/h each, {}/h in all\n", r.instances, r.instance->name,
+                 GpusText(*r.instance), Money(r.usd_per_hour), Money(r.usd_per_hour * static_cast<double>(r.instances)));
+    } else {
+      fmt::print(out, "Recommendation: {} ({}) at {}/h\n", r.instance->name, GpusText(*r.instance),
+                 Money(r.usd_per_hour));
+    }
     std::string offload = r.offload.ratio > 0 ? fmt::format("KV offload {:.0f}% to CPU memory", r.offload.ratio * 100)
                                               : std::string("no KV offload");
     if (r.offload.weight_gpu_fraction < 1) {
@@ -374,8 +382,13 @@ void WritePlanTable(std::ostream& out, const Plan& plan, const ReportContext& ct
     }
     std::string replicas = LayoutText(r);
     fmt::print(out, "  predicted {:.0f} tok/s ({:.0f} output tok/s), {}{}\n", r.tps, r.output_tps, offload, replicas);
-    fmt::print(out, "  job {} -> billed {}, cost {}\n", Hours(r.job_hours), Hours(r.billed_hours),
-               Money(r.job_cost_usd));
+    if (r.instances > 1) {
+      fmt::print(out, "  job {} on each of {} instances -> billed {} each, cost {} in all\n", Hours(r.job_hours),
+                 r.instances, Hours(r.billed_hours), Money(r.job_cost_usd));
+    } else {
+      fmt::print(out, "  job {} -> billed {}, cost {}\n", Hours(r.job_hours), Hours(r.billed_hours),
+                 Money(r.job_cost_usd));
+    }
     fmt::print(out, "  accuracy: {}\n", AccuracyNote(r, plan, ctx));
     fmt::print(out, "  confidence: {}\n", report_util::ConfidenceLine(r, plan.pick_flips_at_error_pct));
     WriteBaseline(out, "Max-Performance", plan.max_performance, plan.savings_vs_max_performance_pct);

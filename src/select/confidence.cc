@@ -110,7 +110,12 @@ void AssessConfidence(std::vector<Evaluation>& candidates, const PlanContext& co
   for (Evaluation& e : candidates) {
     if (!e.predicted) continue;
     e.error_sigma_pct = ErrorSigmaPct(context.calibration, e.instance->gpu.name, context.engine->name, Calibrated(e));
-    if (need > 0 && e.error_sigma_pct > 0) e.slo_confidence = ProbabilityAtLeast(e.tps, need, e.error_sigma_pct);
+    if (!(e.error_sigma_pct > 0)) continue;
+    if (o.deadline_s) {
+      e.slo_confidence = ProbabilityAtMost(e.job_hours * 3600, *o.deadline_s, e.error_sigma_pct);
+    } else if (need > 0) {
+      e.slo_confidence = ProbabilityAtLeast(e.tps, need, e.error_sigma_pct);
+    }
   }
 }
 

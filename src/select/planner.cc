@@ -51,11 +51,22 @@ Status ValidatePlanOptions(const PlanOptions& o, const ModelConfig& model) {
   }
   if (o.offload_mode == OffloadMode::kFixed && !(o.offload_ratio >= 0 && o.offload_ratio <= 1)) {
     return InvalidField("offload.ratio", fmt::format("must be between 0 and 1, got {}", o.offload_ratio));
-  }  if (!(o.min_confidence >= 0 && o.min_confidence < 1)) {
+  }
+  if (!(o.min_confidence >= 0 && o.min_confidence < 1)) {
     return InvalidField("objective.confidence",
                         fmt::format("must be a probability in [0, 1), e.g. 0.9, got {}", o.min_confidence));
   }
 
+  if (o.deadline_s && !(*o.deadline_s >= 60 && *o.deadline_s <= 365 * 86400.0)) {
+    return InvalidField("objective.deadline_s",
+                        fmt::format("must be between 1 minute and 365 days, got {:g} s", *o.deadline_s));
+  }
+  if (o.deadline_s && o.slo_tps > 0) {
+    return Error(ErrorCode::kInvalidArgument,
+                 fmt::format("give {} or {}, not both: a deadline sets the pace of a batch job",
+                             FieldRef("objective.deadline_s"), FieldRef("objective.slo_tps")),
+                 "objective.deadline_s");
+  }
   if (o.gpu_memory_utilization && !(*o.gpu_memory_utilization > 0 && *o.gpu_memory_utilization <= 1)) {
     return InvalidField("engine.gpu_memory_utilization",
                         fmt::format("must be in (0, 1], got {}", *o.gpu_memory_utilization));
@@ -273,28 +284,48 @@ Ctcf Evaluator::LookupCtcf(const Instance& instance) const {
   return ctcf;
 }
 
+namespace {
+
+// Seconds one instance takes for `requests` of the job at full speed: split
+// over its replicas, in batches of BS; a partial last batch takes as long as
+// a full one.
+double FlatOutSeconds(const Evaluation& e, const Workload& w, int64_t requests) {
+  const int64_t per_replica = (requests + e.replicas - 1) / e.replicas;
+  const int64_t batch = e.batch_size > 0 ? e.batch_size : w.batch_size;
+  const double batches = std::ceil(static_cast<double>(per_replica) / static_cast<double>(batch));
+  return batches * e.timing.total_s;
+}
+
+double BilledHours(double job_s, Billing billing) {
+  return billing == Billing::kHourly ? std::max(1.0, std::ceil(job_s / 3600 - 1e-9)) : std::max(60.0, std::ceil(job_s)) / 3600;
+}
+
+}  // namespace
+
 void PriceJob(Evaluation& e, const PlanOptions& o) {
   const Workload& w = o.workload;
+  e.instances = 1;
   double job_s = 0;
-  if (o.pace == Pace::kSlo && o.slo_tps > 0) {
+  if (o.deadline_s) {
+    // The fewest instances that finish by the deadline, the requests split
+    // evenly over them; each is billed for its own time.
+    const double one = FlatOutSeconds(e, w, w.requests);
+    int64_t n = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(one / *o.deadline_s - 1e-9)));
+    while (n < w.requests && FlatOutSeconds(e, w, (w.requests + n - 1) / n) > *o.deadline_s) ++n;
+    e.instances = n;
+    job_s = FlatOutSeconds(e, w, (w.requests + n - 1) / n);
+  } else if (o.pace == Pace::kSlo && o.slo_tps > 0) {
     // Paper eq. 2: the job's tokens at min(TPS, TPS_SLO).
-    job_s = static_cast<double>(w.requests) * static_cast<double>(w.context_len()) /
-            std::min(e.tps, o.slo_tps);
+    job_s = static_cast<double>(w.requests) * static_cast<double>(w.context_len()) / std::min(e.tps, o.slo_tps);
   } else {
-    // Requests are split over the replicas and run in batches of BS; a
-    // partial last batch takes as long as a full one.
-    const int64_t per_replica = (w.requests + e.replicas - 1) / e.replicas;
-    const int64_t batch = e.batch_size > 0 ? e.batch_size : w.batch_size;
-    const double batches = std::ceil(static_cast<double>(per_replica) / static_cast<double>(batch));
-    job_s = batches * e.timing.total_s;
+    job_s = FlatOutSeconds(e, w, w.requests);
   }
   e.job_hours = job_s / 3600;
-  e.billed_hours = o.billing == Billing::kHourly ? std::max(1.0, std::ceil(e.job_hours - 1e-9))
-                                                  : std::max(60.0, std::ceil(job_s)) / 3600;
-  e.job_cost_usd = e.billed_hours * e.usd_per_hour;
+  e.billed_hours = BilledHours(job_s, o.billing);
+  e.job_cost_usd = static_cast<double>(e.instances) * e.billed_hours * e.usd_per_hour;
   const double tps_eff = o.slo_tps > 0 ? std::min(e.tps, o.slo_tps) : e.tps;
   e.cost_efficiency = tps_eff * 3600 / (e.billed_hours * e.usd_per_hour);
-  e.meets_slo = e.tps >= o.slo_tps * (1 + o.slo_headroom_pct / 100);
+  e.meets_slo = o.deadline_s ? job_s <= *o.deadline_s : e.tps >= o.slo_tps * (1 + o.slo_headroom_pct / 100);
 }
 
 Evaluation Evaluator::EvaluateLayout(const Instance& instance, int tp, OffloadMode mode, double fixed_ratio) const {
@@ -408,7 +439,7 @@ Result<Plan> MakePlan(const PlanContext& context, const PlanOptions& options) {
   AssessConfidence(plan.candidates, context, options);
   if (options.min_confidence > 0) {
     for (Evaluation& e : plan.candidates) {
-      if (e.qualifies() && options.slo_tps > 0 &&
+      if (e.qualifies() && (options.slo_tps > 0 || options.deadline_s) &&
           (!e.slo_confidence || *e.slo_confidence < options.min_confidence)) {
         e.verdict = Verdict::kLowConfidence;
       }
@@ -444,6 +475,12 @@ Result<Plan> MakePlan(const PlanContext& context, const PlanOptions& options) {
   plan.savings_vs_max_performance_pct = SavingsImpl(plan.recommendation, plan.max_performance);
   plan.savings_vs_no_offload_pct = SavingsImpl(plan.recommendation, plan.no_offload);
   if (plan.recommendation) plan.pick_flips_at_error_pct = PickFlipsAtErrorPct(plan.candidates, options);
+  constexpr int64_t kQuotaInstances = 100;
+  if (plan.recommendation && plan.recommendation->instances > kQuotaInstances) {
+    plan.warnings.push_back(fmt::format("the pick needs {} instances of {}; clouds cap GPU instances per account and "
+                                        "region (quotas, often far below 100): check yours before relying on this fleet",
+                                        plan.recommendation->instances, plan.recommendation->instance->name));
+  }
 
   if (context.calibration && !io::EqualsIgnoreCase(context.calibration->perf_model, plan.perf_model)) {
     plan.warnings.push_back(fmt::format(

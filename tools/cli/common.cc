@@ -35,6 +35,9 @@ void AddJobFlags(CLI::App& app, JobRequest& f) {
   app.add_option("--slo-headroom", f.slo_headroom, "required margin over --slo-tps, percent")
       ->capture_default_str();
   app.add_option("--max-price", f.max_price, "price cap, USD per instance-hour (default: none)");
+  app.add_option("--deadline", f.deadline,
+                 "batch job deadline, e.g. 8h, 30m, 2d: the cheapest fleet of each instance that finishes in time "
+                 "(replaces --slo-tps)");
   app.add_flag("--search-batch", f.search_batch,
                "try batch sizes 1, 2, 4, ... up to the requests (at most 4096) on every instance and keep the best "
                "that fits (batch jobs)");

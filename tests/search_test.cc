@@ -214,3 +214,71 @@ TEST(DeadlineTest, TheFewestInstancesThatFinishInTime) {
 
 }  // namespace
 }  // namespace infersave
+
+namespace infersave {
+namespace {
+
+bool Dominates(const std::vector<double>& a, const std::vector<double>& b) {
+  bool all_le = true, one_lt = false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    all_le = all_le && a[i] <= b[i];
+    one_lt = one_lt || a[i] < b[i];
+  }
+  return all_le && one_lt;
+}
+
+// Issue 13 item 3: the frontier holds exactly the qualifying candidates no
+// other qualifying one beats on every coordinate, by ascending cost.
+void ExpectFrontier(const json& doc, const std::vector<std::string>& keys) {
+  const auto point = [&](const json& c) {
+    std::vector<double> p;
+    for (const std::string& k : keys) {
+      const size_t dot = k.find('.');
+      p.push_back(dot == std::string::npos ? c[k].get<double>() : c[k.substr(0, dot)][k.substr(dot + 1)].get<double>());
+    }
+    return p;
+  };
+  std::vector<std::pair<std::string, std::vector<double>>> qualifying;
+  for (const json& c : doc["candidates"]) {
+    if (c["rejected_because"].is_null()) qualifying.emplace_back(c["instance"].get<std::string>(), point(c));
+  }
+  std::set<std::string> expected;
+  for (const auto& [name, p] : qualifying) {
+    bool dominated = false;
+    for (const auto& [other, q] : qualifying) dominated = dominated || (other != name && Dominates(q, p));
+    if (!dominated) expected.insert(name);
+  }
+  std::set<std::string> got;
+  double last_cost = -1;
+  for (const json& f : doc["frontier"]) {
+    got.insert(f["instance"].get<std::string>());
+    const double cost = f[keys[0] == "fleet_usd_per_hour" ? "fleet_usd_per_hour" : "job_cost_usd"].get<double>();
+    EXPECT_GE(cost, last_cost);
+    last_cost = cost;
+  }
+  EXPECT_EQ(got, expected);
+  EXPECT_GE(got.size(), 1u);
+}
+
+TEST(FrontierTest, BatchCostAgainstJobTime) {
+  JobRequest r;
+  r.pace = "max";
+  r.slo_tps = 0;
+  const json doc = Plan(r);
+  ExpectFrontier(doc, {"job_cost_usd", "job_hours"});
+  EXPECT_GT(doc["frontier"].size(), 1u);  // flat out, faster instances cost more
+}
+
+TEST(FrontierTest, OnlineCostAgainstLatency) {
+  JobRequest r;
+  r.model = "llama-3.1-8b";
+  r.catalog = "paper";
+  r.rate = 4;
+  r.slo_ttft_ms = 2000;
+  r.sim_requests = 400;
+  r.given = {"rate", "slo_ttft_ms", "sim_requests"};
+  ExpectFrontier(Plan(r), {"fleet_usd_per_hour", "at_target.ttft_at_percentile_ms", "at_target.tpot_at_percentile_ms"});
+}
+
+}  // namespace
+}  // namespace infersave

@@ -101,6 +101,7 @@ struct JobRequest {
   std::string format = "table";
   int top = 3;       // qualifying candidates the table lists
   std::string emit;  // plan: deployment text instead of the report (skypilot, vllm, flexgen)
+  bool frontier = false;  // tables list the Pareto frontier
 
   // Fields the user set (names as above), so that a default can be told from
   // a value given on purpose: the workload file's values give way only to
@@ -136,6 +137,7 @@ struct Job {
   PlanOptions options;
   OutputFormat format = OutputFormat::kTable;
   int top = 3;
+  bool frontier = false;
   std::string today;  // YYYY-MM-DD
   // Two or more when the request lists several weight formats, KV formats
   // or engines ("fp16,fp8"): a plan is made for each and merged (search.h).

@@ -268,6 +268,9 @@ struct Plan {
   // What a knob search tried (search.h), for the reports; empty when the
   // plan is a single one.
   std::string searched;
+  // The candidates no other beats on both job cost and job time (ascending
+  // cost): the trade-off between paying less and finishing sooner.
+  std::vector<Evaluation> frontier;
   std::vector<std::string> warnings;
 };
 

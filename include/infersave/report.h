@@ -30,6 +30,7 @@ struct ReportContext {
   const Calibration* calibration = nullptr;  // may be null
   int top = 3;  // qualifying instances listed in the table
   std::string today;  // YYYY-MM-DD, to print the catalog's age ("" = do not)
+  bool frontier = false;  // tables list the Pareto frontier (JSON always has it)
 };
 
 // Today's date on the system clock (UTC), YYYY-MM-DD.

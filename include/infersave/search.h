@@ -23,4 +23,8 @@ Plan MergeSearchedPlans(std::vector<Plan> plans, std::string searched = "");
 ServingPlan MergeSearchedServingPlans(std::vector<ServingPlan> plans, const ServingOptions& options,
                                       std::string searched = "");
 
+// The non-dominated candidates (Plan::frontier, ServingPlan::frontier).
+std::vector<Evaluation> ParetoFrontier(const std::vector<Evaluation>& candidates);
+std::vector<ServingEvaluation> ParetoFrontier(const std::vector<ServingEvaluation>& candidates);
+
 }  // namespace infersave

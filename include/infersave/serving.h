@@ -165,6 +165,9 @@ struct ServingPlan {
   // (confidence.h); unset when none below 50% does.
   std::optional<double> pick_flips_at_error_pct;
   std::string searched;  // what a knob search tried (search.h); empty when none
+  // The qualifying candidates no other beats on fleet cost, TTFT and TPOT at
+  // the objectives' percentile at the target rate (ascending cost).
+  std::vector<ServingEvaluation> frontier;
 };
 
 // The rank order of an online plan's candidates: rank group, then the fleet's

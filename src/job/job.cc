@@ -285,7 +285,7 @@ PlanContext Job::context() const {
 
 ReportContext Job::report(int top_override) const {
   return ReportContext{&model, &engine, &catalog, calibration ? &*calibration : nullptr,
-                       top_override > 0 ? top_override : top, today};
+                       top_override > 0 ? top_override : top, today, frontier};
 }
 
 Result<Job> ResolveJob(const JobRequest& r, const FileSource& files, std::string_view today) {
@@ -299,6 +299,7 @@ Result<Job> ResolveJob(const JobRequest& r, const FileSource& files, std::string
   job.format = *format;
   if (r.top < 1) return InvalidField("top", fmt::format("must be at least 1, got {}", r.top));
   job.top = r.top;
+  job.frontier = r.frontier;
   if (!r.emit.empty()) {
     if (auto target = ParseDeployTarget(r.emit); !target.ok()) return target.error().AtField("emit");
   }

@@ -158,6 +158,7 @@ const std::map<std::string, Field, std::less<>>& Fields() {
       {"format", String("format", &JobRequest::format)},
       {"top", Integer("top", &JobRequest::top)},
       {"emit", String("emit", &JobRequest::emit)},
+      {"frontier", Bool("frontier", &JobRequest::frontier)},
   };
   return *fields;
 }

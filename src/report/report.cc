@@ -307,6 +307,16 @@ void WritePlanJson(std::ostream& out, const Plan& plan, const ReportContext& ctx
                       {"no_offload", OptionalEvaluation(plan.no_offload, plan, ctx)}};
   doc["savings_pct"] = {{"vs_max_performance", OptionalNumber(plan.savings_vs_max_performance_pct)},
                         {"vs_no_offload", OptionalNumber(plan.savings_vs_no_offload_pct)}};
+  Json frontier = Json::array();
+  for (const Evaluation& e : plan.frontier) {
+    Json f{{"instance", e.instance->name}, {"tensor_parallel", e.tp}, {"batch_size", e.batch_size},
+           {"instances", e.instances}};
+    report_util::VariantJson(f, e);
+    f["job_cost_usd"] = Round(e.job_cost_usd, 4);
+    f["job_hours"] = Round(e.job_hours, 6);
+    frontier.push_back(f);
+  }
+  doc["frontier"] = frontier;
   doc["warnings"] = report_util::WarningsWithPriceAge(plan.warnings, plan.catalog_as_of, ctx.today);
   out << doc.dump(2) << '\n';
 }
@@ -418,6 +428,15 @@ void WritePlanTable(std::ostream& out, const Plan& plan, const ReportContext& ct
                  OffloadText(e), e.tps,
                  e.timing.prefill_s, e.timing.decode_s_per_token() * 1e3, Hours(e.job_hours),
                  Hours(e.billed_hours), Money(e.job_cost_usd));
+    }
+  }
+  if (ctx.frontier) {
+    fmt::print(out, "\nPareto frontier, job cost against job time ({}):\n", plan.frontier.size());
+    for (const Evaluation& e : plan.frontier) {
+      fmt::print(out, "  {:<{}} {:>3} x {:<{}} {:>9} {:>8}  {} weights, {} KV, {}, batch {}\n", e.instance->name,
+                 name_width, e.instances, GpusText(*e.instance), gpus_width, Money(e.job_cost_usd), Hours(e.job_hours),
+                 PrecisionName(e.weights), PrecisionName(e.kv_cache), e.engine ? e.engine->name : plan.engine,
+                 e.batch_size);
     }
   }
   const size_t rejected = plan.candidates.size() - static_cast<size_t>(qualifying);

@@ -132,6 +132,16 @@ void WriteJson(std::ostream& out, const ServingPlan& plan, const ServingOptions&
   for (const ServingEvaluation& e : plan.candidates) all.push_back(EvaluationJson(e, o, ctx));
   doc["candidates"] = all;
   doc["simulations"] = plan.simulations;
+  Json frontier = Json::array();
+  for (const ServingEvaluation& e : plan.frontier) {
+    Json f{{"instance", e.instance->name}, {"tensor_parallel", e.tp}, {"instances", e.instances}};
+    report_util::VariantJson(f, e);
+    f["fleet_usd_per_hour"] = Round(e.fleet_usd_per_hour, 4);
+    f["ttft_at_percentile_ms"] = Round(e.at_target.ttft_s * 1e3, 3);
+    f["tpot_at_percentile_ms"] = Round(e.at_target.tpot_s * 1e3, 3);
+    frontier.push_back(f);
+  }
+  doc["frontier"] = frontier;
   doc["warnings"] = report_util::WarningsWithPriceAge(plan.warnings, plan.catalog_as_of, ctx.today);
   out << doc.dump(2) << '\n';
 }
@@ -210,6 +220,15 @@ void WriteTable(std::ostream& out, const ServingPlan& plan, const ServingOptions
                  e.instance->name, name_width, GpusText(*e.instance), gpus_width, e.tp, e.max_rate_per_instance,
                  e.limited_by, e.instances, Money(e.fleet_usd_per_hour), Money(e.usd_per_million_tokens),
                  Ms(e.at_target.ttft_s), Ms(e.at_target.tpot_s));
+    }
+  }
+  if (ctx.frontier) {
+    fmt::print(out, "\nPareto frontier, fleet cost against TTFT and TPOT {} ({}):\n", pct, plan.frontier.size());
+    for (const ServingEvaluation& e : plan.frontier) {
+      fmt::print(out, "  {:<{}} {:>3} x {:<{}} {:>9}/h  TTFT {:>8}  TPOT {:>8}  {} weights, {} KV, {}\n",
+                 e.instance->name, name_width, e.instances, GpusText(*e.instance), gpus_width,
+                 Money(e.fleet_usd_per_hour), Ms(e.at_target.ttft_s), Ms(e.at_target.tpot_s), PrecisionName(e.weights),
+                 PrecisionName(e.kv_cache), e.engine ? e.engine->name : plan.engine);
     }
   }
   const size_t rejected = plan.candidates.size() - static_cast<size_t>(qualifying);

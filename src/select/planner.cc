@@ -2,6 +2,7 @@
 #include "infersave/planner.h"
 #include "infersave/confidence.h"
 #include "infersave/replica.h"
+#include "infersave/search.h"
 
 #include <fmt/format.h>
 
@@ -475,6 +476,7 @@ Result<Plan> MakePlan(const PlanContext& context, const PlanOptions& options) {
   plan.savings_vs_max_performance_pct = SavingsImpl(plan.recommendation, plan.max_performance);
   plan.savings_vs_no_offload_pct = SavingsImpl(plan.recommendation, plan.no_offload);
   if (plan.recommendation) plan.pick_flips_at_error_pct = PickFlipsAtErrorPct(plan.candidates, options);
+  plan.frontier = ParetoFrontier(plan.candidates);
   constexpr int64_t kQuotaInstances = 100;
   if (plan.recommendation && plan.recommendation->instances > kQuotaInstances) {
     plan.warnings.push_back(fmt::format("the pick needs {} instances of {}; clouds cap GPU instances per account and "

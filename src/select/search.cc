@@ -2,6 +2,7 @@
 #include "infersave/search.h"
 
 #include <algorithm>
+#include <array>
 #include <map>
 
 #include "infersave/confidence.h"
@@ -38,7 +39,45 @@ std::vector<Candidate> BestPerInstance(const std::vector<std::vector<Candidate>>
   return out;
 }
 
+// The points no other point is at most as large as in every coordinate, and
+// smaller in one; by ascending first coordinate.
+template <typename Candidate, typename Coordinates>
+std::vector<Candidate> NonDominated(const std::vector<Candidate>& candidates, Coordinates coords) {
+  std::vector<const Candidate*> points;
+  for (const Candidate& c : candidates) {
+    if (c.qualifies()) points.push_back(&c);
+  }
+  std::vector<Candidate> out;
+  for (const Candidate* a : points) {
+    const auto ca = coords(*a);
+    const bool dominated = std::any_of(points.begin(), points.end(), [&](const Candidate* b) {
+      if (b == a) return false;
+      const auto cb = coords(*b);
+      bool all_le = true, one_lt = false;
+      for (size_t i = 0; i < ca.size(); ++i) {
+        all_le = all_le && cb[i] <= ca[i];
+        one_lt = one_lt || cb[i] < ca[i];
+      }
+      return all_le && one_lt;
+    });
+    if (!dominated) out.push_back(*a);
+  }
+  std::stable_sort(out.begin(), out.end(), [&](const Candidate& a, const Candidate& b) { return coords(a)[0] < coords(b)[0]; });
+  return out;
+}
+
 }  // namespace
+
+std::vector<Evaluation> ParetoFrontier(const std::vector<Evaluation>& candidates) {
+  return NonDominated(candidates,
+                      [](const Evaluation& e) { return std::array<double, 2>{e.job_cost_usd, e.job_hours}; });
+}
+
+std::vector<ServingEvaluation> ParetoFrontier(const std::vector<ServingEvaluation>& candidates) {
+  return NonDominated(candidates, [](const ServingEvaluation& e) {
+    return std::array<double, 3>{e.fleet_usd_per_hour, e.at_target.ttft_s, e.at_target.tpot_s};
+  });
+}
 
 Plan MergeSearchedPlans(std::vector<Plan> plans, std::string searched) {
   if (plans.size() == 1) return std::move(plans.front());
@@ -77,6 +116,7 @@ Plan MergeSearchedPlans(std::vector<Plan> plans, std::string searched) {
   merged.savings_vs_no_offload_pct = SavingsPct(merged.recommendation, merged.no_offload);
   merged.pick_flips_at_error_pct.reset();
   if (merged.recommendation) merged.pick_flips_at_error_pct = PickFlipsAtErrorPct(merged.candidates, merged.options);
+  merged.frontier = ParetoFrontier(merged.candidates);
   return merged;
 }
 
@@ -107,6 +147,7 @@ ServingPlan MergeSearchedServingPlans(std::vector<ServingPlan> plans, const Serv
     // flips only knew its own combination).
     merged.pick_flips_at_error_pct = PickFlipsAtErrorPct(merged.candidates, options, merged.target_rate_per_s);
   }
+  merged.frontier = ParetoFrontier(merged.candidates);
   return merged;
 }
 

@@ -3,6 +3,7 @@
 #include "infersave/serving.h"
 #include "infersave/confidence.h"
 #include "infersave/replica.h"
+#include "infersave/search.h"
 
 #include <fmt/format.h>
 
@@ -383,6 +384,7 @@ Result<ServingPlan> MakeServingPlan(const PlanContext& context, const ServingOpt
             [&](const ServingEvaluation& a, const ServingEvaluation& b) { return RanksBeforeImpl(a, b, by_fleet_cost); });
   if (!plan.candidates.empty() && plan.candidates.front().qualifies()) plan.recommendation = plan.candidates.front();
   if (plan.recommendation) plan.pick_flips_at_error_pct = PickFlipsAtErrorPct(plan.candidates, o, target);
+  plan.frontier = ParetoFrontier(plan.candidates);
   if (plan.recommendation) {
     // The price the fleet cost relies on, and its date.
     const std::string relied = OldestPriceDate({plan.recommendation->instance});

@@ -43,6 +43,8 @@ void AddJobCommands(CLI::App& app, Runs& runs) {
   plan->add_option("--emit", plan_request->emit,
                    "print deployment text for the recommendation instead of the report: skypilot (task YAML), "
                    "vllm (vllm serve command) or flexgen (flex_opt command)");
+  plan->add_flag("--frontier", plan_request->frontier,
+                 "list the Pareto frontier: cost against job time (batch) or TTFT and TPOT (online)");
   AddServeFlags(*plan, *plan_request);
 
   auto predict_request = std::make_shared<JobRequest>();

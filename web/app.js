@@ -450,6 +450,7 @@ function renderCostChart(plan, online) {
   const pi = pickIndex(cands, plan.recommendation);
   const points = [];
   let opts;
+  let frontier = [];   // the plan's Pareto frontier (docs/formats.md), drawn as a dashed line
   if (online) {
     const inp = plan.inputs || {};
     const obj = onlineObjective(inp);
@@ -465,6 +466,8 @@ function renderCostChart(plan, online) {
         title: `${c.instance} (${gpuText(c)}): ${obj.name} ${pn} ${ms(xv)} ${where}; ${isNum(c.fleet_usd_per_hour) ? `fleet ${usd(c.fleet_usd_per_hour)}/h (${num(c.instances)} × ${usd(c.usd_per_hour)}/h)` : `${usd(c.usd_per_hour)}/h per instance`}; ${ok ? 'meets the objective' : c.rejected_because || 'does not meet the objective'}${i === pi ? ' — the pick' : ''}` });
     });
     const xs = points.map(p => p.x), ys = points.map(p => p.y);
+    frontier = (plan.frontier || []).map(f => ({ x: f[obj.key + '_at_percentile_ms'], y: f.fleet_usd_per_hour,
+      title: `${f.instance}: Pareto frontier, ${usd(f.fleet_usd_per_hour)}/h` })).filter(p => isNum(p.x) && p.x > 0);
     opts = {
       title: `Fleet cost per hour against ${obj.name} ${pn}, one point per candidate`,
       xLabel: `${obj.name} ${pn} at the target rate (ms${wantsLog([...xs, obj.limit]) ? ', log' : ''})`,
@@ -483,6 +486,9 @@ function renderCostChart(plan, online) {
     });
     const hasSlo = isNum(slo) && slo > 0;
     const ys = points.map(p => p.y);
+    const tpsOf = Object.fromEntries(cands.map(c => [c.instance, c.predicted_tps]));
+    frontier = (plan.frontier || []).map(f => ({ x: tpsOf[f.instance], y: f.job_cost_usd,
+      title: `${f.instance}: Pareto frontier, ${usd(f.job_cost_usd)} in ${hours(f.job_hours)}` })).filter(p => isNum(p.x));
     opts = {
       title: 'Job cost against predicted throughput, one point per candidate that can run',
       xLabel: 'Predicted throughput, tokens/s (log)', yLabel: `Job cost, USD${wantsLog(ys) ? ' (log)' : ''}`,
@@ -493,7 +499,9 @@ function renderCostChart(plan, online) {
   }
   if (!points.length) { el.innerHTML = '<p class="empty">No candidate can run this model, so there is nothing to plot.</p>'; return; }
   opts.width = el.clientWidth;
-  el.innerHTML = chart(opts) + legend([['pick', 'the pick'], ['q', 'meets the objective'], ['nq', 'does not meet it'], ['obj', 'objective']]) +
+  frontier.sort((a, b) => a.x - b.x);
+  if (frontier.length) opts.lines = [{ cls: 'frontier', pts: frontier, title: 'Pareto frontier' }];
+  el.innerHTML = chart(opts) + legend([['pick', 'the pick'], ['q', 'meets the objective'], ['nq', 'does not meet it'], ['frontier', 'Pareto frontier'], ['obj', 'objective']]) +
     `<p class="note">${points.length} of ${cands.length} candidates can run; hover a point for details.</p>`;
 }
 

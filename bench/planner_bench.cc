@@ -119,6 +119,9 @@ BENCHMARK(BM_Simulate100kRequests)->Unit(benchmark::kMillisecond)->UseRealTime()
 // A full online plan over the aws catalog: every instance and TP layout,
 // each with a rate bisection of 2000-request simulations (the CLI default),
 // TTFT p99 <= 1 s, TPOT p99 <= 60 ms, 20 requests/s.
+// Arg 0: pruned by cost bounds (the default); arg 1: exhaustive. The
+// counters say how many simulations ran and how many layouts were pruned;
+// both pick the same instance (tests/serving_test.cc checks it).
 void BM_ServingPlanAwsCatalog(benchmark::State& state) {
   ServingInputs in;
   ServingOptions o;
@@ -127,16 +130,42 @@ void BM_ServingPlanAwsCatalog(benchmark::State& state) {
   o.target_rate_per_s = 20;
   o.slo.ttft_s = 1.0;
   o.slo.tpot_s = 0.06;
-  int64_t simulations = 0;
+  o.exhaustive = state.range(0) == 1;
+  int64_t simulations = 0, pruned = 0;
   for (auto _ : state) {
     auto plan = MakeServingPlan(in.context(), o);
     simulations = plan->simulations;
+    pruned = plan->pruned;
     benchmark::DoNotOptimize(plan);
   }
   state.counters["simulations"] = static_cast<double>(simulations);
+  state.counters["pruned_layouts"] = static_cast<double>(pruned);
   state.counters["instances"] = static_cast<double>(in.catalog.instances.size());
 }
-BENCHMARK(BM_ServingPlanAwsCatalog)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(2);
+BENCHMARK(BM_ServingPlanAwsCatalog)->Arg(0)->Arg(1)->ArgName("exhaustive")->Unit(benchmark::kMillisecond)->UseRealTime()
+    ->Iterations(3);
+
+// The batch plan over the aws, gcp and azure catalogs together (llama-3.1-8b
+// at 2000 tok/s, vllm with the public calibration).
+void BM_BatchPlanThreeClouds(benchmark::State& state) {
+  const ModelConfig model = *LoadModel("llama-3.1-8b");
+  const GpuTable gpus = *LoadGpuTable("");
+  Catalog all = *LoadCatalog("aws", gpus);
+  for (const char* cloud : {"gcp", "azure"}) {
+    const Catalog c = *LoadCatalog(cloud, gpus);
+    all.instances.insert(all.instances.end(), c.instances.begin(), c.instances.end());
+  }
+  const EngineProfile engine = *LoadEngine("vllm");
+  const Calibration calibration = *LoadCalibration("public");
+  PlanOptions o;
+  o.slo_tps = 2000;
+  for (auto _ : state) {
+    auto plan = MakePlan(PlanContext{&model, &all, &engine, &calibration}, o);
+    benchmark::DoNotOptimize(plan);
+  }
+  state.counters["instances"] = static_cast<double>(all.instances.size());
+}
+BENCHMARK(BM_BatchPlanThreeClouds)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace infersave

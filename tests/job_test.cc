@@ -446,9 +446,10 @@ TEST(RunRequestTest, SimulateSpreadsTheLoadOverTheReplicas) {
   plan_request.rate = 8;
   plan_request.sim_requests = 500;
   plan_request.max_price = 6;  // g5.12xlarge costs $5.672/h
+  plan_request.exhaustive = true;  // every layout simulated, as simulate does on one instance
   plan_request.format = "json";
   plan_request.top = 100;
-  plan_request.given = {"rate", "sim_requests", "max_price"};
+  plan_request.given = {"rate", "sim_requests", "max_price", "exhaustive"};
   std::ostringstream out;
   ASSERT_TRUE(RunPlanRequest(plan_request, NoFiles(), "2026-12-06", out).ok());
   const json plan = json::parse(out.str());

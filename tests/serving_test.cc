@@ -210,6 +210,7 @@ TEST(ServingPlanTest, RateSearchAndFleetCost) {
   o.slo.ttft_s = 1.0;
   o.slo.tpot_s = 0.06;
   o.target_rate_per_s = 20;
+  o.exhaustive = true;  // every qualifying layout's rate search is checked below
   auto plan = MakeServingPlan(job.context(), o);
   ASSERT_TRUE(plan.ok()) << plan.error().message();
   ASSERT_EQ(plan->candidates.size(), 3u);
@@ -382,6 +383,43 @@ TEST(ServingWorkloadTest, WorkloadFileErrorsSayWhere) {
   EXPECT_EQ(err(R"({"prompt_tokens": {"empirical_file": "/nonexistent/l.txt"}})").rfind(
                 "w.json: prompt_tokens.empirical_file: ", 0),
             0u);
+}
+
+}  // namespace
+}  // namespace infersave
+
+namespace infersave {
+namespace {
+
+// Issue 13 item 8: pruning by cost bounds keeps the exhaustive pick, and a
+// pruned layout's bound is below what it really costs.
+TEST(ServingPlanTest, PruningKeepsThePickAndItsBoundsHold) {
+  ServingJob job;
+  job.catalog.name = "test";
+  job.catalog.instances = {MakeInstance("g5.xlarge", "A10G", 1, 1.006), MakeInstance("g6e.xlarge", "L40S", 1, 1.861),
+                           MakeInstance("g6.xlarge", "L4", 1, 0.805), MakeInstance("p4d.24xlarge", "A100", 8, 21.96),
+                           MakeInstance("g5.12xlarge", "A10G", 4, 5.672)};
+  ServingOptions o = job.Options(1, 600, 512, 128);
+  o.slo.ttft_s = 1.0;
+  o.target_rate_per_s = 20;
+  auto pruned = MakeServingPlan(job.context(), o);
+  o.exhaustive = true;
+  auto full = MakeServingPlan(job.context(), o);
+  ASSERT_TRUE(pruned.ok() && full.ok());
+  ASSERT_TRUE(pruned->recommendation && full->recommendation);
+  EXPECT_EQ(pruned->recommendation->instance->name, full->recommendation->instance->name);
+  EXPECT_EQ(pruned->recommendation->fleet_usd_per_hour, full->recommendation->fleet_usd_per_hour);
+  EXPECT_GT(pruned->pruned, 0);
+  EXPECT_LT(pruned->simulations, full->simulations);
+  for (const ServingEvaluation& p : pruned->candidates) {
+    if (p.verdict != Verdict::kPruned) continue;
+    EXPECT_GT(p.cost_bound, pruned->recommendation->fleet_usd_per_hour);
+    for (const ServingEvaluation& f : full->candidates) {
+      if (f.instance->name == p.instance->name && f.qualifies()) {
+        EXPECT_GE(f.fleet_usd_per_hour, p.cost_bound - 1e-9) << p.instance->name;
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -90,6 +90,7 @@ struct JobRequest {
   int64_t sim_requests = 2000;
   int64_t max_tokens = 0;    // the clients' max_tokens (0 = each request's own output)
   int64_t max_num_seqs = 0;  // the engine's batch cap (0 = the profile's)
+  bool exhaustive = false;   // simulate every layout (no pruning by cost bounds)
 
   // ---- One instance (predict, simulate)
   std::string instance;

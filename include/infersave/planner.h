@@ -93,6 +93,7 @@ enum class Verdict {
   kMissesSlo,        // predicted, and misses the objective (batch: throughput with headroom; online: a latency
                      // objective even one request at a time)
   kLowConfidence,    // meets the objective as predicted, but with a probability below PlanOptions::min_confidence
+  kPruned,           // online: not simulated, its cost bound is above a qualifying candidate's cost
 };
 
 struct Screening;

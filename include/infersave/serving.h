@@ -97,7 +97,11 @@ struct ServingOptions {
   // How the requests came about, one line for reports ("Poisson arrivals,
   // prompts normal(512, 128), ...").
   std::string description;
-  // Called after each instance is evaluated: (done, total). May be empty.
+  // Simulate every layout that may run; by default a layout whose cost bound
+  // (an analytic upper bound on its rate) is above the cost of a layout
+  // already found to qualify is left out (Verdict::kPruned): it cannot win.
+  bool exhaustive = false;
+  // Called after each layout is evaluated: (done, total). May be empty.
   std::function<void(size_t, size_t)> progress;
   // Asked before each simulation; true stops the plan with ErrorCode::kCancelled
   // (a service's time limit). May be empty.
@@ -128,6 +132,10 @@ struct OperatingPoint {
 // One instance, its best layout simulated under the request stream.
 struct ServingEvaluation : Candidate {
   EngineLimits limits;
+  // kPruned: the least its fleet could cost (per hour with a target rate,
+  // else per million tokens), and the qualifying cost that beat it.
+  double cost_bound = 0;
+  double cost_bound_beaten = 0;
   int64_t kv_capacity_tokens = 0;  // per replica
   int64_t longest_request_tokens = 0;
   OperatingPoint light;  // requests one at a time
@@ -161,6 +169,7 @@ struct ServingPlan {
   std::optional<ServingEvaluation> recommendation;
   std::vector<std::string> warnings;
   int64_t simulations = 0;
+  int64_t pruned = 0;  // layouts not simulated (ServingOptions::exhaustive)
   // The smallest uniform prediction error, percent, that changes the pick
   // (confidence.h); unset when none below 50% does.
   std::optional<double> pick_flips_at_error_pct;

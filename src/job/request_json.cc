@@ -151,6 +151,7 @@ const std::map<std::string, Field, std::less<>>& Fields() {
       {"sim_requests", Integer("sim_requests", &JobRequest::sim_requests)},
       {"max_tokens", Integer("max_tokens", &JobRequest::max_tokens)},
       {"max_num_seqs", Integer("max_num_seqs", &JobRequest::max_num_seqs)},
+      {"exhaustive", Bool("exhaustive", &JobRequest::exhaustive)},
       {"instance", String("instance", &JobRequest::instance)},
       {"tp", Integer("tp", &JobRequest::tp)},
       {"users", Integer("users", &JobRequest::users)},

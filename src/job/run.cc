@@ -170,6 +170,7 @@ Result<int> PlannedTp(const Job& job, const ServingJob& sj, const Instance& inst
   ctx.catalog = &single;
   ServingOptions o = sj.options;
   o.progress = nullptr;
+  o.exhaustive = true;  // every layout of the one instance
   auto plan = MakeServingPlan(ctx, o);
   if (!plan.ok()) return plan.error();
   const bool runs = !plan->candidates.empty() && plan->candidates.front().predicted;

@@ -136,6 +136,7 @@ Result<ServingJob> ResolveServingJob(const JobRequest& r, const Job& job, const 
     return InvalidField("max_tokens", fmt::format("must be between 0 and {}, got {}", kMaxSequenceTokens, r.max_tokens));
   }
   o.max_output_tokens = r.max_tokens;
+  o.exhaustive = r.exhaustive;
   if (Status st = ValidateServingOptions(o, job.engine); !st.ok()) return st.error();
   return s;
 }

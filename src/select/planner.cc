@@ -161,6 +161,7 @@ int RankGroup(const Candidate& c) {
     case Verdict::kQualifies: return 0;
     case Verdict::kMissesSlo:
     case Verdict::kLowConfidence: return 1;
+    case Verdict::kPruned: return 2;
     case Verdict::kOverPriceCap: return c.predicted ? 2 : 3;
     default: return 3;
   }
@@ -546,6 +547,8 @@ std::string RejectionText(const Evaluation& e, const PlanOptions& o) {
       break;
     case Verdict::kLowConfidence:
       return LowConfidenceText(e, o.min_confidence);
+    case Verdict::kPruned:  // online plans only
+      break;
     case Verdict::kMissesSlo: {
       const double need = o.slo_tps * (1 + o.slo_headroom_pct / 100);
       if (o.slo_headroom_pct > 0) {

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 
 #include "io/text.h"
 #include "perf/roofline_terms.h"
@@ -213,11 +214,18 @@ struct LayoutJob {
   double tokens_per_request;
 };
 
-// One instance at one TP degree: screened, sized, and (when it may run)
-// its rate searched and its fleet priced.
-Result<ServingEvaluation> EvaluateLayout(const LayoutJob& job, const Instance& instance, int tp) {
-  const ServingOptions& o = job.o;
+// One instance at one TP degree, screened and sized; `replica` is set when
+// its rate is to be searched (SearchLayout).
+struct Layout {
   ServingEvaluation e;
+  std::optional<ServingReplica> replica;
+  double cost_bound = 0;  // the least its fleet can cost (RateUpperBound)
+};
+
+Result<Layout> PrepareLayout(const LayoutJob& job, const Instance& instance, int tp) {
+  const ServingOptions& o = job.o;
+  Layout layout;
+  ServingEvaluation& e = layout.e;
   e.instance = &instance;
   e.tp = tp;
   e.replicas = instance.gpu_count / tp;
@@ -237,24 +245,28 @@ Result<ServingEvaluation> EvaluateLayout(const LayoutJob& job, const Instance& i
   const int64_t peak_blocks = (job.longest + e.limits.block_size_tokens - 1) / e.limits.block_size_tokens;
   if (screened != Verdict::kQualifies) {
     e.verdict = screened;
-    return e;
-  }
-  if (!replica->fits) {
+  } else if (!replica->fits) {
     e.verdict = Verdict::kCannotRun;
-    return e;
-  }
-  if (peak_blocks > e.limits.kv_blocks) {
+  } else if (peak_blocks > e.limits.kv_blocks) {
     e.verdict = Verdict::kRequestTooLong;
-    return e;
+  } else {
+    layout.replica = std::move(replica).value();
   }
+  return layout;
+}
+
+// The rate search of a prepared layout, and its fleet's price.
+Status SearchLayout(const LayoutJob& job, Layout& layout) {
+  const ServingOptions& o = job.o;
+  ServingEvaluation& e = layout.e;
   e.predicted = true;
-  ReplicaSearch search(o, e.limits, replica->timer->AsStepTime());
+  ReplicaSearch search(o, e.limits, layout.replica->timer->AsStepTime());
   auto found = SearchRate(search, o, e);
   if (!found.ok()) return found.error();
+  e.simulations = search.simulations;
   if (!*found) {
     e.verdict = Verdict::kMissesSlo;
-    e.simulations = search.simulations;
-    return e;
+    return Status::Ok();
   }
   e.max_rate_per_instance = e.max_rate_per_replica * e.replicas;
   if (job.target > 0) {
@@ -266,11 +278,36 @@ Result<ServingEvaluation> EvaluateLayout(const LayoutJob& job, const Instance& i
     e.instances = 1;
     e.at_target = e.best;
   }
+  e.simulations = search.simulations;
   e.fleet_usd_per_hour = static_cast<double>(e.instances) * e.usd_per_hour;
   const double served_rate = job.target > 0 ? job.target : e.max_rate_per_instance;
   e.usd_per_million_tokens = e.fleet_usd_per_hour / (served_rate * job.tokens_per_request * 3600) * 1e6;
-  e.simulations = search.simulations;
-  return e;
+  return Status::Ok();
+}
+
+// An upper bound on the requests/s one replica can serve, from the step
+// times alone (no simulation): no iteration processes more than the token
+// budget, and none takes less than the step time of a full budget with the
+// least attention (every context one token long, no causal pairs), so
+// throughput is at most budget / that time, maximised over the split
+// between decoding sequences and prefill tokens. Step times grow with
+// context and pairs, so the bound holds for any real iteration.
+double RateUpperBound(const ServingReplica& replica, double tokens_per_request) {
+  const EngineLimits& l = replica.limits;
+  const int64_t budget = std::max<int64_t>(1, l.max_batched_tokens);
+  double best_tokens_per_s = 0;
+  for (int64_t d = 0;; d = d == 0 ? 1 : d * 2) {
+    const int64_t decode = std::min({d, l.max_sequences, budget});
+    IterationShape shape;
+    shape.decode_sequences = decode;
+    shape.decode_context_tokens = decode;
+    shape.decode_window_context_tokens = decode;
+    shape.prefill_tokens = budget - decode;
+    const double t = replica.timer->Seconds(shape);
+    if (t > 0) best_tokens_per_s = std::max(best_tokens_per_s, static_cast<double>(budget) / t);
+    if (decode >= std::min(l.max_sequences, budget)) break;
+  }
+  return best_tokens_per_s / std::max(1.0, tokens_per_request);
 }
 
 // Which of two layouts of one instance to keep: the better rank group, then
@@ -357,19 +394,64 @@ Result<ServingPlan> MakeServingPlan(const PlanContext& context, const ServingOpt
 
   const bool by_fleet_cost = target > 0;
   const LayoutJob job{context, o, longest, target, tokens_per_request};
-  size_t done = 0;
+  // Every layout of every instance, screened and sized.
+  std::vector<Layout> layouts;
   for (const Instance& instance : context.catalog->instances) {
-    std::optional<ServingEvaluation> chosen;
     for (int tp = 1; tp <= instance.gpu_count; tp *= 2) {
       if (instance.gpu_count % tp != 0 || !ValidTensorParallel(model, tp)) continue;
-      auto e = EvaluateLayout(job, instance, tp);
-      if (!e.ok()) return e.error();
-      plan.simulations += e->simulations;
-      if (!chosen || BetterLayout(*e, *chosen, by_fleet_cost)) chosen = std::move(e).value();
+      auto layout = PrepareLayout(job, instance, tp);
+      if (!layout.ok()) return layout.error();
+      layouts.push_back(std::move(layout).value());
     }
-    if (chosen) plan.candidates.push_back(std::move(*chosen));
+  }
+  // The least each layout that may run can cost (cost per hour of the fleet
+  // the target needs at its rate bound, or cost per million tokens at it).
+  std::vector<size_t> order;
+  for (size_t i = 0; i < layouts.size(); ++i) {
+    Layout& l = layouts[i];
+    if (!l.replica) continue;
+    const double bound = RateUpperBound(*l.replica, tokens_per_request - 1) * static_cast<double>(l.e.replicas);
+    l.cost_bound = !(bound > 0) ? std::numeric_limits<double>::infinity()
+                   : by_fleet_cost  ? std::max(1.0, std::ceil(target / bound - 1e-9)) * l.e.usd_per_hour
+                                    : l.e.usd_per_hour / (bound * tokens_per_request * 3600) * 1e6;
+    order.push_back(i);
+  }
+  // Cheapest bound first: once a layout qualifies at a cost below another's
+  // bound, that one cannot win and is not simulated (unless exhaustive).
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return layouts[a].cost_bound < layouts[b].cost_bound; });
+  double best_cost = std::numeric_limits<double>::infinity();
+  size_t done = 0;
+  for (size_t i : order) {
+    Layout& l = layouts[i];
+    if (!o.exhaustive && l.cost_bound > best_cost) {
+      l.e.verdict = Verdict::kPruned;
+      l.e.cost_bound = l.cost_bound;
+      l.e.cost_bound_beaten = best_cost;
+      ++plan.pruned;
+    } else {
+      if (Status s = SearchLayout(job, l); !s.ok()) return s.error();
+      plan.simulations += l.e.simulations;
+      if (l.e.qualifies()) {
+        best_cost = std::min(best_cost, by_fleet_cost ? l.e.fleet_usd_per_hour : l.e.usd_per_million_tokens);
+      }
+    }
     ++done;
-    if (o.progress) o.progress(done, context.catalog->instances.size());
+    if (o.progress) o.progress(done, order.size());
+  }
+  // Per instance, its best layout.
+  std::map<const Instance*, ServingEvaluation> chosen;
+  for (Layout& l : layouts) {
+    auto it = chosen.find(l.e.instance);
+    if (it == chosen.end()) {
+      chosen.emplace(l.e.instance, std::move(l.e));
+    } else if (BetterLayout(l.e, it->second, by_fleet_cost)) {
+      it->second = std::move(l.e);
+    }
+  }
+  for (const Instance& instance : context.catalog->instances) {
+    auto it = chosen.find(&instance);
+    if (it != chosen.end()) plan.candidates.push_back(std::move(it->second));
   }
   AssessConfidence(plan.candidates, context, o, target);
   if (o.plan.min_confidence > 0) {
@@ -423,6 +505,15 @@ std::string ServingRejectionText(const ServingEvaluation& e, const ServingOption
     }
     case Verdict::kLowConfidence:
       return LowConfidenceText(e, o.plan.min_confidence);
+    case Verdict::kPruned: {
+      const bool per_hour = o.target_rate_per_s.has_value() || o.slo_tps > 0;
+      const auto money = [&](double usd) {
+        return per_hour ? fmt::format("${:.3f}/h", usd) : fmt::format("${:.3f} per million tokens", usd);
+      };
+      return fmt::format("not simulated: at its throughput bound its fleet would still cost {}, more than the {} of "
+                         "a candidate that meets the objectives (--exhaustive simulates it)",
+                         money(e.cost_bound), money(e.cost_bound_beaten));
+    }
     case Verdict::kRequestTooLong:
       return fmt::format("KV cache holds {} tokens per replica; the longest request needs {}", e.kv_capacity_tokens,
                          e.longest_request_tokens);

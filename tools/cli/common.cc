@@ -82,6 +82,9 @@ void AddServeFlags(CLI::App& app, JobRequest& f) {
   app.add_option("--max-tokens", f.max_tokens,
                  "max_tokens the clients send; engines that reserve a whole request (tensorrt-llm, tgi) hold it from "
                  "admission (default: each request's own output)");
+  app.add_flag("--exhaustive", f.exhaustive,
+               "simulate every instance and layout (by default those whose throughput bound cannot beat a qualifying "
+               "one's cost are not simulated)");
   app.add_option("--max-num-seqs", f.max_num_seqs,
                  "the engine's cap on sequences running at once, as a max-load benchmark raises it (default: the "
                  "engine profile's for the GPU)");

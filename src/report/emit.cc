@@ -261,6 +261,18 @@ Result<Deployment> FlexGenDeployment(const Plan& plan, const ReportContext& ctx,
   return d;
 }
 
+// The header lines every deployment ends with: where the prices come from,
+// and a warning when the model id had to be guessed.
+void AddProvenance(std::vector<std::string>& h, const std::string& catalog, const std::string& as_of,
+                   const ModelId& model, const ModelConfig& config) {
+  h.push_back(fmt::format("prices from catalog {}{}", catalog, as_of.empty() ? " (undated)" : fmt::format(" as of {}", as_of)));
+  if (!model.checked) {
+    h.push_back(fmt::format("CHECK the model id {}: guessed from {} (its _name_or_path, else its folder); it must "
+                            "name the HuggingFace repository or local folder holding the weights",
+                            model.id, config.source));
+  }
+}
+
 // Comment lines shared by every target: what InferSave predicted, from what.
 std::vector<std::string> Header(const Plan& plan, const ReportContext& ctx, const ModelId& model) {
   const Evaluation& e = *plan.recommendation;
@@ -273,13 +285,7 @@ std::vector<std::string> Header(const Plan& plan, const ReportContext& ctx, cons
                           "{}, cost {}",
                           e.tps, e.output_tps, plan.options.workload.requests, Hours(e.job_hours),
                           Hours(e.billed_hours), Money(e.job_cost_usd)));
-  h.push_back(fmt::format("prices from catalog {}{}", plan.catalog,
-                          plan.catalog_as_of.empty() ? " (undated)" : fmt::format(" as of {}", plan.catalog_as_of)));
-  if (!model.checked) {
-    h.push_back(fmt::format("CHECK the model id {}: guessed from {} (its _name_or_path, else its folder); it must "
-                            "name the HuggingFace repository or local folder holding the weights",
-                            model.id, ctx.model->source));
-  }
+  AddProvenance(h, plan.catalog, plan.catalog_as_of, model, *ctx.model);
   return h;
 }
 
@@ -351,13 +357,7 @@ std::vector<std::string> ServingHeader(const ServingPlan& plan, const ServingOpt
   h.push_back(fmt::format("target {:.3g} requests/s{}; one instance sustains {:.3g} requests/s as predicted",
                           plan.target_rate_per_s, objectives, e.max_rate_per_instance));
   h.push_back(fmt::format("workload: {}", o.description));
-  h.push_back(fmt::format("prices from catalog {}{}", plan.catalog,
-                          plan.catalog_as_of.empty() ? " (undated)" : fmt::format(" as of {}", plan.catalog_as_of)));
-  if (!model.checked) {
-    h.push_back(fmt::format("CHECK the model id {}: guessed from {} (its _name_or_path, else its folder); it must "
-                            "name the HuggingFace repository or local folder holding the weights",
-                            model.id, ctx.model->source));
-  }
+  AddProvenance(h, plan.catalog, plan.catalog_as_of, model, *ctx.model);
   if (o.plan.spot) {
     h.push_back("spot instances can be preempted at any time: SkyServe replaces a lost replica, but the service "
                 "runs short of capacity (and may miss its objectives) until the new one is ready");

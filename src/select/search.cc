@@ -129,10 +129,12 @@ ServingPlan MergeSearchedServingPlans(std::vector<ServingPlan> plans, const Serv
   std::vector<std::vector<ServingEvaluation>> lists;
   merged.warnings.clear();
   merged.simulations = 0;
+  merged.pruned = 0;
   for (const ServingPlan& p : plans) {
     lists.push_back(p.candidates);
     AddWarnings(merged.warnings, p.warnings);
     merged.simulations += p.simulations;
+    merged.pruned += p.pruned;
   }
   merged.candidates = BestPerInstance(lists, [by_fleet_cost](const ServingEvaluation& a, const ServingEvaluation& b) {
     return RanksBefore(a, b, by_fleet_cost);

@@ -282,3 +282,51 @@ TEST(FrontierTest, OnlineCostAgainstLatency) {
 
 }  // namespace
 }  // namespace infersave
+
+namespace infersave {
+namespace {
+
+// Spot against on-demand, where both are allowed: each instance at the
+// cheaper price that qualifies; the merged pick costs what the cheaper of
+// the two single plans' picks does; a service picked on spot gets a note.
+TEST(SearchTest, SpotOrOnDemand) {
+  JobRequest r;
+  r.cloud = "gcp";
+  r.model = "llama-3.1-8b";
+  r.slo_tps = 1000;
+  JobRequest on_demand = r;
+  JobRequest spot = r;
+  spot.spot = true;
+  const double cheapest = std::min(Plan(on_demand)["recommendation"]["job_cost_usd"].get<double>(),
+                                   Plan(spot)["recommendation"]["job_cost_usd"].get<double>());
+  r.pricing = "on-demand,spot";
+  const json both = Plan(r);
+  EXPECT_DOUBLE_EQ(both["recommendation"]["job_cost_usd"].get<double>(), cheapest);
+  EXPECT_EQ(both["recommendation"]["price_basis"], "spot");  // GCP's spot prices are far below on-demand
+  EXPECT_EQ(both["inputs"]["searched"], "prices on-demand, spot");
+
+  JobRequest service = r;
+  service.rate = 2;
+  service.sim_requests = 300;
+  service.given = {"rate", "sim_requests"};
+  const json online = Plan(service);
+  ASSERT_FALSE(online["recommendation"].is_null());
+  EXPECT_EQ(online["recommendation"]["price_basis"], "spot");  // g2-standard-4's spot price
+  bool noted = false;
+  for (const json& w : online["warnings"]) noted |= w.get<std::string>().rfind("the pick runs on spot instances", 0) == 0;
+  EXPECT_TRUE(noted) << online["warnings"].dump();
+
+  JobRequest bad = r;
+  bad.pricing = "cheap";
+  auto job = ResolveJob(bad, NoFiles(), "2026-12-06");
+  ASSERT_FALSE(job.ok());
+  EXPECT_EQ(job.error().message(), "pricing cheap: give on-demand, spot, or both as on-demand,spot");
+  bad.pricing = "spot";
+  bad.spot = true;
+  job = ResolveJob(bad, NoFiles(), "2026-12-06");
+  ASSERT_FALSE(job.ok());
+  EXPECT_EQ(job.error().field(), "pricing");
+}
+
+}  // namespace
+}  // namespace infersave

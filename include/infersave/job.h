@@ -39,7 +39,10 @@ struct JobRequest {
   std::string catalog_csv;         // inline catalog CSV text; replaces `catalog` when set
   std::string cloud;               // aws, gcp or azure: that cloud's shipped catalog
   std::string region;              // keep only this region's rows ("" = all)
-  bool spot = false;
+  bool spot = false;               // spot prices only (the same as pricing "spot")
+  // The prices allowed: "on-demand" (default), "spot", or both to search
+  // ("on-demand,spot"): each instance at whichever is cheaper that qualifies.
+  std::string pricing;
   std::string today;               // YYYY-MM-DD the catalog's age counts to ("" = the caller's date)
   std::string gpu_table;           // "" = shipped
   std::string engine = "vllm";     // one, or a comma-separated list to search ("vllm,tensorrt-llm")
@@ -124,6 +127,7 @@ struct JobVariant {
   Precision weights = Precision::kFp16;
   Precision kv_cache = Precision::kFp16;
   int64_t batch_size = 0;  // batch plans: 0 = the request's
+  bool spot = false;
   EngineProfile engine;
   std::optional<Calibration> calibration;
 };

@@ -115,6 +115,7 @@ struct Candidate {
   MemoryBreakdown memory;  // per GPU
   Ctcf ctcf;               // the calibration applied (identity when none)
   double usd_per_hour = 0; // the price charged: spot under PlanOptions::spot, else on-demand
+  bool spot = false;       // usd_per_hour is the spot price
   bool priced = true;      // has a price of the kind asked for
   bool within_price_cap = true;
   bool compatible = true;           // the engine runs on this GPU and host
@@ -195,6 +196,7 @@ Compatibility CheckCompatibility(const EngineProfile& engine, const Instance& in
 // batch and online plans (issue 12): its price (spot or on-demand), the price
 // cap, the engine's compatibility and the GPU's support of the formats.
 struct Screening {
+  bool spot = false;             // priced at spot prices
   bool priced = true;            // has a price of the kind asked for
   double usd_per_hour = 0;       // the price the plan charges: spot under `spot`, else on-demand
   bool within_price_cap = true;

@@ -184,6 +184,11 @@ struct ServingPlan {
 // hourly price, then the name.
 bool RanksBefore(const ServingEvaluation& a, const ServingEvaluation& b, bool by_fleet_cost);
 
+// The warning of an online plan whose pick runs on spot instances.
+inline constexpr const char* kSpotServiceWarning =
+    "the pick runs on spot instances, which the cloud can reclaim at any time: the service runs short of capacity "
+    "(and may miss its objectives) until a replacement is up; keep some on-demand capacity if that matters";
+
 // Evaluates every instance (every valid TP layout, the best kept).
 Result<ServingPlan> MakeServingPlan(const PlanContext& context, const ServingOptions& options);
 

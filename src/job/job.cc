@@ -220,14 +220,30 @@ Status ResolveVariants(const JobRequest& r, const Formats& formats, const FileSo
     constexpr int64_t kMaxSearchedBatch = 4096;
     for (int64_t b = 1; b <= std::min(r.requests, kMaxSearchedBatch); b *= 2) batches.push_back(b);
   }
-  const size_t combinations = formats.weights.size() * formats.kv.size() * engines.size() * batches.size();
+  std::vector<bool> spots = {r.spot};
+  if (!r.pricing.empty()) {
+    if (r.spot) {
+      return FieldError("pricing", fmt::format("give {} or {}, not both", FieldRef("spot"), FieldRef("pricing")));
+    }
+    spots.clear();
+    for (const std::string& item : ListItems(r.pricing)) {
+      const std::string p = io::ToLower(item);
+      if (p != "on-demand" && p != "spot") {
+        return ValueError("pricing", item, "give on-demand, spot, or both as on-demand,spot");
+      }
+      if (std::find(spots.begin(), spots.end(), p == "spot") == spots.end()) spots.push_back(p == "spot");
+    }
+  }
+  const size_t combinations =
+      formats.weights.size() * formats.kv.size() * engines.size() * batches.size() * spots.size();
+  job.options.spot = spots.front();
   if (combinations == 1 && batches.front() == 0) return Status::Ok();
   constexpr size_t kMaxCombinations = 64;
   if (combinations > kMaxCombinations) {
-    return InvalidArgument(fmt::format("{} weight formats x {} KV formats x {} engines x {} batch sizes make {} plans; "
-                                       "search at most {}",
+    return InvalidArgument(fmt::format("{} weight formats x {} KV formats x {} engines x {} batch sizes x {} prices "
+                                       "make {} plans; search at most {}",
                                        formats.weights.size(), formats.kv.size(), engines.size(), batches.size(),
-                                       combinations, kMaxCombinations));
+                                       spots.size(), combinations, kMaxCombinations));
   }
   for (size_t e = 0; e < engines.size(); ++e) {
     std::pair<EngineProfile, std::optional<Calibration>> loaded{job.engine, job.calibration};
@@ -239,7 +255,9 @@ Status ResolveVariants(const JobRequest& r, const Formats& formats, const FileSo
     }
     for (Precision weights : formats.weights) {
       for (Precision kv : formats.kv) {
-        for (int64_t b : batches) job.variants.push_back(JobVariant{weights, kv, b, loaded.first, loaded.second});
+        for (int64_t b : batches) {
+          for (bool spot : spots) job.variants.push_back(JobVariant{weights, kv, b, spot, loaded.first, loaded.second});
+        }
       }
     }
   }
@@ -320,7 +338,6 @@ Result<Job> ResolveJob(const JobRequest& r, const FileSource& files, std::string
   o.workload.kv_precision = formats->kv.front();
   if (Status s = ResolveVariants(r, *formats, files, job); !s.ok()) return s.error();
   o.slo_tps = r.slo_tps;
-  o.spot = r.spot;
   o.slo_headroom_pct = r.slo_headroom;
   if (r.max_price) o.max_usd_per_hour = *r.max_price;
   auto billing = ParseBilling(r.billing);

@@ -116,6 +116,7 @@ const std::map<std::string, Field, std::less<>>& Fields() {
       {"cloud", String("cloud", &JobRequest::cloud)},
       {"region", String("region", &JobRequest::region)},
       {"spot", Bool("spot", &JobRequest::spot)},
+      {"pricing", String("pricing", &JobRequest::pricing)},
       {"today", String("today", &JobRequest::today)},
       {"gpu_table", String("gpu_table", &JobRequest::gpu_table)},
       {"engine", String("engine", &JobRequest::engine)},

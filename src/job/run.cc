@@ -49,7 +49,7 @@ std::string VariantName(const JobVariant& v) {
 
 // What a search tried: "weights fp16, fp8; engines vllm, tensorrt-llm; batch sizes 1-256".
 std::string Searched(const Job& job) {
-  std::vector<std::string> weights, kv, engines;
+  std::vector<std::string> weights, kv, engines, prices;
   std::vector<int64_t> batches;
   const auto add = [](auto& list, auto value) {
     if (std::find(list.begin(), list.end(), value) == list.end()) list.push_back(value);
@@ -59,12 +59,14 @@ std::string Searched(const Job& job) {
     add(kv, std::string(PrecisionName(v.kv_cache)));
     add(engines, v.engine.name);
     if (v.batch_size > 0) add(batches, v.batch_size);
+    add(prices, std::string(v.spot ? "spot" : "on-demand"));
   }
   std::vector<std::string> parts;
   if (weights.size() > 1) parts.push_back(fmt::format("weights {}", fmt::join(weights, ", ")));
   if (kv.size() > 1) parts.push_back(fmt::format("KV cache {}", fmt::join(kv, ", ")));
   if (engines.size() > 1) parts.push_back(fmt::format("engines {}", fmt::join(engines, ", ")));
   if (batches.size() > 1) parts.push_back(fmt::format("batch sizes {}-{}", batches.front(), batches.back()));
+  if (prices.size() > 1) parts.push_back(fmt::format("prices {}", fmt::join(prices, ", ")));
   return fmt::format("{}", fmt::join(parts, "; "));
 }
 
@@ -103,6 +105,7 @@ Result<Plan> MakeJobPlan(const Job& job) {
         o.workload.weight_precision = v.weights;
         o.workload.kv_precision = v.kv_cache;
         if (v.batch_size > 0) o.workload.batch_size = v.batch_size;
+        o.spot = v.spot;
         return MakePlan(VariantContext(job, v), o);
       },
       [&](std::vector<Plan> plans) { return MergeSearchedPlans(std::move(plans), Searched(job)); });
@@ -116,6 +119,7 @@ Result<ServingPlan> MakeJobServingPlan(const Job& job, const ServingOptions& opt
         ServingOptions o = options;
         o.plan.workload.weight_precision = v.weights;
         o.plan.workload.kv_precision = v.kv_cache;
+        o.plan.spot = v.spot;
         return MakeServingPlan(VariantContext(job, v), o);
       },
       [&](std::vector<ServingPlan> plans) {
@@ -150,6 +154,7 @@ Result<Outcome> RunServingPlan(const JobRequest& r, const Job& job, const FileSo
     ServingOptions chosen = sj->options;
     chosen.plan.workload.weight_precision = plan->recommendation->weights;
     chosen.plan.workload.kv_precision = plan->recommendation->kv_cache;
+    chosen.plan.spot = plan->recommendation->spot;
     if (Status s = WriteServingDeployment(out, *plan, chosen, PickReport(job, &*plan->recommendation), r.emit);
         !s.ok()) {
       return s.error().AtField("emit");

@@ -203,7 +203,7 @@ Json EvaluationJson(const Evaluation& e, const Plan& plan, const ReportContext& 
   report_util::VariantJson(j, e);
   j["batch_size"] = e.batch_size;
   j["instances"] = e.instances;
-  report_util::PriceJson(j, e.usd_per_hour, i.usd_per_hour, plan.options.spot, e.priced);
+  report_util::PriceJson(j, e.usd_per_hour, i.usd_per_hour, e.spot, e.priced);
   j["feasible"] = e.can_run;
   j["meets_slo"] = e.can_run && e.meets_slo;
   j["within_price_cap"] = e.within_price_cap;

@@ -73,7 +73,7 @@ Json EvaluationJson(const ServingEvaluation& e, const ServingOptions& o, const R
   j["tensor_parallel"] = e.tp;
   j["replicas_per_instance"] = e.replicas;
   report_util::VariantJson(j, e);
-  report_util::PriceJson(j, e.usd_per_hour, i.usd_per_hour, o.plan.spot, e.priced);
+  report_util::PriceJson(j, e.usd_per_hour, i.usd_per_hour, e.spot, e.priced);
   j["qualifies"] = e.qualifies();
   const std::string reason = ServingRejectionText(e, o);
   j["rejected_because"] = reason.empty() ? Json() : Json(reason);

@@ -123,6 +123,7 @@ const EngineProfile& Evaluator::EngineFor(const Instance& instance) const {
 Screening ScreenInstance(const Instance& instance, const EngineProfile& engine, const Workload& workload, bool spot,
                          double max_usd_per_hour) {
   Screening s;
+  s.spot = spot;
   s.priced = !spot || instance.spot_usd_per_hour.has_value();
   s.usd_per_hour = spot ? instance.spot_usd_per_hour.value_or(instance.usd_per_hour) : instance.usd_per_hour;
   s.within_price_cap = s.usd_per_hour <= max_usd_per_hour;
@@ -140,6 +141,7 @@ Screening::Rejection Screening::FirstRejection() const {
 }
 
 Verdict Candidate::Screen(Screening screening) {
+  spot = screening.spot;
   priced = screening.priced;
   usd_per_hour = screening.usd_per_hour;
   within_price_cap = screening.within_price_cap;

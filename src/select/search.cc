@@ -105,6 +105,7 @@ Plan MergeSearchedPlans(std::vector<Plan> plans, std::string searched) {
     merged.options.workload.weight_precision = pick.weights;
     merged.options.workload.kv_precision = pick.kv_cache;
     if (pick.batch_size > 0) merged.options.workload.batch_size = pick.batch_size;
+    merged.options.spot = pick.spot;
     if (pick.engine) merged.engine = pick.engine->name;
   }
   const auto instance_of = [](const std::optional<Evaluation>& e) { return e ? e->instance : nullptr; };
@@ -132,7 +133,10 @@ ServingPlan MergeSearchedServingPlans(std::vector<ServingPlan> plans, const Serv
   merged.pruned = 0;
   for (const ServingPlan& p : plans) {
     lists.push_back(p.candidates);
-    AddWarnings(merged.warnings, p.warnings);
+    // The spot note belongs to the merged pick only (added below).
+    std::vector<std::string> warnings = p.warnings;
+    warnings.erase(std::remove(warnings.begin(), warnings.end(), std::string(kSpotServiceWarning)), warnings.end());
+    AddWarnings(merged.warnings, warnings);
     merged.simulations += p.simulations;
     merged.pruned += p.pruned;
   }
@@ -145,6 +149,7 @@ ServingPlan MergeSearchedServingPlans(std::vector<ServingPlan> plans, const Serv
     merged.recommendation = merged.candidates.front();
     if (merged.recommendation->engine) merged.engine = merged.recommendation->engine->name;
     merged.catalog_as_of = OldestPriceDate({merged.recommendation->instance});
+    if (merged.recommendation->spot) merged.warnings.push_back(kSpotServiceWarning);
     // The flips of the pick among the merged candidates (each plan's own
     // flips only knew its own combination).
     merged.pick_flips_at_error_pct = PickFlipsAtErrorPct(merged.candidates, options, merged.target_rate_per_s);

@@ -467,6 +467,7 @@ Result<ServingPlan> MakeServingPlan(const PlanContext& context, const ServingOpt
   if (!plan.candidates.empty() && plan.candidates.front().qualifies()) plan.recommendation = plan.candidates.front();
   if (plan.recommendation) plan.pick_flips_at_error_pct = PickFlipsAtErrorPct(plan.candidates, o, target);
   plan.frontier = ParetoFrontier(plan.candidates);
+  if (plan.recommendation && plan.recommendation->spot) plan.warnings.push_back(kSpotServiceWarning);
   if (plan.recommendation) {
     // The price the fleet cost relies on, and its date.
     const std::string relied = OldestPriceDate({plan.recommendation->instance});

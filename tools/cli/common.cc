@@ -20,6 +20,9 @@ void AddJobFlags(CLI::App& app, JobRequest& f) {
   app.add_option("--cloud", f.cloud, "use the shipped catalog of a cloud: aws, gcp or azure (instead of --catalog)");
   app.add_option("--region", f.region, "keep only this region's instances (e.g. us-east-1)");
   app.add_flag("--spot", f.spot, "price instances at their spot price (those without one are left out)");
+  app.add_option("--pricing", f.pricing,
+                 "prices allowed: on-demand, spot, or on-demand,spot to take whichever is cheaper on each instance "
+                 "(default: on-demand; --spot = spot)");
   app.add_option("--today", f.today, "date the catalog's age is counted to, YYYY-MM-DD (default: the system date)");
   app.add_option("--gpu-table", f.gpu_table, "path to a GPU table CSV replacing the shipped one");
   app.add_option("-b,--batch-size", f.batch_size, "requests processed together per replica (BS)")->capture_default_str();

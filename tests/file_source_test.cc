@@ -88,3 +88,35 @@ TEST(FileSourceTest, LoadersReadThroughTheInjectedSource) {
 
 }  // namespace
 }  // namespace infersave
+
+namespace infersave {
+namespace {
+
+// Issue 12 item 3: the public datasets' adapters read their files through
+// the file source too, so that they can be fed text from anywhere.
+TEST(FileSourceTest, DatasetAdaptersReadThroughTheFileSource) {
+  const std::string header =
+      "system,model,gpu,num_gpus,host_dram_gb,ssd_tb,cloud,precision,input_len,output_len,effective_batch_size,"
+      "lowest_offload_tier,metric,unit,value,source\n";
+  MemoryFiles files({{"mem/flexgen-t4-offloading-throughput.csv",
+                      header +
+                          "FlexGen,OPT-6.7B,T4 16GB,1,208,1.5,GCP,fp16,512,32,2,gpu,generation throughput,tokens/s,"
+                          "25.26,x\n"
+                          "Hugging Face Accelerate,OPT-6.7B,T4 16GB,1,208,1.5,GCP,fp16,512,32,2,gpu,generation "
+                          "throughput,tokens/s,25.12,x\n"}});
+  auto d = LoadDataset("flexgen-t4", "mem", Gpus(), nullptr, files);
+  ASSERT_TRUE(d.ok()) << d.error().message();
+  EXPECT_EQ(files.reads_, (std::vector<std::string>{"mem/flexgen-t4-offloading-throughput.csv"}));
+  ASSERT_EQ(d->rows.size(), 1u);
+  EXPECT_EQ(d->rows[0].model, "opt-6.7b");
+  EXPECT_EQ(d->rows[0].batch_size, 2);
+  EXPECT_EQ(d->skipped.at("no engine profile for Hugging Face Accelerate"), 1);
+  // A missing file is the file source's error, not a crash.
+  MemoryFiles empty({});
+  auto missing = LoadDataset("flexgen-t4", "mem", Gpus(), nullptr, empty);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().message(), "no such file in memory: mem/flexgen-t4-offloading-throughput.csv");
+}
+
+}  // namespace
+}  // namespace infersave

@@ -117,8 +117,8 @@ std::string NameIndexColumn(std::string text) {
 }  // namespace
 
 // Reads a third-party CSV file, repairing the quirks above.
-Result<io::CsvTable> ReadCsvFile(const std::string& path, bool pad_short_rows) {
-  auto text = ReadTextFile(path);
+Result<io::CsvTable> ReadCsvFile(const FileSource& files, const std::string& path, bool pad_short_rows) {
+  auto text = files.Read(path);
   if (!text.ok()) return text.error();
   std::string_view raw = *text;
   if (raw.substr(0, 3) == "\xEF\xBB\xBF") raw.remove_prefix(3);  // UTF-8 byte order mark

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "infersave/file_source.h"
 #include "infersave/status.h"
 #include "io/csv.h"
 
@@ -17,7 +18,7 @@ Status RequireFolder(std::string_view dir);
 // A CSV file of a dataset, repaired where the source is known to be loose
 // (bare quotes, an unnamed index column; `pad_short_rows`: rows missing
 // their last fields).
-Result<io::CsvTable> ReadCsvFile(const std::string& path, bool pad_short_rows = false);
+Result<io::CsvTable> ReadCsvFile(const FileSource& files, const std::string& path, bool pad_short_rows = false);
 Result<int64_t> WholeNumber(const io::CellReader& cells, std::string_view column);
 Result<double> PositiveNumber(const io::CellReader& cells, std::string_view column);
 

@@ -112,7 +112,8 @@ constexpr const char* kTooLong = "input + output longer than the model's context
 struct Adapter {
   std::string name;
   std::string description;
-  std::function<Status(std::string_view data_dir, const GpuTable& gpus, Dataset& out)> run;
+  // Reads the source's files through `files` (tests serve them from memory).
+  std::function<Status(std::string_view data_dir, const GpuTable& gpus, const FileSource& files, Dataset& out)> run;
 };
 
 // ---- 1. Argonne All_results.csv ----------------------------------------------
@@ -165,9 +166,9 @@ Result<std::optional<Measurement>> ReadArgonneRow(const io::CellReader& cells, c
   return std::optional<Measurement>(std::move(m));
 }
 
-Status RunArgonne(std::string_view data_dir, const GpuTable& gpus, Dataset& out) {
+Status RunArgonne(std::string_view data_dir, const GpuTable& gpus, const FileSource& files, Dataset& out) {
   const std::string path = JoinPath(data_dir, std::string(kArgonneDir) + "/argonne--Plots--All_results.csv");
-  auto table = ReadCsvFile(path);
+  auto table = ReadCsvFile(files, path);
   if (!table.ok()) return table.error();
   if (Status s = io::RequireColumns(*table, {"Hardware", "Num of Hardware", "Framework", "Model",
                                              "Input Output Length", "Batch Size", "Latency", "Throughput"});
@@ -236,10 +237,10 @@ Status RunArgonne(std::string_view data_dir, const GpuTable& gpus, Dataset& out)
 
 // ---- 2. Argonne Fig_22 TTFT ----------------------------------------------------
 
-Status RunArgonneTtft(std::string_view data_dir, const GpuTable& gpus, Dataset& out) {
+Status RunArgonneTtft(std::string_view data_dir, const GpuTable& gpus, const FileSource& files, Dataset& out) {
   const std::string path =
       JoinPath(data_dir, std::string(kArgonneDir) + "/argonne--Plots--Fig_22--all_results_TTFT_ITL.csv");
-  auto table = ReadCsvFile(path, /*pad_short_rows=*/true);
+  auto table = ReadCsvFile(files, path, /*pad_short_rows=*/true);
   if (!table.ok()) return table.error();
   if (Status s = io::RequireColumns(*table, {"Hardware", "Num of Hardware", "Framework", "Model", "Input Length",
                                              "Output Length", "Batch Size", "TTFT Latency"});
@@ -284,10 +285,10 @@ constexpr SageMakerInstance kSageMakerInstances[] = {
 
 constexpr int64_t kTgiPromptTokens = 10;  // the benchmark's prompts: about 10 tokens
 
-Status RunTgi(std::string_view data_dir, const GpuTable& gpus, Dataset& out) {
+Status RunTgi(std::string_view data_dir, const GpuTable& gpus, const FileSource& files, Dataset& out) {
   const std::string path =
       JoinPath(data_dir, "philschmid-tgi-sagemaker/philschmid-tgi-sagemaker--results--sagemaker.csv");
-  auto table = ReadCsvFile(path);
+  auto table = ReadCsvFile(files, path);
   if (!table.ok()) return table.error();
   const char* kUsers = "Virtual Users";
   const char* kThroughput = "Thorughput (tokens/second)";  // sic
@@ -380,9 +381,9 @@ Status RunTgi(std::string_view data_dir, const GpuTable& gpus, Dataset& out) {
 
 // ---- 4. llama.cpp (XiongjieDai) ------------------------------------------------
 
-Status RunLlamaCpp(std::string_view data_dir, const GpuTable& gpus, Dataset& out) {
+Status RunLlamaCpp(std::string_view data_dir, const GpuTable& gpus, const FileSource& files, Dataset& out) {
   const std::string path = JoinPath(data_dir, "xiongjiedai-llamacpp-llama3-nvidia.csv");
-  auto table = ReadCsvFile(path);
+  auto table = ReadCsvFile(files, path);
   if (!table.ok()) return table.error();
   if (Status s = io::RequireColumns(*table, {"gpu", "num_gpus", "model", "precision", "test", "n_tokens",
                                              "batch_size", "value", "oom"});
@@ -491,9 +492,9 @@ Status RunLlamaCpp(std::string_view data_dir, const GpuTable& gpus, Dataset& out
 
 // ---- 5. FlexGen on a T4 ----------------------------------------------------------
 
-Status RunFlexGen(std::string_view data_dir, const GpuTable& gpus, Dataset& out) {
+Status RunFlexGen(std::string_view data_dir, const GpuTable& gpus, const FileSource& files, Dataset& out) {
   const std::string path = JoinPath(data_dir, "flexgen-t4-offloading-throughput.csv");
-  auto table = ReadCsvFile(path);
+  auto table = ReadCsvFile(files, path);
   if (!table.ok()) return table.error();
   if (Status s = io::RequireColumns(*table, {"system", "model", "gpu", "num_gpus", "precision", "input_len",
                                              "output_len", "effective_batch_size", "lowest_offload_tier", "value"});
@@ -601,11 +602,14 @@ Result<Dataset> LoadDataset(std::string_view name_or_path, std::string_view data
   if (arg.empty()) return InvalidArgument("empty dataset name");
   for (const Adapter& a : Adapters()) {
     if (!io::EqualsIgnoreCase(a.name, arg)) continue;
-    if (Status s = RequireFolder(data_dir); !s.ok()) return s.error();
+    // The folder must exist on disk when the files come from it.
+    if (&files == &LocalFiles()) {
+      if (Status s = RequireFolder(data_dir); !s.ok()) return s.error();
+    }
     Dataset d;
     d.name = a.name;
     d.description = a.description;
-    if (Status s = a.run(data_dir, gpus, d); !s.ok()) return s.error();
+    if (Status s = a.run(data_dir, gpus, files, d); !s.ok()) return s.error();
     return d;
   }
   if (IsPathArgument(arg)) {

@@ -106,7 +106,7 @@ Result<std::vector<GemmMeasurement>> LoadVidurGemms(std::string_view data_dir, c
     std::string model = parts[1];
     for (size_t i = 2; i < parts.size(); ++i) model += "/" + parts[i];
 
-    auto table = ReadCsvFile(path);
+    auto table = ReadCsvFile(LocalFiles(), path);
     if (!table.ok()) return table.error();
     std::vector<std::string_view> required = {"num_tokens", "num_tensor_parallel_workers", "n_head", "n_kv_head",
                                               "n_embd", "n_expanded_embd", "use_gated_mlp"};
@@ -187,7 +187,7 @@ Result<std::vector<CollectiveMeasurement>> LoadVidurAllReduce(std::string_view d
     const GpuSpec* gpu = gpus.Find(gpu_name);
     if (!gpu) return InvalidInput(fmt::format("{}: GPU '{}' is not in the GPU table", path, gpu_name));
 
-    auto table = ReadCsvFile(path);
+    auto table = ReadCsvFile(LocalFiles(), path);
     if (!table.ok()) return table.error();
     const char* kMedian = "time_stats.all_reduce.median";
     if (Status s = io::RequireColumns(*table, {kMedian, "rank", "num_workers", "size", "collective",

@@ -330,3 +330,39 @@ TEST(SearchTest, SpotOrOnDemand) {
 
 }  // namespace
 }  // namespace infersave
+
+namespace infersave {
+namespace {
+
+// Issue 13 item 1, online: the scheduler's max_num_seqs and token budget.
+// The engine's own settings are among those tried, so the search can only
+// match or beat the plan without it; the pick reports what it runs with.
+TEST(SearchTest, SchedulerSearch) {
+  JobRequest r;
+  r.catalog = "paper";
+  r.model = "llama-3.1-8b";
+  r.rate = 6;
+  r.slo_ttft_ms = 500;
+  r.slo_tpot_ms = 60;
+  r.sim_requests = 400;
+  r.given = {"rate", "slo_ttft_ms", "slo_tpot_ms", "sim_requests"};
+  const json plain = Plan(r);
+  r.search_scheduler = true;
+  const json searched = Plan(r);
+  ASSERT_FALSE(plain["recommendation"].is_null());
+  ASSERT_FALSE(searched["recommendation"].is_null());
+  EXPECT_LE(searched["recommendation"]["fleet_usd_per_hour"].get<double>(),
+            plain["recommendation"]["fleet_usd_per_hour"].get<double>());
+  EXPECT_EQ(searched["inputs"]["searched"], "max_num_seqs 64, 128, 256, 512; token budgets 2048, 8192");
+  const int64_t seqs = searched["recommendation"]["max_sequences"].get<int64_t>();
+  EXPECT_TRUE(seqs == 64 || seqs == 128 || seqs == 256 || seqs == 512) << seqs;
+
+  JobRequest batch;
+  batch.search_scheduler = true;
+  auto job = ResolveJob(batch, NoFiles(), "2026-12-06");
+  ASSERT_FALSE(job.ok());
+  EXPECT_EQ(job.error().field(), "search_scheduler");
+}
+
+}  // namespace
+}  // namespace infersave

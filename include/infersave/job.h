@@ -94,6 +94,9 @@ struct JobRequest {
   int64_t max_tokens = 0;    // the clients' max_tokens (0 = each request's own output)
   int64_t max_num_seqs = 0;  // the engine's batch cap (0 = the profile's)
   bool exhaustive = false;   // simulate every layout (no pruning by cost bounds)
+  // Search the engine's scheduler: max_num_seqs 64, 128, 256, 512 and, with
+  // chunked prefill, token budgets 2048 and 8192 per iteration.
+  bool search_scheduler = false;
 
   // ---- One instance (predict, simulate)
   std::string instance;

@@ -181,7 +181,7 @@ struct ServingPlan {
 
 // The rank order of an online plan's candidates: rank group, then the fleet's
 // cost per hour (by_fleet_cost: a target rate) or per million tokens, the
-// hourly price, then the name.
+// hourly price, the higher capacity, then the name.
 bool RanksBefore(const ServingEvaluation& a, const ServingEvaluation& b, bool by_fleet_cost);
 
 // The warning of an online plan whose pick runs on spot instances.

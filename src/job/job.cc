@@ -234,16 +234,32 @@ Status ResolveVariants(const JobRequest& r, const Formats& formats, const FileSo
       if (std::find(spots.begin(), spots.end(), p == "spot") == spots.end()) spots.push_back(p == "spot");
     }
   }
-  const size_t combinations =
-      formats.weights.size() * formats.kv.size() * engines.size() * batches.size() * spots.size();
+  // The engine's scheduler settings to try (online plans): {max_num_seqs, token budget}; {0, 0} = the profile's.
+  std::vector<std::pair<int64_t, int64_t>> schedulers = {{0, 0}};
+  if (r.search_scheduler) {
+    if (!r.online()) {
+      return FieldError("search_scheduler", fmt::format("applies to online plans ({} or a latency objective)",
+                                                        FieldRef("rate")));
+    }
+    schedulers.clear();
+    for (int64_t seqs : {64, 128, 256, 512}) {
+      if (job.engine.prefill_chunk_tokens > 0) {
+        for (int64_t budget : {2048, 8192}) schedulers.emplace_back(seqs, budget);
+      } else {
+        schedulers.emplace_back(seqs, 0);
+      }
+    }
+  }
+  const size_t combinations = formats.weights.size() * formats.kv.size() * engines.size() * batches.size() *
+                              spots.size() * schedulers.size();
   job.options.spot = spots.front();
-  if (combinations == 1 && batches.front() == 0) return Status::Ok();
+  if (combinations == 1 && batches.front() == 0 && schedulers.front().first == 0) return Status::Ok();
   constexpr size_t kMaxCombinations = 64;
   if (combinations > kMaxCombinations) {
-    return InvalidArgument(fmt::format("{} weight formats x {} KV formats x {} engines x {} batch sizes x {} prices "
-                                       "make {} plans; search at most {}",
+    return InvalidArgument(fmt::format("{} weight formats x {} KV formats x {} engines x {} batch sizes x {} prices x "
+                                       "{} scheduler settings make {} plans; search at most {}",
                                        formats.weights.size(), formats.kv.size(), engines.size(), batches.size(),
-                                       spots.size(), combinations, kMaxCombinations));
+                                       spots.size(), schedulers.size(), combinations, kMaxCombinations));
   }
   for (size_t e = 0; e < engines.size(); ++e) {
     std::pair<EngineProfile, std::optional<Calibration>> loaded{job.engine, job.calibration};
@@ -256,7 +272,17 @@ Status ResolveVariants(const JobRequest& r, const Formats& formats, const FileSo
     for (Precision weights : formats.weights) {
       for (Precision kv : formats.kv) {
         for (int64_t b : batches) {
-          for (bool spot : spots) job.variants.push_back(JobVariant{weights, kv, b, spot, loaded.first, loaded.second});
+          for (bool spot : spots) {
+            for (auto [seqs, budget] : schedulers) {
+              EngineProfile engine = loaded.first;
+              if (seqs > 0) {
+                engine.max_num_seqs = seqs;
+                engine.max_num_seqs_large_gpu = 0;
+              }
+              if (budget > 0) engine.prefill_chunk_tokens = budget;
+              job.variants.push_back(JobVariant{weights, kv, b, spot, std::move(engine), loaded.second});
+            }
+          }
         }
       }
     }

@@ -153,6 +153,7 @@ const std::map<std::string, Field, std::less<>>& Fields() {
       {"max_tokens", Integer("max_tokens", &JobRequest::max_tokens)},
       {"max_num_seqs", Integer("max_num_seqs", &JobRequest::max_num_seqs)},
       {"exhaustive", Bool("exhaustive", &JobRequest::exhaustive)},
+      {"search_scheduler", Bool("search_scheduler", &JobRequest::search_scheduler)},
       {"instance", String("instance", &JobRequest::instance)},
       {"tp", Integer("tp", &JobRequest::tp)},
       {"users", Integer("users", &JobRequest::users)},

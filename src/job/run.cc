@@ -50,7 +50,7 @@ std::string VariantName(const JobVariant& v) {
 // What a search tried: "weights fp16, fp8; engines vllm, tensorrt-llm; batch sizes 1-256".
 std::string Searched(const Job& job) {
   std::vector<std::string> weights, kv, engines, prices;
-  std::vector<int64_t> batches;
+  std::vector<int64_t> batches, seqs, budgets;
   const auto add = [](auto& list, auto value) {
     if (std::find(list.begin(), list.end(), value) == list.end()) list.push_back(value);
   };
@@ -60,6 +60,8 @@ std::string Searched(const Job& job) {
     add(engines, v.engine.name);
     if (v.batch_size > 0) add(batches, v.batch_size);
     add(prices, std::string(v.spot ? "spot" : "on-demand"));
+    add(seqs, static_cast<int64_t>(v.engine.max_num_seqs));
+    add(budgets, static_cast<int64_t>(v.engine.prefill_chunk_tokens));
   }
   std::vector<std::string> parts;
   if (weights.size() > 1) parts.push_back(fmt::format("weights {}", fmt::join(weights, ", ")));
@@ -67,6 +69,8 @@ std::string Searched(const Job& job) {
   if (engines.size() > 1) parts.push_back(fmt::format("engines {}", fmt::join(engines, ", ")));
   if (batches.size() > 1) parts.push_back(fmt::format("batch sizes {}-{}", batches.front(), batches.back()));
   if (prices.size() > 1) parts.push_back(fmt::format("prices {}", fmt::join(prices, ", ")));
+  if (seqs.size() > 1) parts.push_back(fmt::format("max_num_seqs {}", fmt::join(seqs, ", ")));
+  if (budgets.size() > 1) parts.push_back(fmt::format("token budgets {}", fmt::join(budgets, ", ")));
   return fmt::format("{}", fmt::join(parts, "; "));
 }
 

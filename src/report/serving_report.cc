@@ -73,6 +73,7 @@ Json EvaluationJson(const ServingEvaluation& e, const ServingOptions& o, const R
   j["tensor_parallel"] = e.tp;
   j["replicas_per_instance"] = e.replicas;
   report_util::VariantJson(j, e);
+  j["max_num_batched_tokens"] = e.limits.max_batched_tokens;
   report_util::PriceJson(j, e.usd_per_hour, i.usd_per_hour, e.spot, e.priced);
   j["qualifies"] = e.qualifies();
   const std::string reason = ServingRejectionText(e, o);

@@ -196,6 +196,8 @@ bool RanksBeforeImpl(const ServingEvaluation& a, const ServingEvaluation& b, boo
     if (ca != cb) return ca < cb;
     if (a.usd_per_million_tokens != b.usd_per_million_tokens) return a.usd_per_million_tokens < b.usd_per_million_tokens;
     if (a.usd_per_hour != b.usd_per_hour) return a.usd_per_hour < b.usd_per_hour;
+    // Equal costs: the one with more capacity to spare.
+    if (a.max_rate_per_instance != b.max_rate_per_instance) return a.max_rate_per_instance > b.max_rate_per_instance;
   }
   if (ga == 1 && a.max_rate_per_instance != b.max_rate_per_instance) {
     return a.max_rate_per_instance > b.max_rate_per_instance;

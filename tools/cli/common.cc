@@ -85,6 +85,8 @@ void AddServeFlags(CLI::App& app, JobRequest& f) {
   app.add_option("--max-tokens", f.max_tokens,
                  "max_tokens the clients send; engines that reserve a whole request (tensorrt-llm, tgi) hold it from "
                  "admission (default: each request's own output)");
+  app.add_flag("--search-scheduler", f.search_scheduler,
+               "search the engine's max_num_seqs (64-512) and token budget per iteration (2048, 8192) in online plans");
   app.add_flag("--exhaustive", f.exhaustive,
                "simulate every instance and layout (by default those whose throughput bound cannot beat a qualifying "
                "one's cost are not simulated)");

@@ -18,32 +18,36 @@ constexpr double kFlipMax = 0.5;
 bool Calibrated(const Candidate& c) { return c.ctcf.prefill.calibrated || c.ctcf.decode.calibrated; }
 
 // The pick among batch candidates whose predictions are all scaled by
-// `k` (throughputs x k, times / k): the cheapest that then meets the SLO.
-const Evaluation* BatchPickAt(const std::vector<Evaluation>& candidates, const PlanOptions& o, double k,
-                              std::vector<Evaluation>& scratch) {
-  scratch.clear();
+// `k` (throughputs x k, times / k): the cheapest that then meets the SLO
+// (nullptr when none). Only what pricing needs is scaled, in `scaled`.
+const Instance* BatchPickAt(const std::vector<Evaluation>& candidates, const PlanOptions& o, double k,
+                            Evaluation& scaled) {
+  const Evaluation* best = nullptr;
+  double best_cost = 0, best_tps = 0;
   for (const Evaluation& e : candidates) {
     // Only the prediction moves: a candidate screened out, that cannot run,
     // or left out for its low confidence, stays out.
     if (!e.predicted || (e.verdict != Verdict::kQualifies && e.verdict != Verdict::kMissesSlo)) continue;
-    Evaluation s = e;
-    s.tps *= k;
-    s.output_tps *= k;
-    s.timing.total_s /= k;
-    PriceJob(s, o);
-    if (s.meets_slo) scratch.push_back(std::move(s));
-  }
-  const Evaluation* best = nullptr;
-  for (const Evaluation& e : scratch) {
-    if (!best || e.job_cost_usd < best->job_cost_usd ||
-        (e.job_cost_usd == best->job_cost_usd &&
+    scaled.instance = e.instance;
+    scaled.replicas = e.replicas;
+    scaled.batch_size = e.batch_size;
+    scaled.usd_per_hour = e.usd_per_hour;
+    scaled.tps = e.tps * k;
+    scaled.timing.total_s = e.timing.total_s / k;
+    PriceJob(scaled, o);
+    if (!scaled.meets_slo) continue;
+    const double cost = scaled.job_cost_usd;
+    if (!best || cost < best_cost ||
+        (cost == best_cost &&
          (e.usd_per_hour < best->usd_per_hour ||
           (e.usd_per_hour == best->usd_per_hour &&
-           (e.tps > best->tps || (e.tps == best->tps && e.instance->name < best->instance->name)))))) {
+           (scaled.tps > best_tps || (scaled.tps == best_tps && e.instance->name < best->instance->name)))))) {
       best = &e;
+      best_cost = cost;
+      best_tps = scaled.tps;
     }
   }
-  return best;
+  return best ? best->instance : nullptr;
 }
 
 // The pick among online candidates whose capacities are scaled by `k` and
@@ -71,8 +75,8 @@ std::string ServingPickAt(const std::vector<ServingEvaluation>& candidates, cons
 
 // The smallest |u| (steps of kFlipStep up to kFlipMax) for which pick_at(1 - u)
 // or pick_at(1 + u) differs from `current`.
-template <typename PickAt>
-std::optional<double> FirstFlip(const std::string& current, PickAt pick_at) {
+template <typename Pick, typename PickAt>
+std::optional<double> FirstFlip(const Pick& current, PickAt pick_at) {
   for (int i = 1; i * kFlipStep <= kFlipMax + 1e-12; ++i) {
     const double u = i * kFlipStep;
     if (pick_at(1 - u) != current || pick_at(1 + u) != current) return std::round(u * 1000) / 10;
@@ -120,11 +124,8 @@ void AssessConfidence(std::vector<Evaluation>& candidates, const PlanContext& co
 }
 
 std::optional<double> PickFlipsAtErrorPct(const std::vector<Evaluation>& candidates, const PlanOptions& o) {
-  std::vector<Evaluation> scratch;
-  const auto pick_at = [&](double k) {
-    const Evaluation* p = BatchPickAt(candidates, o, k, scratch);
-    return p ? p->instance->name : std::string();
-  };
+  Evaluation scaled;
+  const auto pick_at = [&](double k) { return BatchPickAt(candidates, o, k, scaled); };
   return FirstFlip(pick_at(1), pick_at);
 }
 

@@ -7,6 +7,7 @@
 
 #include "infersave/confidence.h"
 #include "infersave/job.h"
+#include "test_util.h"
 
 namespace infersave {
 namespace {
@@ -37,13 +38,6 @@ TEST(ConfidenceTest, SpreadFromTheMeasuredErrors) {
   EXPECT_LT(ErrorSigmaPct(nullptr, "A10G", "vllm", false), 0);
 }
 
-json Plan(JobRequest r) {
-  r.format = "json";
-  std::ostringstream out;
-  auto outcome = RunPlanRequest(r, NoFiles(), "2026-12-06", out);
-  EXPECT_TRUE(outcome.ok()) << outcome.error().message();
-  return json::parse(out.str());
-}
 
 // opt-2.7b on the paper's catalog at 820 tok/s: g4dn.xlarge is predicted at
 // 836 tok/s, 1.9% over the objective, so the pick fails at a uniform error
@@ -53,7 +47,7 @@ TEST(ConfidenceTest, BatchPlanConfidenceAndFlip) {
   JobRequest r;
   r.catalog = "paper";
   r.slo_tps = 820;
-  const json doc = Plan(r);
+  const json doc = testing::PlanDocument(r);
   const json& pick = doc["recommendation"];
   ASSERT_EQ(pick["instance"], "g4dn.xlarge");
   const double tps = pick["predicted_tps"].get<double>();
@@ -65,7 +59,7 @@ TEST(ConfidenceTest, BatchPlanConfidenceAndFlip) {
   // is picked. g6.xlarge is cheaper than g5.xlarge and would qualify were
   // every prediction 3.5% pessimistic (796 x 1.030 = 819.9 < 820 <= 796 x 1.035).
   r.confidence = 0.9;
-  const json sure = Plan(r);
+  const json sure = testing::PlanDocument(r);
   EXPECT_EQ(sure["recommendation"]["instance"], "g5.xlarge");
   EXPECT_DOUBLE_EQ(sure["recommendation"]["pick_flips_at_error_pct"].get<double>(), 3.5);
   bool found = false;
@@ -90,7 +84,7 @@ TEST(ConfidenceTest, OnlinePlanConfidenceIsTheCapacityMargin) {
   r.slo_ttft_ms = 500;
   r.sim_requests = 1000;
   r.given = {"rate", "slo_ttft_ms", "sim_requests"};
-  const json doc = Plan(r);
+  const json doc = testing::PlanDocument(r);
   const json& pick = doc["recommendation"];
   ASSERT_FALSE(pick.is_null());
   const double capacity = pick["max_rate_per_instance"].get<double>() * pick["instances"].get<double>();

@@ -8,6 +8,7 @@
 
 #include "infersave/job.h"
 #include "infersave/shipped.h"
+#include "test_util.h"
 
 namespace infersave {
 namespace {
@@ -359,12 +360,8 @@ std::vector<std::string> OnlineWarnings(double rate, double percentile, int64_t 
   r.rate = rate;
   r.slo_percentile = percentile;
   r.sim_requests = sim_requests;
-  r.format = "json";
   r.given = {"rate", "slo_percentile", "sim_requests"};
-  std::ostringstream out;
-  auto outcome = RunPlanRequest(r, NoFiles(), "2026-12-06", out);
-  EXPECT_TRUE(outcome.ok()) << outcome.error().message();
-  const json doc = json::parse(out.str());
+  const json doc = testing::PlanDocument(r);
   if (doc_out) *doc_out = doc;
   std::vector<std::string> warnings;
   for (const json& w : doc["warnings"]) warnings.push_back(w.get<std::string>());

@@ -8,19 +8,13 @@
 #include <sstream>
 
 #include "infersave/job.h"
+#include "test_util.h"
 
 namespace infersave {
 namespace {
 
 using nlohmann::json;
 
-json Plan(JobRequest r) {
-  r.format = "json";
-  std::ostringstream out;
-  auto outcome = RunPlanRequest(r, NoFiles(), "2026-12-06", out);
-  EXPECT_TRUE(outcome.ok()) << outcome.error().message();
-  return outcome.ok() ? json::parse(out.str()) : json();
-}
 
 // The merged pick costs what the cheapest single-knob plan's pick costs, and
 // says which knobs it chose.
@@ -31,7 +25,7 @@ void ExpectMergedIsCheapest(JobRequest base, const std::string& field, const std
   for (const std::string& v : values) {
     JobRequest r = base;
     (field == "weights" ? r.weights : r.engine) = v;
-    const json doc = Plan(r);
+    const json doc = testing::PlanDocument(r);
     ASSERT_FALSE(doc["recommendation"].is_null()) << v;
     const double cost = doc["recommendation"][cost_key].get<double>();
     if (cost < cheapest) {
@@ -44,7 +38,7 @@ void ExpectMergedIsCheapest(JobRequest base, const std::string& field, const std
   std::string list;
   for (const std::string& v : values) list += (list.empty() ? "" : ",") + v;
   (field == "weights" ? r.weights : r.engine) = list;
-  const json merged = Plan(r);
+  const json merged = testing::PlanDocument(r);
   ASSERT_FALSE(merged["recommendation"].is_null());
   EXPECT_DOUBLE_EQ(merged["recommendation"][cost_key].get<double>(), cheapest) << list;
   EXPECT_EQ(merged["recommendation"]["instance"], cheapest_instance);
@@ -79,7 +73,7 @@ TEST(SearchTest, ACombinationTheEngineLacksIsLeftOutWithAWarning) {
   r.catalog = "paper";
   r.engine = "flexgen";
   r.weights = "fp16,fp8";
-  const json doc = Plan(r);
+  const json doc = testing::PlanDocument(r);
   ASSERT_FALSE(doc["recommendation"].is_null());
   EXPECT_EQ(doc["recommendation"]["weights"], "fp16");
   bool warned = false;
@@ -138,7 +132,7 @@ TEST(SearchTest, BatchSizeSearch) {
   for (int64_t b = 1; b <= 1000; b *= 2) {
     JobRequest r = base;
     r.batch_size = b;
-    const json doc = Plan(r);
+    const json doc = testing::PlanDocument(r);
     if (doc["recommendation"].is_null()) continue;
     const double cost = doc["recommendation"]["job_cost_usd"].get<double>();
     if (cost < cheapest) {
@@ -148,7 +142,7 @@ TEST(SearchTest, BatchSizeSearch) {
   }
   JobRequest r = base;
   r.search_batch = true;
-  const json merged = Plan(r);
+  const json merged = testing::PlanDocument(r);
   ASSERT_FALSE(merged["recommendation"].is_null());
   EXPECT_DOUBLE_EQ(merged["recommendation"]["job_cost_usd"].get<double>(), cheapest);
   EXPECT_EQ(merged["recommendation"]["batch_size"], cheapest_batch);
@@ -178,7 +172,7 @@ TEST(DeadlineTest, TheFewestInstancesThatFinishInTime) {
   r.input_len = 1024;
   r.output_len = 256;
   r.deadline = "30m";
-  const json fleet = Plan(r);
+  const json fleet = testing::PlanDocument(r);
   const json& pick = fleet["recommendation"];
   ASSERT_FALSE(pick.is_null());
   const int64_t n = pick["instances"].get<int64_t>();
@@ -264,7 +258,7 @@ TEST(FrontierTest, BatchCostAgainstJobTime) {
   JobRequest r;
   r.pace = "max";
   r.slo_tps = 0;
-  const json doc = Plan(r);
+  const json doc = testing::PlanDocument(r);
   ExpectFrontier(doc, {"job_cost_usd", "job_hours"});
   EXPECT_GT(doc["frontier"].size(), 1u);  // flat out, faster instances cost more
 }
@@ -277,7 +271,7 @@ TEST(FrontierTest, OnlineCostAgainstLatency) {
   r.slo_ttft_ms = 2000;
   r.sim_requests = 400;
   r.given = {"rate", "slo_ttft_ms", "sim_requests"};
-  ExpectFrontier(Plan(r), {"fleet_usd_per_hour", "at_target.ttft_at_percentile_ms", "at_target.tpot_at_percentile_ms"});
+  ExpectFrontier(testing::PlanDocument(r), {"fleet_usd_per_hour", "at_target.ttft_at_percentile_ms", "at_target.tpot_at_percentile_ms"});
 }
 
 }  // namespace
@@ -297,10 +291,10 @@ TEST(SearchTest, SpotOrOnDemand) {
   JobRequest on_demand = r;
   JobRequest spot = r;
   spot.spot = true;
-  const double cheapest = std::min(Plan(on_demand)["recommendation"]["job_cost_usd"].get<double>(),
-                                   Plan(spot)["recommendation"]["job_cost_usd"].get<double>());
+  const double cheapest = std::min(testing::PlanDocument(on_demand)["recommendation"]["job_cost_usd"].get<double>(),
+                                   testing::PlanDocument(spot)["recommendation"]["job_cost_usd"].get<double>());
   r.pricing = "on-demand,spot";
-  const json both = Plan(r);
+  const json both = testing::PlanDocument(r);
   EXPECT_DOUBLE_EQ(both["recommendation"]["job_cost_usd"].get<double>(), cheapest);
   EXPECT_EQ(both["recommendation"]["price_basis"], "spot");  // GCP's spot prices are far below on-demand
   EXPECT_EQ(both["inputs"]["searched"], "prices on-demand, spot");
@@ -309,7 +303,7 @@ TEST(SearchTest, SpotOrOnDemand) {
   service.rate = 2;
   service.sim_requests = 300;
   service.given = {"rate", "sim_requests"};
-  const json online = Plan(service);
+  const json online = testing::PlanDocument(service);
   ASSERT_FALSE(online["recommendation"].is_null());
   EXPECT_EQ(online["recommendation"]["price_basis"], "spot");  // g2-standard-4's spot price
   bool noted = false;
@@ -346,9 +340,9 @@ TEST(SearchTest, SchedulerSearch) {
   r.slo_tpot_ms = 60;
   r.sim_requests = 400;
   r.given = {"rate", "slo_ttft_ms", "slo_tpot_ms", "sim_requests"};
-  const json plain = Plan(r);
+  const json plain = testing::PlanDocument(r);
   r.search_scheduler = true;
-  const json searched = Plan(r);
+  const json searched = testing::PlanDocument(r);
   ASSERT_FALSE(plain["recommendation"].is_null());
   ASSERT_FALSE(searched["recommendation"].is_null());
   EXPECT_LE(searched["recommendation"]["fleet_usd_per_hour"].get<double>(),

@@ -3,10 +3,24 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "infersave/job.h"
 #include "infersave/planner.h"
 #include "infersave/shipped.h"
 
 namespace infersave::testing {
+
+// The JSON document of a plan request (format forced to json), planned from
+// shipped data only (no file is read) on 2026-12-06; null when it fails.
+inline nlohmann::json PlanDocument(JobRequest r) {
+  r.format = "json";
+  std::ostringstream out;
+  auto outcome = RunPlanRequest(r, NoFiles(), "2026-12-06", out);
+  EXPECT_TRUE(outcome.ok()) << outcome.error().message();
+  return outcome.ok() ? nlohmann::json::parse(out.str()) : nlohmann::json();
+}
 
 inline ModelConfig Model(std::string_view name) {
   auto m = LoadModel(name);

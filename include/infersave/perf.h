@@ -36,6 +36,8 @@ struct PhaseCtcf {
 struct Ctcf {
   PhaseCtcf prefill;
   PhaseCtcf decode;
+  // Whether either phase was calibrated.
+  bool calibrated() const { return prefill.calibrated || decode.calibrated; }
 };
 
 // Predicted times for one batch of BS requests on one replica.

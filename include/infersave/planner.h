@@ -112,6 +112,8 @@ struct Candidate {
   int64_t batch_size = 0;  // batch plans: requests per batch on each replica
   int tp = 1;              // tensor-parallel degree: GPUs per model copy
   int replicas = 0;        // model copies on the instance: gpu_count / tp (data parallel)
+  // The fleet: instances a deadline (batch) or a target rate (online) needs; 1 otherwise.
+  int64_t instances = 1;
   MemoryBreakdown memory;  // per GPU
   Ctcf ctcf;               // the calibration applied (identity when none)
   double usd_per_hour = 0; // the price charged: spot under PlanOptions::spot, else on-demand
@@ -141,6 +143,10 @@ struct Candidate {
 // 3 the rest (cannot run, unpriced, incompatible).
 int RankGroup(const Candidate& c);
 
+// The warning for a pick that needs more instances than clouds usually
+// allow one account in one region (quotas); "" for a fleet of 100 or fewer.
+std::string FleetQuotaWarning(const Candidate& pick);
+
 // Why a candidate was rejected for PlanOptions::min_confidence.
 std::string LowConfidenceText(const Candidate& c, double min_confidence);
 
@@ -151,7 +157,6 @@ std::string ScreeningRejectionText(const Candidate& c, const PlanOptions& option
 // One instance, fully evaluated for a batch job.
 struct Evaluation : Candidate {
   OffloadDecision offload;
-  int64_t instances = 1;   // the fleet (PlanOptions::deadline_s), else 1
   Timing timing;           // one batch on one replica
   double tps = 0;          // whole instance: replicas x per-replica eq. 1 throughput
   double output_tps = 0;

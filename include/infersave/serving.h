@@ -144,8 +144,6 @@ struct ServingEvaluation : Candidate {
   std::string limited_by;
   double max_rate_per_replica = 0;
   double max_rate_per_instance = 0;  // replicas x per replica
-  // For the target rate (1 when there is none).
-  int64_t instances = 0;
   OperatingPoint at_target;  // one replica's share of the target rate
   double fleet_usd_per_hour = 0;
   // Fleet cost over the tokens (input + output) it serves at the target rate

@@ -249,7 +249,7 @@ std::optional<Placed> Place(const ModelConfig& model, const EngineProfile& engin
     Placed p{tp, lo, e.output_tps, e.output_tps, false};
     if (calibration) {
       const Evaluation c = evaluate(lo, base.output_len, calibration);
-      p.calibrated = c.ctcf.prefill.calibrated || c.ctcf.decode.calibrated;
+      p.calibrated = c.ctcf.calibrated();
       p.calibrated_tps = c.output_tps;
     }
     if (!best || p.tps > best->tps) best = p;
@@ -303,7 +303,7 @@ Result<std::optional<Placed>> PlaceServer(const ModelConfig& model, const Engine
   if (calibration) {
     auto calibrated = run(calibration);
     if (!calibrated.ok()) return calibrated.error();
-    if (*calibrated && ((*calibrated)->ctcf.prefill.calibrated || (*calibrated)->ctcf.decode.calibrated)) {
+    if (*calibrated && ((*calibrated)->ctcf.calibrated())) {
       p.calibrated = true;
       p.calibrated_tps = (*calibrated)->max_rate_per_instance * static_cast<double>(base.output_len);
     }

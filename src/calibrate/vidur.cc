@@ -12,10 +12,9 @@
 
 #include "infersave/model.h"
 #include "infersave/shipped.h"
+#include "calibrate/dataset_io.h"
 #include "io/csv.h"
 #include "io/text.h"
-#include "calibrate/dataset_io.h"
-
 
 namespace infersave {
 namespace {

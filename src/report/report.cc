@@ -86,7 +86,7 @@ std::string AccuracyNote(const Evaluation& e, const Plan& plan, const ReportCont
 nlohmann::ordered_json report_util::ExpectedErrorJson(const Ctcf& ctcf, const std::string& gpu, const ReportContext& ctx) {
   if (!ctx.calibration) return nlohmann::ordered_json();
   const ErrorBand band =
-      ctx.calibration->ExpectedError(gpu, ctx.engine->name, ctcf.prefill.calibrated || ctcf.decode.calibrated);
+      ctx.calibration->ExpectedError(gpu, ctx.engine->name, ctcf.calibrated());
   if (band.median_pct < 0 && band.p90_pct < 0) return nlohmann::ordered_json();
   return nlohmann::ordered_json{{"median_pct", band.median_pct < 0 ? nlohmann::ordered_json() : nlohmann::ordered_json(band.median_pct)},
               {"p90_pct", band.p90_pct < 0 ? nlohmann::ordered_json() : nlohmann::ordered_json(band.p90_pct)},
@@ -96,7 +96,7 @@ nlohmann::ordered_json report_util::ExpectedErrorJson(const Ctcf& ctcf, const st
 std::string CtcfAccuracyNote(const Ctcf& ctcf, const std::string& gpu, std::string_view perf_model,
                              const ReportContext& ctx) {
   const std::string& engine = ctx.engine->name;
-  if (ctcf.prefill.calibrated || ctcf.decode.calibrated) {
+  if (ctcf.calibrated()) {
     std::string from = ctx.calibration ? ctx.calibration->source : "calibration";
     const std::string& carried = !ctcf.decode.carried_from.empty() ? ctcf.decode.carried_from : ctcf.prefill.carried_from;
     if (!carried.empty()) from += fmt::format(", fitted on {} of the same silicon", carried);
@@ -221,7 +221,7 @@ Json EvaluationJson(const Evaluation& e, const Plan& plan, const ReportContext& 
     j["billed_hours"] = Round(e.billed_hours, 6);
     j["job_cost_usd"] = Round(e.job_cost_usd, 4);
     j["cost_efficiency"] = Round(e.cost_efficiency, 1);
-    j["calibrated"] = e.ctcf.prefill.calibrated || e.ctcf.decode.calibrated;
+    j["calibrated"] = e.ctcf.calibrated();
     j["accuracy"] = AccuracyNote(e, plan, ctx);
     j["expected_error"] = report_util::ExpectedErrorJson(e.ctcf, e.instance->gpu.name, ctx);
     report_util::ConfidenceJson(j, e);

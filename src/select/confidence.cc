@@ -15,8 +15,6 @@ constexpr double kP90AbsZ = 1.6448536269514722;
 constexpr double kFlipStep = 0.005;
 constexpr double kFlipMax = 0.5;
 
-bool Calibrated(const Candidate& c) { return c.ctcf.prefill.calibrated || c.ctcf.decode.calibrated; }
-
 // The pick among batch candidates whose predictions are all scaled by
 // `k` (throughputs x k, times / k): the cheapest that then meets the SLO
 // (nullptr when none). Only what pricing needs is scaled, in `scaled`.
@@ -113,7 +111,7 @@ void AssessConfidence(std::vector<Evaluation>& candidates, const PlanContext& co
   const double need = o.slo_tps * (1 + o.slo_headroom_pct / 100);
   for (Evaluation& e : candidates) {
     if (!e.predicted) continue;
-    e.error_sigma_pct = ErrorSigmaPct(context.calibration, e.instance->gpu.name, context.engine->name, Calibrated(e));
+    e.error_sigma_pct = ErrorSigmaPct(context.calibration, e.instance->gpu.name, context.engine->name, e.ctcf.calibrated());
     if (!(e.error_sigma_pct > 0)) continue;
     if (o.deadline_s) {
       e.slo_confidence = ProbabilityAtMost(e.job_hours * 3600, *o.deadline_s, e.error_sigma_pct);
@@ -133,7 +131,7 @@ void AssessConfidence(std::vector<ServingEvaluation>& candidates, const PlanCont
                       const ServingOptions& o, double target) {
   for (ServingEvaluation& e : candidates) {
     if (!e.predicted) continue;
-    e.error_sigma_pct = ErrorSigmaPct(context.calibration, e.instance->gpu.name, context.engine->name, Calibrated(e));
+    e.error_sigma_pct = ErrorSigmaPct(context.calibration, e.instance->gpu.name, context.engine->name, e.ctcf.calibrated());
     if (!(e.error_sigma_pct > 0) || e.verdict == Verdict::kMissesSlo) continue;
     std::optional<double> p;
     const auto take = [&](double q) { p = p ? std::min(*p, q) : q; };

@@ -169,6 +169,14 @@ int RankGroup(const Candidate& c) {
   }
 }
 
+std::string FleetQuotaWarning(const Candidate& pick) {
+  constexpr int64_t kQuotaInstances = 100;
+  if (pick.instances <= kQuotaInstances) return "";
+  return fmt::format("the pick needs {} instances of {}; clouds cap GPU instances per account and region (quotas, "
+                     "often far below 100): check yours before relying on this fleet",
+                     pick.instances, pick.instance->name);
+}
+
 std::string LowConfidenceText(const Candidate& c, double min_confidence) {
   if (!c.slo_confidence) {
     return fmt::format("no measured error for {} to say how likely it meets the objective (confidence {:g}% asked)",
@@ -388,11 +396,9 @@ Evaluation Evaluator::EvaluateLayoutWith(const Instance& instance, int tp, Offlo
   return e;
 }
 
-namespace {
-
 // Rank order (method.md section 6): the job's cost, then the hourly price,
 // then the higher throughput, then the name, so that ties are deterministic.
-bool RanksBeforeImpl(const Evaluation& a, const Evaluation& b) {
+bool RanksBefore(const Evaluation& a, const Evaluation& b) {
   const int ga = RankGroup(a), gb = RankGroup(b);
   if (ga != gb) return ga < gb;
   if (ga < 3) {
@@ -403,29 +409,25 @@ bool RanksBeforeImpl(const Evaluation& a, const Evaluation& b) {
   return a.instance->name < b.instance->name;
 }
 
+std::optional<double> SavingsPct(const std::optional<Evaluation>& pick, const std::optional<Evaluation>& baseline) {
+  if (!pick || !baseline || baseline->job_cost_usd <= 0) return std::nullopt;
+  return 100.0 * (1.0 - pick->job_cost_usd / baseline->job_cost_usd);
+}
+
+namespace {
+
 std::vector<Evaluation> EvaluateAll(const Evaluator& evaluator, const Catalog& catalog, OffloadMode mode,
                                     double ratio) {
   std::vector<Evaluation> all;
   all.reserve(catalog.instances.size());
   for (const Instance& inst : catalog.instances) all.push_back(evaluator.Evaluate(inst, mode, ratio));
-  std::sort(all.begin(), all.end(), RanksBeforeImpl);
+  std::sort(all.begin(), all.end(), [](const Evaluation& a, const Evaluation& b) { return RanksBefore(a, b); });
   return all;
-}
-
-std::optional<double> SavingsImpl(const std::optional<Evaluation>& pick, const std::optional<Evaluation>& baseline) {
-  if (!pick || !baseline || baseline->job_cost_usd <= 0) return std::nullopt;
-  return 100.0 * (1.0 - pick->job_cost_usd / baseline->job_cost_usd);
 }
 
 std::string Gib(double bytes) { return fmt::format("{:.1f} GiB", bytes / kGiB); }
 
 }  // namespace
-
-bool RanksBefore(const Evaluation& a, const Evaluation& b) { return RanksBeforeImpl(a, b); }
-
-std::optional<double> SavingsPct(const std::optional<Evaluation>& pick, const std::optional<Evaluation>& baseline) {
-  return SavingsImpl(pick, baseline);
-}
 
 Result<Plan> MakePlan(const PlanContext& context, const PlanOptions& options) {
   if (Status s = ValidatePlanOptions(options, *context.model); !s.ok()) return s.error();
@@ -448,7 +450,8 @@ Result<Plan> MakePlan(const PlanContext& context, const PlanOptions& options) {
         e.verdict = Verdict::kLowConfidence;
       }
     }
-    std::sort(plan.candidates.begin(), plan.candidates.end(), RanksBeforeImpl);
+    std::sort(plan.candidates.begin(), plan.candidates.end(),
+              [](const Evaluation& a, const Evaluation& b) { return RanksBefore(a, b); });
   }
 
   if (!plan.candidates.empty() && plan.candidates.front().qualifies()) {
@@ -459,7 +462,7 @@ Result<Plan> MakePlan(const PlanContext& context, const PlanOptions& options) {
   for (const Evaluation& e : plan.candidates) {
     if (!e.can_run || !e.within_price_cap || !e.priced) continue;
     if (!plan.max_performance || e.tps > plan.max_performance->tps ||
-        (e.tps == plan.max_performance->tps && RanksBeforeImpl(e, *plan.max_performance))) {
+        (e.tps == plan.max_performance->tps && RanksBefore(e, *plan.max_performance))) {
       plan.max_performance = e;
     }
   }
@@ -476,15 +479,12 @@ Result<Plan> MakePlan(const PlanContext& context, const PlanOptions& options) {
   const std::string relied = OldestPriceDate(
       {instance_of(plan.recommendation), instance_of(plan.max_performance), instance_of(plan.no_offload)});
   if (plan.recommendation || plan.max_performance || plan.no_offload) plan.catalog_as_of = relied;
-  plan.savings_vs_max_performance_pct = SavingsImpl(plan.recommendation, plan.max_performance);
-  plan.savings_vs_no_offload_pct = SavingsImpl(plan.recommendation, plan.no_offload);
+  plan.savings_vs_max_performance_pct = SavingsPct(plan.recommendation, plan.max_performance);
+  plan.savings_vs_no_offload_pct = SavingsPct(plan.recommendation, plan.no_offload);
   if (plan.recommendation) plan.pick_flips_at_error_pct = PickFlipsAtErrorPct(plan.candidates, options);
   plan.frontier = ParetoFrontier(plan.candidates);
-  constexpr int64_t kQuotaInstances = 100;
-  if (plan.recommendation && plan.recommendation->instances > kQuotaInstances) {
-    plan.warnings.push_back(fmt::format("the pick needs {} instances of {}; clouds cap GPU instances per account and "
-                                        "region (quotas, often far below 100): check yours before relying on this fleet",
-                                        plan.recommendation->instances, plan.recommendation->instance->name));
+  if (plan.recommendation) {
+    if (std::string w = FleetQuotaWarning(*plan.recommendation); !w.empty()) plan.warnings.push_back(std::move(w));
   }
 
   if (context.calibration && !io::EqualsIgnoreCase(context.calibration->perf_model, plan.perf_model)) {

@@ -177,17 +177,7 @@ Status ValidateServingOptions(const ServingOptions& o, const EngineProfile& engi
 
 // ---- Ranking ----------------------------------------------------------------------
 
-namespace {
-
-int64_t PeakTokens(const Request& r) { return r.prompt_tokens + r.output_tokens - 1; }
-
-double MeanTokens(const std::vector<Request>& requests, bool prompt) {
-  double sum = 0;
-  for (const Request& r : requests) sum += static_cast<double>(prompt ? r.prompt_tokens : r.output_tokens);
-  return requests.empty() ? 0 : sum / static_cast<double>(requests.size());
-}
-
-bool RanksBeforeImpl(const ServingEvaluation& a, const ServingEvaluation& b, bool by_fleet_cost) {
+bool RanksBefore(const ServingEvaluation& a, const ServingEvaluation& b, bool by_fleet_cost) {
   const int ga = RankGroup(a), gb = RankGroup(b);
   if (ga != gb) return ga < gb;
   if (ga == 0) {
@@ -205,6 +195,17 @@ bool RanksBeforeImpl(const ServingEvaluation& a, const ServingEvaluation& b, boo
   if (a.instance->name != b.instance->name) return a.instance->name < b.instance->name;
   return a.tp < b.tp;
 }
+
+namespace {
+
+int64_t PeakTokens(const Request& r) { return r.prompt_tokens + r.output_tokens - 1; }
+
+double MeanTokens(const std::vector<Request>& requests, bool prompt) {
+  double sum = 0;
+  for (const Request& r : requests) sum += static_cast<double>(prompt ? r.prompt_tokens : r.output_tokens);
+  return requests.empty() ? 0 : sum / static_cast<double>(requests.size());
+}
+
 
 
 // What every layout of a serving plan shares.
@@ -342,11 +343,8 @@ std::vector<std::string> ServingSanityWarnings(const ServingPlan& plan, const Se
                               "fewer than {:g} requests, and is noisy (simulate {:.0f} requests or more)",
                               plan.simulated_requests, o.slo.percentile, tail_share * 100, kTailRequests, needed));
   }
-  constexpr int64_t kQuotaInstances = 100;
-  if (plan.recommendation && plan.recommendation->instances > kQuotaInstances) {
-    out.push_back(fmt::format("the pick needs {} instances of {}; clouds cap GPU instances per account and region "
-                              "(quotas, often far below 100): check yours before relying on this fleet",
-                              plan.recommendation->instances, plan.recommendation->instance->name));
+  if (plan.recommendation) {
+    if (std::string w = FleetQuotaWarning(*plan.recommendation); !w.empty()) out.push_back(std::move(w));
   }
   if (plan.target_rate_per_s > 0 && plan.target_rate_per_s < 1.0 / 60) {
     out.push_back(fmt::format("a target of {:.3g} requests/s is less than one request a minute: an always-on instance "
@@ -357,10 +355,6 @@ std::vector<std::string> ServingSanityWarnings(const ServingPlan& plan, const Se
 }
 
 }  // namespace
-
-bool RanksBefore(const ServingEvaluation& a, const ServingEvaluation& b, bool by_fleet_cost) {
-  return RanksBeforeImpl(a, b, by_fleet_cost);
-}
 
 Result<ServingPlan> MakeServingPlan(const PlanContext& context, const ServingOptions& o) {
   if (Status s = ValidateServingOptions(o, *context.engine); !s.ok()) return s.error();
@@ -465,7 +459,7 @@ Result<ServingPlan> MakeServingPlan(const PlanContext& context, const ServingOpt
     }
   }
   std::sort(plan.candidates.begin(), plan.candidates.end(),
-            [&](const ServingEvaluation& a, const ServingEvaluation& b) { return RanksBeforeImpl(a, b, by_fleet_cost); });
+            [&](const ServingEvaluation& a, const ServingEvaluation& b) { return RanksBefore(a, b, by_fleet_cost); });
   if (!plan.candidates.empty() && plan.candidates.front().qualifies()) plan.recommendation = plan.candidates.front();
   if (plan.recommendation) plan.pick_flips_at_error_pct = PickFlipsAtErrorPct(plan.candidates, o, target);
   plan.frontier = ParetoFrontier(plan.candidates);

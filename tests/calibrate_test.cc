@@ -213,3 +213,51 @@ TEST(CalibrateTest, UnusableRowsAreSkippedWithTheirReason) {
 
 }  // namespace
 }  // namespace infersave
+
+namespace infersave {
+namespace {
+
+// Issue 15 item 4: a run that names a catalog instance is predicted on that
+// instance (its GPU overrides, its host memory and PCIe link), as `predict`
+// does; a run that states its KV offload is scored at that offload.
+TEST(CalibrateTest, RunsOnACatalogInstanceArePredictedAsPlanDoes) {
+  const Catalog paper = testing::ShippedCatalog("paper");
+  auto rows = ParseMeasurements(
+      "instance,gpu,engine,model,batch_size,input_len,output_len,kv_offload,throughput_tps,tokens_counted\n"
+      "g4dn.xlarge,,flexgen,opt-2.7b,32,1024,128,,140,input+output\n"
+      ",T4,flexgen,opt-2.7b,32,1024,128,,140,input+output\n"
+      "g4dn.xlarge,,flexgen,opt-2.7b,32,1024,128,1,140,input+output\n",
+      "paper-runs.csv", &paper);
+  ASSERT_TRUE(rows.ok()) << rows.error().message();
+  auto report = Calibrate(*rows, testing::Gpus(), CalibrationOptions{});
+  ASSERT_TRUE(report.ok());
+  // What `predict --catalog paper --instance g4dn.xlarge --engine flexgen
+  // --model opt-2.7b --batch-size 32 --input-len 1024 --output-len 128
+  // --calibration none` prints: 154.2 tok/s (77% of the KV cache offloaded).
+  JobRequest r;
+  r.catalog = "paper";
+  r.instance = "g4dn.xlarge";
+  r.engine = "flexgen";
+  r.model = "opt-2.7b";
+  r.batch_size = 32;
+  r.input_len = 1024;
+  r.output_len = 128;
+  r.calibration = "none";
+  r.format = "json";
+  std::ostringstream out;
+  auto outcome = RunPredictRequest(r, NoFiles(), "2026-12-06", out);
+  ASSERT_TRUE(outcome.ok()) << outcome.error().message();
+  const nlohmann::json doc = nlohmann::json::parse(out.str());
+  const double predicted = doc["prediction"]["predicted_tps"].get<double>();
+  EXPECT_NEAR(predicted, 154.2, 0.05);
+  EXPECT_NEAR(report->rows[0].predicted_uncalibrated, predicted, 0.01);
+  // On the bare GPU with unlimited host memory and the table's link the same
+  // run is predicted much faster: what calibrate used to score it at.
+  EXPECT_GT(report->rows[1].predicted_uncalibrated, 300);
+  // All of the KV cache on the host is slower than the planner's 77%.
+  EXPECT_TRUE(report->rows[2].offloaded);
+  EXPECT_LT(report->rows[2].predicted_uncalibrated, report->rows[0].predicted_uncalibrated);
+}
+
+}  // namespace
+}  // namespace infersave

@@ -159,7 +159,7 @@ TEST(DatasetsTest, BareFileNameWithInstanceColumnUsesTheCatalog) {
   ASSERT_EQ(with_catalog->rows.size(), 1u);
   EXPECT_EQ(with_catalog->rows[0].gpu, "A10G");
   ASSERT_FALSE(without.ok());
-  EXPECT_EQ(without.error().message(), "runs.csv:2: column 'instance': unknown instance \"g5.xlarge\"");
+  EXPECT_EQ(without.error().message(), "runs.csv:2: column 'instance': unknown instance \"g5.xlarge\" (give a catalog that lists it, or a 'gpu')");
 }
 
 constexpr const char* kFlexGenHeader =

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "test_util.h"
 
 namespace infersave {
@@ -49,13 +51,66 @@ TEST(MeasurementsTest, TotalFromThroughputFollowsWhatItCounts) {
   EXPECT_DOUBLE_EQ(*m.MeasuredTotalSeconds(), 3.0);
 }
 
+TEST(MeasurementsTest, OffloadAndServingColumns) {
+  auto rows = ParseMeasurements(
+      "gpu,engine,model,batch_size,input_len,output_len,kv_offload,weight_offload,request_rate,concurrency,"
+      "num_requests,input_dist,output_dist,prefill_s,decode_s_per_token,throughput_tps,tokens_counted\n"
+      "T4,flexgen,opt-6.7b,64,512,32,0.6,0,,,,,,,,210,output\n"
+      "H100,vllm,llama-3.1-8b,,1024,128,,,8,,500,uniform:512:1536,,0.045,0.011,950,output\n"
+      "H100,vllm,llama-3.1-8b,,1024,128,,,inf,16,200,,normal:128:20,,,3000,output\n",
+      "m.csv");
+  ASSERT_TRUE(rows.ok()) << rows.error().message();
+  const Measurement& offload = (*rows)[0];
+  EXPECT_FALSE(offload.serving());
+  EXPECT_EQ(*offload.kv_offload, 0.6);
+  EXPECT_EQ(*offload.weight_offload, 0);
+  const Measurement& rate = (*rows)[1];
+  EXPECT_TRUE(rate.serving());
+  EXPECT_EQ(*rate.request_rate, 8);
+  EXPECT_EQ(rate.num_requests, 500);
+  ASSERT_TRUE(rate.input_dist);
+  EXPECT_EQ(rate.input_dist->kind, LengthDistribution::Kind::kUniform);
+  EXPECT_EQ(rate.input_dist->hi_tokens, 1536);
+  EXPECT_FALSE(rate.output_dist);
+  const Measurement& burst = (*rows)[2];
+  EXPECT_TRUE(std::isinf(*burst.request_rate));
+  EXPECT_EQ(*burst.concurrency, 16);
+  EXPECT_EQ(burst.output_dist->kind, LengthDistribution::Kind::kNormal);
+  // The CSV writer writes what the reader reads.
+  auto again = ParseMeasurements(MeasurementsToCsv(*rows), "again.csv");
+  ASSERT_TRUE(again.ok()) << again.error().message();
+  EXPECT_EQ(*(*again)[0].kv_offload, 0.6);
+  EXPECT_TRUE(std::isinf(*(*again)[2].request_rate));
+  EXPECT_EQ((*again)[1].input_dist->lo_tokens, 512);
+}
+
+TEST(MeasurementsTest, BadOffloadAndServingCellsSayWhere) {
+  const std::string head = "gpu,engine,model,batch_size,input_len,output_len,kv_offload,request_rate,num_requests,"
+                           "input_dist,total_s,throughput_tps,tokens_counted\n";
+  auto error = [&](const std::string& row) {
+    auto r = ParseMeasurements(head + row + "\n", "m.csv");
+    return r.ok() ? std::string("parsed") : r.error().message();
+  };
+  EXPECT_EQ(error("T4,flexgen,opt-6.7b,8,512,32,1.5,,,,1,,"),
+            "m.csv:2: column 'kv_offload': expected a fraction from 0 to 1, got \"1.5\"");
+  EXPECT_EQ(error("H100,vllm,llama-3.1-8b,,512,32,,-2,10,,,100,output"),
+            "m.csv:2: column 'request_rate': expected a positive number, got -2");
+  EXPECT_EQ(error("H100,vllm,llama-3.1-8b,,512,32,,4,,,,100,output"), "m.csv:2: column 'num_requests': missing value");
+  EXPECT_EQ(error("H100,vllm,llama-3.1-8b,1,512,32,,,10,,1,,"),
+            "m.csv:2: column 'num_requests': describes a serving run; give its request_rate or concurrency");
+  EXPECT_EQ(error("H100,vllm,llama-3.1-8b,,512,32,,4,10,,2,,"),
+            "m.csv:2: column 'total_s': a serving run has no single batch time; give throughput_tps instead");
+  EXPECT_NE(error("H100,vllm,llama-3.1-8b,,512,32,,4,10,uniform:9,,100,output").find("column 'input_dist'"),
+            std::string::npos);
+}
+
 TEST(MeasurementsTest, InstanceColumnNeedsACatalog) {
   Catalog catalog = testing::ShippedCatalog("aws");
   std::string text = "instance,engine,model,batch_size,input_len,output_len,total_s\ng5.xlarge,vllm,llama-2-7b,1,10,10,1\n";
   auto rows = ParseMeasurements(text, "m.csv", &catalog);
   ASSERT_TRUE(rows.ok()) << rows.error().message();
   EXPECT_EQ((*rows)[0].gpu, "A10G");
-  EXPECT_EQ(ParseMeasurements(text, "m.csv").error().message(), "m.csv:2: column 'instance': unknown instance \"g5.xlarge\"");
+  EXPECT_EQ(ParseMeasurements(text, "m.csv").error().message(), "m.csv:2: column 'instance': unknown instance \"g5.xlarge\" (give a catalog that lists it, or a 'gpu')");
 }
 
 struct BadCase {

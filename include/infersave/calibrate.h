@@ -86,6 +86,9 @@ struct CalibrationReport {
   Calibration calibration;                      // the fitted groups, as `plan --calibration` reads them
 };
 
+// Why Calibrate passes over a serving run (CalibrateServing fits those).
+inline constexpr std::string_view kServingRunSkip = "serving run: fitted through the simulator (serving fit)";
+
 // Predicts every measurement with the uncalibrated model, fits alpha and beta
 // per (GPU, engine, phase) by least squares on relative errors, and
 // cross-validates the fit. Fails only on inputs it cannot interpret at all

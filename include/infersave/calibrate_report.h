@@ -6,13 +6,15 @@
 
 #include "infersave/calibrate.h"
 #include "infersave/report.h"
+#include "infersave/serving_calibrate.h"
 
 namespace infersave {
 
 // `infersave calibrate`: per (GPU, engine) the fitted alpha and beta, and the
-// error before, after and cross-validated.
+// error before, after and cross-validated; then the serving fit, when the
+// measurements had serving runs (`serving` may be null).
 void WriteCalibrationReport(std::ostream& out, const CalibrationReport& report, std::string_view source,
-                            OutputFormat format);
+                            OutputFormat format, const ServingCalibrationReport* serving = nullptr);
 
 // `infersave validate`: per (GPU, engine) the error of the uncalibrated model
 // and of the cross-validated calibration.

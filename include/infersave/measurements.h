@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "infersave/hardware.h"
+#include "infersave/simulator.h"
 #include "infersave/status.h"
 
 namespace infersave {
@@ -19,17 +20,41 @@ enum class TokensCounted {
   kOutput,          // BS x L_out / T (generation throughput; FlexGen)
 };
 
-// One benchmark run of a static batch.
+// One benchmark run: a static batch (the default), or a serving run, a
+// stream of requests at a rate or a concurrency (`serving()`).
 struct Measurement {
   std::string gpu;        // GPU name or alias, as in the GPU table
+  // The catalog instance the run used, when the row names one: its GPU as
+  // the catalog gives it (overrides included), host memory and GPU count.
+  std::optional<Instance> instance;
   std::string engine;     // engine profile name
   std::string model;      // shipped model name or path to a config.json
   Precision precision = Precision::kFp16;
   int tp = 1;             // tensor-parallel degree (GPUs per model copy)
   int64_t batch_size = 1; // sequences processed together
-  int64_t input_len = 0;  // prompt tokens per sequence
-  int64_t output_len = 0; // generated tokens per sequence
-  // Measured values; at least one is present.
+  int64_t input_len = 0;  // prompt tokens per sequence (the mean, when they vary)
+  int64_t output_len = 0; // generated tokens per sequence (the mean, when they vary)
+  // Where the run kept its KV cache and weights: the fraction of each in CPU
+  // memory. Unset: the planner's own choice (Algorithm 1).
+  std::optional<double> kv_offload;
+  std::optional<double> weight_offload;
+
+  // Serving runs: requests offered at `request_rate` per second (infinity:
+  // all at once, as `vllm bench throughput` does) and/or with at most
+  // `concurrency` in flight (closed-loop clients); `num_requests` in all,
+  // their lengths drawn from `input_dist` and `output_dist` (fixed at
+  // input_len and output_len when the file gives no distribution).
+  std::optional<double> request_rate;
+  std::optional<int64_t> concurrency;
+  int64_t num_requests = 0;
+  std::optional<LengthDistribution> input_dist;
+  std::optional<LengthDistribution> output_dist;
+  bool serving() const { return request_rate.has_value() || concurrency.has_value(); }
+
+  // Measured values; at least one is present. For a serving run, prefill_s
+  // is the mean time to first token over the requests, decode_s_per_token
+  // the mean time per output token after the first (TPOT), and
+  // throughput_tps the run's token throughput.
   std::optional<double> prefill_s;           // the batch's prefill (time to first token), seconds
   std::optional<double> decode_s_per_token;  // mean time of one decode step, seconds
   std::optional<double> total_s;             // the batch end to end, seconds

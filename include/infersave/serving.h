@@ -40,6 +40,9 @@ class IterationTimer {
   double Seconds(const IterationShape& shape) const;
   // A StepTimeFn calling Seconds (shares the timer's state).
   StepTimeFn AsStepTime() const;
+  // The same timer with another CTCF (shares the roofline terms): what a
+  // serving calibration tries while it fits.
+  IterationTimer WithCtcf(const Ctcf& ctcf) const;
   // KV bytes of one token on each GPU of the replica (all layers).
   double KvBytesPerToken() const;
   // Host-to-GPU bytes/s at the engine's efficiency (swaps).

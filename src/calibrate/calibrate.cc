@@ -63,6 +63,8 @@ struct RowModel {
   const EngineProfile* engine = nullptr;
   Instance instance;
   PlanOptions options;
+  OffloadMode offload = OffloadMode::kAuto;  // kFixed when the run states its KV offload
+  double kv_offload = 0;
 };
 
 // The measured quantity a row is scored on, and its value.
@@ -239,7 +241,7 @@ double PredictWith(const RowEvaluation& r, const RowModel& rm, const CtcfParams&
                                     0, -1, {}, 0, false});
   }
   Evaluator ev(PlanContext{rm.model, nullptr, rm.engine, &cal}, rm.options);
-  Evaluation e = ev.EvaluateLayout(rm.instance, m.tp, OffloadMode::kAuto, 0);
+  Evaluation e = ev.EvaluateLayout(rm.instance, m.tp, rm.offload, rm.kv_offload);
   return MetricFromTiming(r.metric, m, e.timing.prefill_s, e.timing.decode_total_s,
                           static_cast<double>(e.timing.decode_steps));
 }
@@ -340,6 +342,7 @@ class RunInputs {
 std::string EvaluateRun(const Measurement& m, const GpuTable& gpus, PerfModelKind perf_model, RunInputs& inputs,
                         RowEvaluation& r, RowModel& rm) {
   r.row = &m;
+  if (m.serving()) return std::string(kServingRunSkip);
   std::tie(r.metric, r.measured) = PrimaryMetric(m);
   const GpuSpec* gpu = gpus.Find(m.gpu);
   if (!gpu) return fmt::format("GPU '{}' is not in the GPU table", m.gpu);
@@ -354,11 +357,21 @@ std::string EvaluateRun(const Measurement& m, const GpuTable& gpus, PerfModelKin
   }
   rm.model = model;
   rm.engine = engine;
-  rm.instance.name = fmt::format("{}x{}", m.tp, gpu->name);
-  rm.instance.gpu = *gpu;
-  rm.instance.gpu_count = m.tp;
-  rm.instance.host_memory_bytes = 4096 * kGiB;  // the runs happened: host memory is not the question
+  if (m.instance) {
+    // The catalog's instance: its GPU figures (overrides included) and host
+    // memory, one replica of tp GPUs.
+    rm.instance = *m.instance;
+    rm.instance.gpu_count = m.tp;
+    rm.instance.host_memory_bytes = m.instance->host_memory_bytes * m.tp / m.instance->gpu_count;
+  } else {
+    rm.instance.name = fmt::format("{}x{}", m.tp, gpu->name);
+    rm.instance.gpu = *gpu;
+    rm.instance.gpu_count = m.tp;
+    rm.instance.host_memory_bytes = 4096 * kGiB;  // the runs happened: host memory is not the question
+  }
   rm.instance.usd_per_hour = 1;
+  rm.offload = m.kv_offload ? OffloadMode::kFixed : OffloadMode::kAuto;
+  rm.kv_offload = m.kv_offload.value_or(0);
   rm.options.workload.batch_size = m.batch_size;
   rm.options.workload.input_len = m.input_len;
   rm.options.workload.output_len = m.output_len;
@@ -374,12 +387,26 @@ std::string EvaluateRun(const Measurement& m, const GpuTable& gpus, PerfModelKin
   }
   if (Status s = ValidatePlanOptions(rm.options, *model); !s.ok()) return s.error().message();
   Evaluator ev(PlanContext{rm.model, nullptr, rm.engine, nullptr}, rm.options);
-  Evaluation e = ev.EvaluateLayout(rm.instance, m.tp, OffloadMode::kAuto, 0);
+  Evaluation e = ev.EvaluateLayout(rm.instance, m.tp, rm.offload, rm.kv_offload);
   if (!e.can_run) {
+    if (m.kv_offload && e.offload.blocker == OffloadBlocker::kFixedRatioTooSmall) {
+      return fmt::format("measured at {:.0f}% KV offload, but the model needs at least {:.0f}% on {} x {}",
+                         100 * *m.kv_offload, 100 * e.offload.required_ratio, m.tp, gpu->name);
+    }
     return fmt::format("does not fit in the model's memory budget on {} x {} ({})", m.tp, gpu->name,
                        e.offload.blocker == OffloadBlocker::kEngineCannotOffload
                            ? "KV cache larger than GPU memory; the engine must have run it in waves"
                            : "weights or workspace");
+  }
+  if (m.weight_offload) {
+    // Streamed weights follow the planner's own placement; a run that placed
+    // them otherwise would be scored at the wrong placement.
+    const double modelled = 1 - e.offload.weight_gpu_fraction;
+    if (std::fabs(modelled - *m.weight_offload) > 0.05) {
+      return fmt::format("measured with {:.0f}% of the weights in CPU memory; the model places {:.0f}% there "
+                         "(a fixed weight placement is not modelled)",
+                         100 * *m.weight_offload, 100 * modelled);
+    }
   }
   r.usable = true;
   r.offloaded = e.offload.ratio > 0;

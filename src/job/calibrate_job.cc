@@ -8,6 +8,7 @@
 #include "infersave/calibrate.h"
 #include "infersave/calibrate_report.h"
 #include "infersave/datasets.h"
+#include "infersave/serving_calibrate.h"
 #include "infersave/shipped.h"
 
 namespace infersave {
@@ -47,7 +48,15 @@ Result<CalibrateOutcome> RunCalibrateRequest(const CalibrateRequest& r, const Fi
   auto report = Calibrate(dataset.rows, *gpus, options);
   if (!report.ok()) return report.error();
   for (const auto& [reason, count] : dataset.skipped) report->skipped[reason] += count;
-  WriteCalibrationReport(out, *report, dataset.name, *format);
+  // Serving runs are fitted through the simulator, and reported there.
+  std::optional<ServingCalibrationReport> serving;
+  if (report->skipped.erase(std::string(kServingRunSkip)) > 0) {
+    auto fitted = CalibrateServing(dataset.rows, *gpus);
+    if (!fitted.ok()) return fitted.error();
+    serving = std::move(fitted).value();
+    AddServingFits(*serving, report->calibration);
+  }
+  WriteCalibrationReport(out, *report, dataset.name, *format, serving ? &*serving : nullptr);
   CalibrateOutcome outcome;
   outcome.fitted = !report->calibration.entries.empty();
   outcome.source = dataset.name;

@@ -76,6 +76,95 @@ int UsableRows(const CalibrationReport& r) {
   return n;
 }
 
+std::string_view ServingMetricName(Metric m) {
+  switch (m) {
+    case Metric::kPrefill: return "ttft_mean_s";
+    case Metric::kDecodePerToken: return "tpot_mean_s";
+    case Metric::kThroughput: return "throughput_tps";
+    case Metric::kTotal: break;
+  }
+  return "?";
+}
+
+Json ServingJson(const ServingCalibrationReport& r) {
+  Json groups = Json::array();
+  for (const ServingGroupFit& g : r.groups) {
+    Json j;
+    j["gpu"] = g.gpu;
+    j["engine"] = g.engine;
+    j["runs"] = g.runs;
+    j["values"] = g.values;
+    j["loads"] = g.loads;
+    j["fitted"] = g.fitted;
+    j["refusal"] = g.refusal.empty() ? Json() : Json(g.refusal);
+    j["parameters"] = g.parameters;
+    j["prefill"] = g.fitted ? PhaseJson(g.params.prefill) : Json();
+    j["decode"] = g.fitted ? PhaseJson(g.params.decode) : Json();
+    j["error_uncalibrated"] = StatsJson(g.before);
+    j["error_fitted_in_sample"] = g.fitted ? StatsJson(g.after) : Json();
+    j["error_cross_validated"] = g.cross_validated ? StatsJson(*g.cross_validated) : Json();
+    j["shipped"] = g.shipped;
+    j["warnings"] = g.warnings;
+    groups.push_back(j);
+  }
+  Json runs = Json::array();
+  for (const ServingRunFit& run : r.runs) {
+    for (const ServingFitValue& v : run.values) {
+      runs.push_back(Json{{"source", run.row->source},
+                          {"gpu", run.gpu},
+                          {"engine", run.row->engine},
+                          {"model", run.row->model},
+                          {"load", run.load},
+                          {"metric", ServingMetricName(v.metric)},
+                          {"measured", v.measured},
+                          {"simulated_uncalibrated", v.uncalibrated},
+                          {"simulated_calibrated", v.calibrated},
+                          {"simulated_cross_validated", v.has_cross_validated ? Json(v.cross_validated) : Json()}});
+    }
+  }
+  Json skipped = Json::object();
+  for (const auto& [reason, count] : r.skipped) skipped[reason] = count;
+  return Json{{"groups", groups}, {"runs", runs}, {"skipped", skipped}};
+}
+
+void WriteServingText(std::ostream& out, const ServingCalibrationReport& r) {
+  fmt::print(out, "\nServing fit through the simulator: {} runs in {} GPU/engine groups\n", r.runs.size(),
+             r.groups.size());
+  for (const ServingGroupFit& g : r.groups) {
+    fmt::print(out, "\n{} / {}: {} run{} at {} load{}", g.gpu, g.engine, g.runs, g.runs == 1 ? "" : "s", g.loads,
+               g.loads == 1 ? "" : "s");
+    if (!g.fitted) {
+      fmt::print(out, ", not fitted: {}\n", g.refusal);
+    } else {
+      fmt::print(out, "; prefill alpha {:.3f}, decode alpha {:.3f}, step cost {:.3g} ms ({}){}\n",
+                 g.params.prefill.alpha, g.params.decode.alpha, g.params.decode.beta_s * 1e3, g.parameters,
+                 g.shipped ? "" : "; not shipped");
+    }
+    fmt::print(out, "    {:<16} {:>6} {:>7} {:>6} {:>7}\n", "error (%)", "MAPE", "median", "p90", "bias");
+    out << StatsRow("uncalibrated", g.before);
+    if (g.fitted) out << StatsRow("fitted", g.after);
+    if (g.cross_validated) out << StatsRow("leave-load-out", *g.cross_validated);
+    for (const std::string& w : g.warnings) fmt::print(out, "    warning: {}\n", w);
+  }
+  if (!r.runs.empty()) {
+    fmt::print(out, "\n  {:<24} {:<14} {:>12} {:>12} {:>12} {:>12}\n", "load", "metric", "measured", "uncalibrated",
+               "fitted", "held out");
+    for (const ServingRunFit& run : r.runs) {
+      for (const ServingFitValue& v : run.values) {
+        fmt::print(out, "  {:<24} {:<14} {:>12.5g} {:>12.5g} {:>12.5g} {:>12}\n", run.gpu + ", " + run.load,
+                   ServingMetricName(v.metric), v.measured, v.uncalibrated, v.calibrated,
+                   v.has_cross_validated ? fmt::format("{:.5g}", v.cross_validated) : "-");
+      }
+    }
+  }
+  int total = 0;
+  for (const auto& [reason, count] : r.skipped) total += count;
+  if (total > 0) {
+    fmt::print(out, "\nSkipped {} serving run{}:\n", total, total == 1 ? "" : "s");
+    for (const auto& [reason, count] : r.skipped) fmt::print(out, "  {:>5}  {}\n", count, reason);
+  }
+}
+
 // The JSON document both commands write: header fields, then the groups and
 // the skipped runs.
 void WriteReportJson(std::ostream& out, const CalibrationReport& report, Json header) {
@@ -93,15 +182,17 @@ void WriteReportJson(std::ostream& out, const CalibrationReport& report, Json he
 }  // namespace
 
 void WriteCalibrationReport(std::ostream& out, const CalibrationReport& report, std::string_view source,
-                            OutputFormat format) {
+                            OutputFormat format, const ServingCalibrationReport* serving) {
   if (format == OutputFormat::kJson) {
-    WriteReportJson(out, report, Json{{"measurements", std::string(source)}});
+    Json header{{"measurements", std::string(source)}};
+    if (serving) header["serving"] = ServingJson(*serving);
+    WriteReportJson(out, report, header);
     return;
   }
   if (format == OutputFormat::kCsv) {
     out << "gpu,engine,runs,fitted,alpha_prefill,beta_prefill_s,alpha_decode,beta_decode_s,mape_before_pct,"
            "median_ape_before_pct,mape_after_pct,median_ape_after_pct,cv_mape_pct,cv_median_ape_pct,cv_p90_ape_pct,"
-           "cv_bias_pct\n";
+           "cv_bias_pct,fit\n";
     for (const GroupFit& g : report.groups) {
       auto p = [&](const PhaseCtcf& c, bool beta) {
         return g.fitted && c.calibrated ? fmt::format("{:.6g}", beta ? c.beta_s : c.alpha) : std::string();
@@ -109,9 +200,21 @@ void WriteCalibrationReport(std::ostream& out, const CalibrationReport& report, 
       auto cv = [&](double ErrorStats::*f) {
         return g.cross_validated ? fmt::format("{:.2f}", (*g.cross_validated).*f) : std::string();
       };
-      fmt::print(out, "{},{},{},{},{},{},{},{},{:.2f},{:.2f},{},{},{},{},{},{}\n", io::CsvField(g.gpu),
+      fmt::print(out, "{},{},{},{},{},{},{},{},{:.2f},{:.2f},{},{},{},{},{},{},{}\n", io::CsvField(g.gpu),
                  io::CsvField(g.engine), g.points, g.fitted, p(g.params.prefill, false), p(g.params.prefill, true),
                  p(g.params.decode, false), p(g.params.decode, true), g.before.mape_pct, g.before.median_ape_pct,
+                 g.fitted ? fmt::format("{:.2f}", g.after.mape_pct) : "",
+                 g.fitted ? fmt::format("{:.2f}", g.after.median_ape_pct) : "", cv(&ErrorStats::mape_pct),
+                 cv(&ErrorStats::median_ape_pct), cv(&ErrorStats::p90_ape_pct), cv(&ErrorStats::bias_pct), "static");
+    }
+    for (const ServingGroupFit& g : serving ? serving->groups : std::vector<ServingGroupFit>{}) {
+      auto p = [&](double v) { return g.fitted ? fmt::format("{:.6g}", v) : std::string(); };
+      auto cv = [&](double ErrorStats::*f) {
+        return g.cross_validated ? fmt::format("{:.2f}", (*g.cross_validated).*f) : std::string();
+      };
+      fmt::print(out, "{},{},{},{},{},{},{},{},{:.2f},{:.2f},{},{},{},{},{},{},serving\n", io::CsvField(g.gpu),
+                 io::CsvField(g.engine), g.runs, g.fitted, p(g.params.prefill.alpha), p(g.params.prefill.beta_s),
+                 p(g.params.decode.alpha), p(g.params.decode.beta_s), g.before.mape_pct, g.before.median_ape_pct,
                  g.fitted ? fmt::format("{:.2f}", g.after.mape_pct) : "",
                  g.fitted ? fmt::format("{:.2f}", g.after.median_ape_pct) : "", cv(&ErrorStats::mape_pct),
                  cv(&ErrorStats::median_ape_pct), cv(&ErrorStats::p90_ape_pct), cv(&ErrorStats::bias_pct));
@@ -137,6 +240,7 @@ void WriteCalibrationReport(std::ostream& out, const CalibrationReport& report, 
     for (const std::string& w : g.warnings) fmt::print(out, "    warning: {}\n", w);
   }
   WriteSkipped(out, report);
+  if (serving) WriteServingText(out, *serving);
 }
 
 void WriteValidationReport(std::ostream& out, const CalibrationReport& report, std::string_view dataset,

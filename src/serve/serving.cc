@@ -71,6 +71,12 @@ StepTimeFn IterationTimer::AsStepTime() const {
   return [timer = *this](const IterationShape& shape) { return timer.Seconds(shape); };
 }
 
+IterationTimer IterationTimer::WithCtcf(const Ctcf& ctcf) const {
+  IterationTimer copy = *this;
+  copy.ctcf_ = ctcf;
+  return copy;
+}
+
 double IterationTimer::KvBytesPerToken() const { return terms_->roofline.KvBytesPerToken(); }
 
 double IterationTimer::HostLinkBytesPerSecond() const { return terms_->roofline.h2d_bytes_per_s(); }

@@ -22,6 +22,19 @@ struct CalibrateRequest {
   int folds = 5;           // k of the k-fold cross-validation, 2..100
   std::string format = "table";
   bool dump = false;       // also render the per-run rows (CSV)
+  // What benchmark result files (bench_files.h) lack; given values win over
+  // a file's own. The instance is looked up in `catalog`, or in the shipped
+  // aws, gcp and azure catalogs when none is named.
+  struct RunFields {
+    std::string gpu;
+    std::string instance;
+    std::string engine;
+    std::string model;
+    std::string precision;
+    int tp = 0;
+    int64_t input_len = 0;
+    int64_t output_len = 0;
+  } run;
 };
 
 struct CalibrateOutcome {

@@ -215,6 +215,7 @@ struct Residuals {
 
 struct Fitted {
   bool ok = false;
+  std::string refusal;
   Params params = Params::kAlpha;
   Ctcf ctcf;
 };
@@ -248,6 +249,18 @@ Fitted FitRuns(const std::vector<const PreparedRun*>& runs) {
   lm.minimize(x);
   fit.ctcf = ToCtcf(x, fit.params);
   fit.ok = x.allFinite();
+  // A correction beyond 5x either way is not an engine being slower or
+  // faster than modelled: the runs are of another setup (more replicas
+  // behind a gateway, another GPU, speculative decoding).
+  for (double alpha : {fit.ctcf.prefill.alpha, fit.ctcf.decode.alpha}) {
+    if (fit.ok && (alpha < 0.2 || alpha > 5)) {
+      fit.ok = false;
+      fit.refusal = fmt::format("the best fit needs alpha {:.3g}, beyond 5x either way: the runs do not look like one "
+                                "replica of the simulated setup (GPU, TP, engine, or several replicas behind a "
+                                "gateway?)",
+                                alpha);
+    }
+  }
   return fit;
 }
 
@@ -305,7 +318,7 @@ void FitGroup(const std::vector<PreparedRun*>& members, ServingCalibrationReport
   g.values = static_cast<int>(before.size());
   g.before = ComputeErrorStats(before);
   if (!fit.ok) {
-    g.refusal = "the fit did not converge";
+    g.refusal = fit.refusal.empty() ? "the fit did not converge" : fit.refusal;
     return;
   }
   g.fitted = true;

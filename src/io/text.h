@@ -12,6 +12,8 @@ namespace infersave::io {
 // The whole string (after trimming spaces) as a finite number, or nullopt.
 std::optional<double> ParseNumber(std::string_view text);
 std::string_view Trim(std::string_view text);
+// The lines of a text, without their "\n" or "\r\n" (views into it).
+std::vector<std::string_view> SplitLines(std::string_view text);
 std::string ToLower(std::string_view text);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 

@@ -5,13 +5,79 @@
 
 #include <sstream>
 
+#include "io/text.h"
+
 #include "infersave/calibrate.h"
 #include "infersave/calibrate_report.h"
+#include "infersave/bench_files.h"
 #include "infersave/datasets.h"
 #include "infersave/serving_calibrate.h"
 #include "infersave/shipped.h"
 
 namespace infersave {
+
+namespace {
+
+Result<BenchDefaults> BenchRunDefaults(const CalibrateRequest::RunFields& f, const Catalog* catalog,
+                                       const GpuTable& gpus) {
+  BenchDefaults d;
+  if (!f.gpu.empty() && !f.instance.empty()) return InvalidField("run.instance", "give a GPU or an instance, not both");
+  if (!f.gpu.empty()) {
+    const GpuSpec* gpu = gpus.Find(f.gpu);
+    if (!gpu) return InvalidField("run.gpu", fmt::format("unknown GPU {}", io::Quote(f.gpu)));
+    d.gpu = gpu->name;
+  }
+  if (!f.instance.empty()) {
+    std::vector<Catalog> shipped;
+    if (!catalog) {
+      for (const char* name : {"aws", "gcp", "azure"}) {
+        if (auto c = LoadCatalog(name, gpus); c.ok()) shipped.push_back(std::move(c).value());
+      }
+    }
+    const Instance* found = catalog ? catalog->Find(f.instance) : nullptr;
+    for (const Catalog& c : shipped) found = found ? found : c.Find(f.instance);
+    if (!found) {
+      return InvalidField("run.instance", fmt::format("unknown instance {} in {}", io::Quote(f.instance),
+                                                      catalog ? "catalog " + catalog->name : "the aws, gcp and azure catalogs"));
+    }
+    d.instance = *found;
+  }
+  if (f.tp < 0 || f.tp > 1024) return InvalidField("run.tp", fmt::format("must be between 1 and 1024, got {}", f.tp));
+  if (f.input_len < 0) return InvalidField("run.input_len", fmt::format("must be positive, got {}", f.input_len));
+  if (f.output_len < 0) return InvalidField("run.output_len", fmt::format("must be positive, got {}", f.output_len));
+  if (!f.precision.empty()) {
+    auto p = ParsePrecision(f.precision);
+    if (!p.ok()) return p.error().AtField("run.precision");
+    d.precision = *p;
+  }
+  d.engine = f.engine;
+  d.model = f.model;
+  d.tp = f.tp;
+  d.input_len = f.input_len;
+  d.output_len = f.output_len;
+  return d;
+}
+
+// A public dataset, a measurements CSV, or a benchmark tool's result file.
+Result<Dataset> LoadRuns(const std::string& name, const std::string& data_dir, const GpuTable& gpus,
+                         const Catalog* catalog, const BenchDefaults& defaults, const FileSource& files) {
+  if (IsPathArgument(name)) {
+    auto text = files.Read(name);
+    if (!text.ok()) return text.error();
+    if (auto format = DetectBenchFormat(*text)) {
+      auto rows = ReadBenchFile(*text, name, defaults, gpus);
+      if (!rows.ok()) return rows.error();
+      Dataset d;
+      d.name = name;
+      d.description = std::string(BenchFormatName(*format)) + " results";
+      d.rows = std::move(rows).value();
+      return d;
+    }
+  }
+  return LoadDataset(name, data_dir, gpus, catalog, files);
+}
+
+}  // namespace
 
 Result<CalibrateOutcome> RunCalibrateRequest(const CalibrateRequest& r, const FileSource& files, std::ostream& out) {
   auto format = ParseOutputFormat(r.format);
@@ -35,10 +101,12 @@ Result<CalibrateOutcome> RunCalibrateRequest(const CalibrateRequest& r, const Fi
     if (!c.ok()) return c.error().AtField("catalog");
     catalog = std::move(c).value();
   }
+  auto defaults = BenchRunDefaults(r.run, catalog ? &*catalog : nullptr, *gpus);
+  if (!defaults.ok()) return defaults.error();
   // All the named datasets and files, as one set of runs.
   Dataset dataset;
   for (const std::string& name : r.measurements) {
-    Result<Dataset> part = LoadDataset(name, r.data_dir, *gpus, catalog ? &*catalog : nullptr, files);
+    Result<Dataset> part = LoadRuns(name, r.data_dir, *gpus, catalog ? &*catalog : nullptr, *defaults, files);
     if (!part.ok()) return part.error().AtField("measurements");
     dataset.name += (dataset.name.empty() ? "" : " + ") + part->name;
     dataset.description += (dataset.description.empty() ? "" : "; ") + part->description;

@@ -77,6 +77,7 @@ int RunCalibrate(const CalibrateFlags& f) {
   request.folds = f.folds;
   request.format = f.format;
   request.dump = !f.dump.empty();
+  request.run = f.run;
   std::ostringstream report;
   auto outcome = RunCalibrateRequest(request, LocalFiles(), report);
   if (!outcome.ok()) return ReportError(outcome.error());

@@ -9,6 +9,7 @@
 #include "infersave/calibration.h"
 #include "infersave/engine.h"
 #include "infersave/hardware.h"
+#include "infersave/calibrate_job.h"
 #include "infersave/job.h"
 #include "infersave/model.h"
 #include "infersave/planner.h"
@@ -50,6 +51,7 @@ struct CalibrateFlags {
   int folds = 5;
   bool serving = false;  // validate: the continuous-batching simulator (tgi-sagemaker, argonne-ttft)
   std::string calibration = "public";  // validate --dataset mlperf / --serving: the calibration scored beside the model
+  CalibrateRequest::RunFields run;     // calibrate: what benchmark files lack
 };
 
 // The CLI flag that sets a request field ("workload.batch_size" -> "--batch-size").

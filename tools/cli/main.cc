@@ -112,6 +112,16 @@ void AddCalibrationCommands(CLI::App& app, Runs& runs) {
   calibrate->add_option("--gpu-table", calibrate_flags.gpu_table, "GPU table CSV replacing the shipped one");
   calibrate->add_option("--data-dir", calibrate_flags.data_dir, "folder of the public datasets")->capture_default_str();
   calibrate->add_option("-f,--format", calibrate_flags.format, "table, json or csv")->capture_default_str();
+  // What benchmark result files lack (docs/calibration.md, "Benchmark files").
+  infersave::CalibrateRequest::RunFields& run = calibrate_flags.run;
+  calibrate->add_option("--gpu", run.gpu, "benchmark files: the GPU the runs used")->group("Benchmark files");
+  calibrate->add_option("--instance", run.instance, "benchmark files: the instance the runs used (in --catalog, else aws, gcp, azure)")->group("Benchmark files");
+  calibrate->add_option("--engine", run.engine, "benchmark files: the engine profile that served them")->group("Benchmark files");
+  calibrate->add_option("--model", run.model, "benchmark files: the model (shipped name or config.json)")->group("Benchmark files");
+  calibrate->add_option("--precision", run.precision, "benchmark files: weight and KV precision (fp16, fp8, ...)")->group("Benchmark files");
+  calibrate->add_option("--tp", run.tp, "benchmark files: tensor-parallel degree")->group("Benchmark files");
+  calibrate->add_option("--input-len", run.input_len, "benchmark files: prompt tokens per request (vllm bench throughput records none)")->group("Benchmark files");
+  calibrate->add_option("--output-len", run.output_len, "benchmark files: output tokens per request")->group("Benchmark files");
 
   auto validate_flags_ptr = std::make_shared<CalibrateFlags>();
   CalibrateFlags& validate_flags = *validate_flags_ptr;

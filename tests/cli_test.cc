@@ -985,3 +985,24 @@ TEST(CliTest, PlanOutputIsDeterministic) {
 }
 
 }  // namespace
+
+namespace infersave {
+namespace {
+
+// Issue 15: a benchmark tool's file goes straight to calibrate, with the
+// flags supplying what it lacks; a missing one is named.
+TEST(CliTest, CalibrateReadsABenchmarkFile) {
+  const std::string file = kFixtures + "/bench/lambdalabs-benchmark_serving-v0.5.4-detailed.json";
+  Output o = RunCli({"calibrate", "--measurements", file, "--gpu", "H100", "--engine", "vllm", "--precision", "fp8"});
+  // One load: fitted, not cross-validated, so nothing ships (exit 1).
+  EXPECT_EQ(o.code, 1) << o.err;
+  EXPECT_NE(o.out.find("Serving fit through the simulator: 1 runs in 1 GPU/engine groups"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("runs at one load only"), std::string::npos) << o.out;
+  Output missing = RunCli({"calibrate", "--measurements", file});
+  EXPECT_NE(missing.code, 0);
+  EXPECT_NE(missing.err.find("does not say which GPU ran it: give the GPU or the instance"), std::string::npos)
+      << missing.err;
+}
+
+}  // namespace
+}  // namespace infersave

@@ -402,12 +402,12 @@ TEST(EmitTest, UnknownTarget) {
   Emitted out = Emit(plan, job.model, job.engine, "ollama");
   ASSERT_FALSE(out.status.ok());
   EXPECT_EQ(out.status.error().code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(out.status.error().message(), "--emit: unknown target \"ollama\" (expected skypilot, vllm or flexgen)");
+  EXPECT_EQ(out.status.error().message(), "--emit: unknown target \"ollama\" (expected skypilot, vllm, flexgen or bench)");
   EXPECT_EQ(out.text, "");
   auto typo = ParseDeployTarget("vlm");
   ASSERT_FALSE(typo.ok());
   EXPECT_EQ(typo.error().message(),
-            "--emit: unknown target \"vlm\" (did you mean 'vllm'?) (expected skypilot, vllm or flexgen)");
+            "--emit: unknown target \"vlm\" (did you mean 'vllm'?) (expected skypilot, vllm, flexgen or bench)");
   EXPECT_EQ(*ParseDeployTarget(" SkyPilot "), DeployTarget::kSkyPilot);
 }
 
@@ -498,7 +498,7 @@ TEST(EmitCliTest, ExitCodes) {
   CliOutput unknown = RunCli("plan --emit ollama", true);
   EXPECT_EQ(unknown.code, 2) << unknown.out;
   EXPECT_EQ(unknown.out,
-            "infersave: error: --emit: unknown target \"ollama\" (expected skypilot, vllm or flexgen)\n");
+            "infersave: error: --emit: unknown target \"ollama\" (expected skypilot, vllm, flexgen or bench)\n");
 
   CliOutput none = RunCli("plan --emit vllm --max-price 0.01", true);
   EXPECT_EQ(none.code, 1) << none.out;
@@ -606,6 +606,53 @@ TEST(EmitOnlineTest, GcpN1InstanceTypeIsTheVmAlone) {
   const RequestText sky = PlanText(r);
   ASSERT_TRUE(sky.outcome.ok()) << sky.outcome.error().message();
   EXPECT_NE(sky.text.find("  instance_type: n1-standard-8\n  accelerators: T4:1\n"), std::string::npos) << sky.text;
+}
+
+// Issue 15 item 5: what verifies an online plan on the instance: the
+// server, a sweep over 0.5-1.5x the rate one model copy carries at the
+// target, and the calibrate command that reads the results back.
+TEST(EmitOnlineTest, BenchSweepsRatesAroundTheTargetPerCopy) {
+  JobRequest r = OnlineRequest();
+  r.format = "json";
+  const RequestText plan = PlanText(r);
+  ASSERT_TRUE(plan.outcome.ok());
+  const nlohmann::json pick = nlohmann::json::parse(plan.text)["recommendation"];
+  const std::string instance = pick["instance"].get<std::string>();
+  // One model copy per GPU group: instances x GPUs / TP.
+  ASSERT_TRUE(pick.contains("tensor_parallel"));
+  const double copies = pick["instances"].get<double>();
+  r.format = "table";
+  r.emit = "bench";
+  const RequestText bench = PlanText(r);
+  ASSERT_TRUE(bench.outcome.ok()) << bench.outcome.error().message();
+  const double per_copy = 2.0 / copies;  // the target, 2 req/s, over the copies
+  EXPECT_NE(bench.text.find(fmt::format("# 1. {} (recommended)", instance)), std::string::npos) << bench.text;
+  EXPECT_NE(bench.text.find(fmt::format("for rate in {:.3g} {:.3g} {:.3g} {:.3g} {:.3g}; do", per_copy * 0.5,
+                                        per_copy * 0.75, per_copy, per_copy * 1.25, per_copy * 1.5)),
+            std::string::npos)
+      << bench.text;
+  EXPECT_NE(bench.text.find("vllm bench serve --model meta-llama/Llama-3.1-8B --port 8000 --dataset-name random "
+                            "--random-input-len 128 --random-output-len 512 --ignore-eos"),
+            std::string::npos);
+  EXPECT_NE(bench.text.find(fmt::format("infersave calibrate --measurements bench-{}-rate*.json --instance {} "
+                                        "--engine vllm --model llama-3.1-8b --tp 1",
+                                        instance, instance)),
+            std::string::npos);
+}
+
+TEST(EmitTest, BenchForABatchJobRunsTheThroughputBenchmarkWithItsLengths) {
+  JobRequest r;
+  r.emit = "bench";
+  const RequestText bench = PlanText(r);
+  ASSERT_TRUE(bench.outcome.ok()) << bench.outcome.error().message();
+  // The shipped defaults: opt-2.7b, 128 + 512 tokens.
+  EXPECT_NE(bench.text.find("vllm bench throughput --model facebook/opt-2.7b --tensor-parallel-size 1 --input-len 128 "
+                            "--output-len 512"),
+            std::string::npos)
+      << bench.text;
+  EXPECT_NE(bench.text.find("--input-len 128 --output-len 512 -o calibration-"), std::string::npos);
+  EXPECT_NE(bench.text.find("(recommended)"), std::string::npos);
+  EXPECT_EQ(ParseDeployTarget("BENCH").value(), DeployTarget::kBench);
 }
 
 }  // namespace

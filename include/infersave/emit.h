@@ -13,9 +13,13 @@
 
 namespace infersave {
 
-enum class DeployTarget { kSkyPilot, kVllm, kFlexGen };
+// kBench: what verifies the plan on the instance before committing to it
+// (the server, a `vllm bench serve` sweep or `vllm bench throughput`, and
+// the `infersave calibrate` command that reads the results back), for the
+// recommendation and up to two runners-up.
+enum class DeployTarget { kSkyPilot, kVllm, kFlexGen, kBench };
 
-// Parses "skypilot", "vllm" or "flexgen" (case-insensitive); anything else
+// Parses "skypilot", "vllm", "flexgen" or "bench" (case-insensitive); anything else
 // fails with kInvalidArgument naming the choices.
 Result<DeployTarget> ParseDeployTarget(std::string_view text);
 

@@ -140,15 +140,17 @@ double Pick(const SimulatedServing& s, Metric metric, const Measurement& m) {
 }
 
 // Which parameters the runs can determine.
-enum class Params { kAlpha, kAlphaStep, kFull };
+enum class Params { kAlpha, kTwoAlphas, kAlphaStep, kFull };
 
 // x: the prefill alpha, the decode alpha (kFull) and the step cost in ms
 // (kAlphaStep, kFull); a negative step cost counts as none.
 Ctcf ToCtcf(const Eigen::VectorXd& x, Params params) {
   Ctcf c;
   const double prefill_alpha = std::max(x(0), 1e-3);
-  const double decode_alpha = params == Params::kFull ? std::max(x(1), 1e-3) : prefill_alpha;
-  const double step_s = params == Params::kAlpha ? 0 : std::max(0.0, x(params == Params::kFull ? 2 : 1)) * 1e-3;
+  const bool two = params == Params::kFull || params == Params::kTwoAlphas;
+  const double decode_alpha = two ? std::max(x(1), 1e-3) : prefill_alpha;
+  const bool step = params == Params::kFull || params == Params::kAlphaStep;
+  const double step_s = step ? std::max(0.0, x(params == Params::kFull ? 2 : 1)) * 1e-3 : 0;
   c.prefill = PhaseCtcf{prefill_alpha, step_s, true, 0, -1, {}};
   c.decode = PhaseCtcf{decode_alpha, step_s, true, 0, -1, {}};
   return c;
@@ -157,6 +159,7 @@ Ctcf ToCtcf(const Eigen::VectorXd& x, Params params) {
 std::string ParamsName(Params p) {
   switch (p) {
     case Params::kAlpha: return "one alpha for both phases";
+    case Params::kTwoAlphas: return "prefill alpha, decode alpha";
     case Params::kAlphaStep: return "one alpha for both phases, step cost";
     case Params::kFull: return "prefill alpha, decode alpha, step cost";
   }
@@ -200,7 +203,7 @@ struct Residuals {
     Eigen::VectorXd base(n_values), moved(n_values);
     (*this)(x, base);
     for (int j = 0; j < n_inputs; ++j) {
-      const bool step_cost = params != Params::kAlpha && j == n_inputs - 1;
+      const bool step_cost = (params == Params::kFull || params == Params::kAlphaStep) && j == n_inputs - 1;
       const double h = step_cost ? 0.05 : 0.01;
       Eigen::VectorXd y = x;
       // Step costs are differentiated where they act (>= 0).
@@ -233,10 +236,15 @@ Fitted FitRuns(const std::vector<const PreparedRun*>& runs) {
   }
   Fitted fit;
   if (values == 0) return fit;
-  fit.params = ttft && other && values >= 3 ? Params::kFull
-               : values >= 2 && loads.size() >= 2 ? Params::kAlphaStep
-                                                  : Params::kAlpha;
-  const int n = fit.params == Params::kFull ? 3 : fit.params == Params::kAlphaStep ? 2 : 1;
+  // A step cost is told from a scale only across loads; the two phases only
+  // with a time to first token beside the decode figures.
+  const bool several_loads = loads.size() >= 2;
+  if (ttft && other) {
+    fit.params = several_loads && values >= 3 ? Params::kFull : Params::kTwoAlphas;
+  } else {
+    fit.params = several_loads && values >= 2 ? Params::kAlphaStep : Params::kAlpha;
+  }
+  const int n = fit.params == Params::kFull ? 3 : fit.params == Params::kAlpha ? 1 : 2;
   Eigen::VectorXd x = Eigen::VectorXd::Ones(n);  // alphas of 1, and a 1 ms step cost to start from
   Residuals f;
   f.runs = &runs;
@@ -342,8 +350,9 @@ void FitGroup(const std::vector<PreparedRun*>& members, ServingCalibrationReport
   }
   if (fit.params != Params::kFull) {
     g.warnings.push_back(fmt::format("fitted {} only: the runs measure {}", ParamsName(fit.params),
-                                     fit.params == Params::kAlpha ? "too few values or one load"
-                                                                  : "no time to first token beside other values"));
+                                     fit.params == Params::kTwoAlphas ? "one load"
+                                     : fit.params == Params::kAlpha  ? "too few values or one load"
+                                                                     : "no time to first token beside other values"));
   }
 }
 

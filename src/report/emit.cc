@@ -167,9 +167,8 @@ Result<std::string> VllmPrecisionFlags(const Workload& w, const ModelConfig& mod
   return flags;
 }
 
-Result<Deployment> VllmDeployment(const Plan& plan, const ReportContext& ctx, const ModelId& model,
-                                  std::string_view what) {
-  const Evaluation& e = *plan.recommendation;
+Result<Deployment> VllmDeployment(const Plan& plan, const Evaluation& e, const ReportContext& ctx,
+                                  const ModelId& model, std::string_view what) {
   const Workload& w = plan.options.workload;
   if (e.offload.ratio > 0) {
     return InvalidArgument(fmt::format(
@@ -329,9 +328,8 @@ void WriteSkyPilot(std::ostream& out, const Plan& plan, const std::vector<std::s
 
 // The vLLM server of one replica of an online plan: the layout, the batch cap
 // and token budget the simulation used, the longest request as the context.
-Result<std::string> ServingVllmCommand(const ServingPlan& plan, const ServingOptions& o, const ReportContext& ctx,
+Result<std::string> ServingVllmCommand(const ServingEvaluation& e, const ServingOptions& o, const ReportContext& ctx,
                                        const ModelId& model, std::string_view what) {
-  const ServingEvaluation& e = *plan.recommendation;
   auto precision = VllmPrecisionFlags(o.plan.workload, *ctx.model, what);
   if (!precision.ok()) return precision.error();
   const double utilization = o.plan.gpu_memory_utilization.value_or(ctx.engine->gpu_memory_utilization);
@@ -399,6 +397,124 @@ void WriteSkyServe(std::ostream& out, const ServingPlan& plan, const ServingOpti
   for (const std::string& l : lines) fmt::print(out, "  {}\n", l);
 }
 
+
+// ---- Verification benchmarks (--emit bench) ----------------------------------------
+
+// The recommendation and up to two runners-up that also qualify.
+template <typename Eval>
+std::vector<const Eval*> ToVerify(const std::vector<Eval>& candidates, const std::optional<Eval>& recommendation) {
+  std::vector<const Eval*> out;
+  if (recommendation) out.push_back(&*recommendation);
+  for (const Eval& c : candidates) {
+    if (out.size() >= 3) break;
+    if (c.verdict != Verdict::kQualifies || c.instance == recommendation->instance) continue;
+    if (std::any_of(out.begin(), out.end(), [&](const Eval* o) { return o->instance == c.instance; })) continue;
+    out.push_back(&c);
+  }
+  return out;
+}
+
+// A file-name-safe form of an instance name.
+std::string FileStem(std::string_view name) {
+  std::string out;
+  for (char c : name) out += std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' ? c : '_';
+  return out;
+}
+
+void WriteFeedback(std::ostream& out, const ReportContext& ctx, std::string_view engine, std::string_view files,
+                   std::string_view instance, int tp, std::string_view extra) {
+  fmt::print(out, "#   then feed the results back (on any machine with infersave):\n");
+  fmt::print(out, "#     infersave calibrate --measurements {} --instance {} --engine {} --model {} --tp {}{} "
+                  "-o calibration-{}.json\n",
+             files, ShellWord(instance), engine, ShellWord(ctx.model->name), tp, extra, FileStem(instance));
+  fmt::print(out, "#   and plan again with --calibration calibration-{}.json (docs/calibration.md)\n", FileStem(instance));
+}
+
+// Batch plans: `vllm bench throughput` with the job's lengths and batch on
+// each instance to verify, one JSON result per instance.
+Status WriteBatchBench(std::ostream& out, const Plan& plan, const ReportContext& ctx) {
+  const ModelId model = DeployedModelId(*ctx.model);
+  const Workload& w = plan.options.workload;
+  std::ostringstream text;
+  WriteComments(text, Header(plan, ctx, model));
+  WriteComments(text, {"verify the plan before committing to it: rent each instance below for a few minutes and run "
+                       "its benchmark (vLLM's offline throughput benchmark, the job's lengths and batch)"});
+  int n = 0;
+  for (const Evaluation* e : ToVerify(plan.candidates, plan.recommendation)) {
+    auto flags = VllmPrecisionFlags(w, *ctx.model, "--emit bench");
+    if (!flags.ok()) return flags.error();
+    if (e->offload.ratio > 0) {
+      fmt::print(text, "\n# {}. {}: keeps {:.0f}% of the KV cache in CPU memory, which vLLM does not do; verify it "
+                       "with FlexGen (--emit flexgen)\n",
+                 ++n, e->instance->name, 100 * e->offload.ratio);
+      continue;
+    }
+    const std::string result = fmt::format("bench-{}.json", FileStem(e->instance->name));
+    ++n;
+    fmt::print(text, "\n# {}. {}{}: predicted {:.0f} tok/s (input + output) per model copy, {}/h\n", n,
+               e->instance->name, n == 1 ? " (recommended)" : "", e->tps / std::max(1, e->replicas), Money(e->usd_per_hour));
+    const double utilization = plan.options.gpu_memory_utilization.value_or(ctx.engine->gpu_memory_utilization);
+    fmt::print(text,
+               "vllm bench throughput --model {} --tensor-parallel-size {} --input-len {} --output-len {} "
+               "--num-prompts {} --max-model-len {} --gpu-memory-utilization {:g} {} --output-json {}\n",
+               ShellWord(model.id), e->tp, w.input_len, w.output_len, std::max<int64_t>(w.batch_size * 8, 200),
+               w.input_len + w.output_len, utilization, *flags, result);
+    WriteFeedback(text, ctx, "vllm", result, e->instance->name, e->tp,
+                  fmt::format(" --input-len {} --output-len {}", w.input_len, w.output_len));
+  }
+  out << text.str();
+  return Status::Ok();
+}
+
+// Online plans: the server, then a `vllm bench serve` sweep over request
+// rates around the target one model copy must carry.
+Status WriteServingBench(std::ostream& out, const ServingPlan& plan, const ServingOptions& o,
+                         const ReportContext& ctx) {
+  const ModelId model = DeployedModelId(*ctx.model);
+  double prompt = 0, output = 0;
+  for (const Request& r : o.requests) {
+    prompt += static_cast<double>(r.prompt_tokens);
+    output += static_cast<double>(r.output_tokens);
+  }
+  const double n_requests = std::max<double>(1, static_cast<double>(o.requests.size()));
+  const int64_t in = std::max<int64_t>(1, std::llround(prompt / n_requests));
+  const int64_t out_len = std::max<int64_t>(1, std::llround(output / n_requests));
+  std::ostringstream text;
+  WriteComments(text, ServingHeader(plan, o, ctx, model));
+  WriteComments(text, {"verify the plan before committing to it: rent each instance below, start its server, and "
+                       "sweep request rates around the rate one model copy must carry (the workload's mean lengths, "
+                       "exact output lengths with --ignore-eos)"});
+  int n = 0;
+  for (const ServingEvaluation* e : ToVerify(plan.candidates, plan.recommendation)) {
+    auto command = ServingVllmCommand(*e, o, ctx, model, "--emit bench");
+    if (!command.ok()) return command.error();
+    const double copies = static_cast<double>(std::max<int64_t>(1, e->instances) * std::max(1, e->replicas));
+    const double per_copy = plan.target_rate_per_s > 0 ? plan.target_rate_per_s / copies
+                                                       : e->max_rate_per_instance / std::max(1, e->replicas);
+    std::vector<std::string> rates;
+    for (double f : {0.5, 0.75, 1.0, 1.25, 1.5}) rates.push_back(fmt::format("{:.3g}", per_copy * f));
+    const std::string stem = FileStem(e->instance->name);
+    ++n;
+    fmt::print(text, "\n# {}. {}{}: {} instance{}, {} model cop{} each, {:.3g} req/s per copy at the target, {}/h "
+                     "per instance\n",
+               n, e->instance->name, n == 1 ? " (recommended)" : "", e->instances, e->instances == 1 ? "" : "s",
+               e->replicas, e->replicas == 1 ? "y" : "ies", per_copy, Money(e->usd_per_hour));
+    const std::string gpus = e->instance->gpu_count == e->tp ? "" : fmt::format("CUDA_VISIBLE_DEVICES={} ", GpuList(0, e->tp));
+    fmt::print(text, "{}{} --port {} &\n", gpus, *command, kFirstPort);
+    fmt::print(text, "until curl -sf localhost:{}/v1/models >/dev/null; do sleep 5; done\n", kFirstPort);
+    fmt::print(text, "for rate in {}; do\n", fmt::join(rates, " "));
+    fmt::print(text,
+               "  vllm bench serve --model {} --port {} --dataset-name random --random-input-len {} "
+               "--random-output-len {} --ignore-eos --num-prompts {} --request-rate $rate --save-result "
+               "--result-filename bench-{}-rate$rate.json\n",
+               ShellWord(model.id), kFirstPort, in, out_len, 500, stem);
+    fmt::print(text, "done\n");
+    WriteFeedback(text, ctx, "vllm", fmt::format("bench-{}-rate*.json", stem), e->instance->name, e->tp, "");
+  }
+  out << text.str();
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status WriteServingDeployment(std::ostream& out, const ServingPlan& plan, const ServingOptions& options,
@@ -406,13 +522,14 @@ Status WriteServingDeployment(std::ostream& out, const ServingPlan& plan, const 
   auto parsed = ParseDeployTarget(target);
   if (!parsed.ok()) return parsed.error();
   if (!plan.recommendation) return InvalidArgument("nothing to deploy: no instance meets the objectives");
+  if (*parsed == DeployTarget::kBench) return WriteServingBench(out, plan, options, ctx);
   if (*parsed == DeployTarget::kFlexGen) {
     return InvalidArgument("--emit flexgen: FlexGen runs static batches, not a service; deploy an online plan with "
                            "--emit vllm or --emit skypilot");
   }
   const ModelId model = DeployedModelId(*ctx.model);
   const std::string what = fmt::format("--emit {}", *parsed == DeployTarget::kVllm ? "vllm" : "skypilot");
-  auto command = ServingVllmCommand(plan, options, ctx, model, what);
+  auto command = ServingVllmCommand(*plan.recommendation, options, ctx, model, what);
   if (!command.ok()) return command.error();
   const std::vector<std::string> lines = PerReplica(*plan.recommendation, *command, true);
   std::ostringstream text;
@@ -436,14 +553,16 @@ Result<DeployTarget> ParseDeployTarget(std::string_view text) {
   if (t == "skypilot") return DeployTarget::kSkyPilot;
   if (t == "vllm") return DeployTarget::kVllm;
   if (t == "flexgen") return DeployTarget::kFlexGen;
-  return InvalidArgument(fmt::format("--emit: unknown target {}{} (expected skypilot, vllm or flexgen)",
-                                     io::Quote(text), io::DidYouMean(t, {"skypilot", "vllm", "flexgen"})));
+  if (t == "bench") return DeployTarget::kBench;
+  return InvalidArgument(fmt::format("--emit: unknown target {}{} (expected skypilot, vllm, flexgen or bench)",
+                                     io::Quote(text), io::DidYouMean(t, {"skypilot", "vllm", "flexgen", "bench"})));
 }
 
 Status WriteDeployment(std::ostream& out, const Plan& plan, const ReportContext& ctx, std::string_view target) {
   auto parsed = ParseDeployTarget(target);
   if (!parsed.ok()) return parsed.error();
   if (!plan.recommendation) return InvalidArgument("nothing to deploy: no instance meets the constraints");
+  if (*parsed == DeployTarget::kBench) return WriteBatchBench(out, plan, ctx);
   const ModelId model = DeployedModelId(*ctx.model);
 
   const bool flexgen = *parsed == DeployTarget::kFlexGen ||
@@ -451,7 +570,8 @@ Status WriteDeployment(std::ostream& out, const Plan& plan, const ReportContext&
   const std::string what = *parsed != DeployTarget::kSkyPilot ? fmt::format("--emit {}", flexgen ? "flexgen" : "vllm")
                            : flexgen ? std::string("--emit skypilot (with FlexGen, the plan's engine)")
                                      : std::string("--emit skypilot (with vLLM)");
-  auto deployment = flexgen ? FlexGenDeployment(plan, ctx, model, what) : VllmDeployment(plan, ctx, model, what);
+  auto deployment = flexgen ? FlexGenDeployment(plan, ctx, model, what)
+                            : VllmDeployment(plan, *plan.recommendation, ctx, model, what);
   if (!deployment.ok()) return deployment.error();
 
   // Written to a buffer first: nothing reaches `out` unless all of it does.

@@ -221,32 +221,39 @@ std::optional<LengthDistribution> Empirical(const Json& j, std::string_view key)
   return LengthDistribution::Empirical(std::move(values));
 }
 
+// The keys vLLM's and SGLang's serving benchmarks share (SGLang's writer
+// began as a copy of vLLM's): the load, the counts, the lengths and the
+// mean latencies. Means only: the simulator's latencies are compared as
+// means (SGLang versions that wrote medians alone give no TTFT or TPOT).
+Status ReadServeFields(const Json& j, const RunBuilder& b, Measurement& m) {
+  const std::optional<double> completed = Field(j, "completed");
+  if (Status s = Require(completed && *completed >= 1, m, "'completed' (requests that finished)"); !s.ok()) return s;
+  m.num_requests = std::llround(*completed);
+  auto in = Field(j, "total_input_tokens"), out = Field(j, "total_output_tokens");
+  if (Status s = b.Lengths(m, in ? std::optional(*in / *completed) : std::nullopt,
+                           out ? std::optional(*out / *completed) : std::nullopt);
+      !s.ok()) {
+    return s;
+  }
+  m.request_rate = Field(j, "request_rate");
+  if (Status s = Require(m.request_rate && *m.request_rate > 0, m, "'request_rate'"); !s.ok()) return s;
+  if (auto c = Field(j, "max_concurrency"); c && *c >= 1) m.concurrency = std::llround(*c);
+  m.input_dist = Empirical(j, "input_lens");
+  m.output_dist = Empirical(j, "output_lens");
+  if (auto ttft = Field(j, "mean_ttft_ms")) m.prefill_s = *ttft / 1e3;
+  if (auto tpot = Field(j, "mean_tpot_ms"); tpot && *tpot > 0) m.decode_s_per_token = *tpot / 1e3;
+  if (auto tps = Field(j, "output_throughput"); tps && *tps > 0) {
+    m.throughput_tps = *tps;
+    m.counts = TokensCounted::kOutput;
+  }
+  return Status::Ok();
+}
+
 // vllm bench serve / benchmark_serving.py: one run per object.
 Result<Measurement> ReadVllmServe(const Json& j, int index, const RunBuilder& b) {
   auto m = b.Start(index, Text(j, "backend") == "openai" ? "" : Text(j, "backend"), Text(j, "model_id"), 0, "");
   if (!m.ok()) return m;
-  const std::optional<double> completed = Field(j, "completed");
-  if (Status s = Require(completed && *completed >= 1, *m, "'completed' (requests that finished)"); !s.ok()) {
-    return s.error();
-  }
-  m->num_requests = std::llround(*completed);
-  auto in = Field(j, "total_input_tokens"), out = Field(j, "total_output_tokens");
-  if (Status s = b.Lengths(*m, in ? std::optional(*in / *completed) : std::nullopt,
-                           out ? std::optional(*out / *completed) : std::nullopt);
-      !s.ok()) {
-    return s.error();
-  }
-  m->request_rate = Field(j, "request_rate");
-  if (Status s = Require(m->request_rate && *m->request_rate > 0, *m, "'request_rate'"); !s.ok()) return s.error();
-  if (auto c = Field(j, "max_concurrency"); c && *c >= 1) m->concurrency = std::llround(*c);
-  m->input_dist = Empirical(j, "input_lens");
-  m->output_dist = Empirical(j, "output_lens");
-  if (auto ttft = Field(j, "mean_ttft_ms")) m->prefill_s = *ttft / 1e3;
-  if (auto tpot = Field(j, "mean_tpot_ms"); tpot && *tpot > 0) m->decode_s_per_token = *tpot / 1e3;
-  if (auto tps = Field(j, "output_throughput"); tps && *tps > 0) {
-    m->throughput_tps = *tps;
-    m->counts = TokensCounted::kOutput;
-  }
+  if (Status s = ReadServeFields(j, b, *m); !s.ok()) return s.error();
   return m;
 }
 
@@ -281,43 +288,17 @@ Result<Measurement> ReadSglang(const Json& j, int index, const RunBuilder& b) {
   if (const Json* info = Object(j, "server_info")) model = Text(*info, "model_path");
   auto m = b.Start(index, "", model, 0, "");
   if (!m.ok()) return m;
-  const auto completed = Field(j, "completed");
-  if (Status s = Require(completed && *completed >= 1, *m, "'completed'"); !s.ok()) return s.error();
-  m->num_requests = std::llround(*completed);
-  auto in = Field(j, "total_input_tokens"), out = Field(j, "total_output_tokens");
-  if (Status s = b.Lengths(*m, in ? std::optional(*in / *completed) : std::nullopt,
-                           out ? std::optional(*out / *completed) : std::nullopt);
-      !s.ok()) {
-    return s.error();
-  }
-  m->request_rate = Field(j, "request_rate");
-  if (Status s = Require(m->request_rate && *m->request_rate > 0, *m, "'request_rate' (a trace replay is not read)");
-      !s.ok()) {
-    return s.error();
-  }
-  if (auto c = Field(j, "max_concurrency"); c && *c >= 1) m->concurrency = std::llround(*c);
-  m->input_dist = Empirical(j, "input_lens");
-  m->output_dist = Empirical(j, "output_lens");
+  if (Status s = ReadServeFields(j, b, *m); !s.ok()) return s.error();
   // The random dataset draws lengths uniformly from [len x ratio, len].
   const auto ratio = Field(j, "random_range_ratio");
-  if (Text(j, "dataset_name") == "random" && ratio && !m->input_dist && b.defaults.input_len == 0) {
-    if (auto len = Field(j, "random_input_len"); len && *len >= 1) {
-      m->input_dist = LengthDistribution::Uniform(std::max<int64_t>(1, std::llround(*len * *ratio)), std::llround(*len));
-    }
-  }
-  if (Text(j, "dataset_name") == "random" && ratio && !m->output_dist && b.defaults.output_len == 0) {
-    if (auto len = Field(j, "random_output_len"); len && *len >= 1) {
-      m->output_dist = LengthDistribution::Uniform(std::max<int64_t>(1, std::llround(*len * *ratio)), std::llround(*len));
-    }
-  }
-  // Means only: the simulator's latencies are compared as means (older
-  // versions wrote medians alone, which are left out).
-  if (auto ttft = Field(j, "mean_ttft_ms")) m->prefill_s = *ttft / 1e3;
-  if (auto tpot = Field(j, "mean_tpot_ms"); tpot && *tpot > 0) m->decode_s_per_token = *tpot / 1e3;
-  if (auto tps = Field(j, "output_throughput"); tps && *tps > 0) {
-    m->throughput_tps = *tps;
-    m->counts = TokensCounted::kOutput;
-  }
+  if (Text(j, "dataset_name") != "random" || !ratio) return m;
+  auto uniform = [&](const char* key, int64_t given, std::optional<LengthDistribution>& dist) {
+    const auto len = Field(j, key);
+    if (dist || given > 0 || !len || *len < 1) return;
+    dist = LengthDistribution::Uniform(std::max<int64_t>(1, std::llround(*len * *ratio)), std::llround(*len));
+  };
+  uniform("random_input_len", b.defaults.input_len, m->input_dist);
+  uniform("random_output_len", b.defaults.output_len, m->output_dist);
   return m;
 }
 

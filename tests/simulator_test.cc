@@ -360,6 +360,29 @@ TEST(SimulatorClosedLoopTest, OneUserByHand) {
   EXPECT_EQ(r.iterations, 3);
 }
 
+TEST(SimulatorClosedLoopTest, PacedByHand) {
+  // A rate with a concurrency cap of 1: 0.1 s per prefill iteration, 0.01 s
+  // per decode-only one; arrivals at 0, 0.05 and 1.0.
+  StepTimeFn step = [](const IterationShape& s) { return s.prefill_tokens > 0 ? 0.1 : 0.01; };
+  std::vector<Request> reqs = {{0, 10, 3}, {0.05, 20, 1}, {1.0, 30, 2}};
+  SimulationResult r = MustSimulateClosedLoop(reqs, ClosedLoop{1, 0, true}, Roomy(), step);
+  //   #1 sent 0: prefill -> 0.1, decodes -> 0.11, 0.12: finishes 0.12.
+  //   #2 due 0.05, held by the cap until 0.12: prefill -> 0.22, finishes 0.22.
+  //   #3 due 1.0, after #2 finished: sent 1.0, prefill -> 1.1, decode -> 1.11.
+  ASSERT_EQ(r.requests.size(), 3u);
+  EXPECT_NEAR(r.requests[1].arrival_s, 0.12, kEps);
+  EXPECT_NEAR(r.requests[1].finish_s, 0.22, kEps);
+  EXPECT_NEAR(r.requests[2].arrival_s, 1.0, kEps);
+  EXPECT_NEAR(r.requests[2].finish_s, 1.11, kEps);
+  EXPECT_NEAR(r.makespan_s, 1.11, kEps);
+  // Unpaced, #3 would be sent as soon as #2 finished (0.22).
+  SimulationResult unpaced = MustSimulateClosedLoop(reqs, ClosedLoop{1, 0}, Roomy(), step);
+  EXPECT_NEAR(unpaced.requests[2].arrival_s, 0.22, kEps);
+  // Paced arrivals must be sorted.
+  std::vector<Request> unsorted = {{1, 10, 3}, {0, 10, 3}};
+  EXPECT_FALSE(SimulateClosedLoop(unsorted, ClosedLoop{1, 0, true}, Roomy(), step).ok());
+}
+
 TEST(SimulatorClosedLoopTest, EnoughUsersEqualsAllArrivingAtZero) {
   WorkloadSpec spec;
   spec.prompt = LengthDistribution::Uniform(10, 300);

@@ -209,13 +209,20 @@ Result<SimulationResult> Simulate(const std::vector<Request>& requests, const En
 struct ClosedLoop {
   int64_t users = 1;  // >= 1
   double think_s = 0;  // seconds between a finish and the client's next request, finite, >= 0
+  // Paced: a request is also not sent before its own arrival_s, so the
+  // requests arrive at their times but at most `users` are in flight (a
+  // request rate with a concurrency cap, as `vllm bench serve
+  // --request-rate R --max-concurrency C` sends them). The requests must
+  // then be sorted by arrival_s.
+  bool paced = false;
 };
 
 // Runs the requests through the engine as closed-loop clients send them. The
 // requests' prompt and output lengths are used in vector order; their
-// arrival_s fields are ignored (and not validated): the first min(users, n)
-// requests arrive at t = 0, and each time a request finishes at time t, the
-// next unsent one arrives at t + think_s. RequestMetrics.arrival_s holds that
+// arrival_s fields are ignored (and not validated) unless the loop is paced:
+// the first min(users, n) requests arrive at t = 0 (paced: at their
+// arrival_s), and each time a request finishes at time t, the next unsent one
+// arrives at t + think_s (paced: or at its arrival_s, whichever is later). RequestMetrics.arrival_s holds that
 // dynamic arrival; results are in the order of the input. With users >= n it
 // equals Simulate with every arrival at 0. Fails like Simulate, and with
 // kInvalidArgument on users < 1 or a think time that is negative or not finite.

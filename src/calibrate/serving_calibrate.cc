@@ -104,20 +104,13 @@ Result<SimulatedServing> Simulate(const PreparedRun& run, const Ctcf& ctcf) {
     return SimulatedServing{r.ttft.mean_s, r.tpot.mean_s, r.output_tokens_per_s, r.total_tokens_per_s};
   };
   const bool open = m.request_rate && std::isfinite(*m.request_rate);
-  std::optional<SimulatedServing> result;
-  if (!m.concurrency || open) {
-    auto sim = infersave::Simulate(run.requests, run.replica.limits, step);
-    if (!sim.ok()) return sim.error();
-    result = summarize(*sim);
-  }
-  if (m.concurrency) {
-    // At a rate with a concurrency cap, whichever binds: the run with the
-    // lower throughput (the cap, or the arrivals).
-    auto sim = SimulateClosedLoop(run.requests, ClosedLoop{*m.concurrency, 0}, run.replica.limits, step);
-    if (!sim.ok()) return sim.error();
-    if (!result || sim->output_tokens_per_s < result->output_tps) result = summarize(*sim);
-  }
-  return *result;
+  // A concurrency cap: closed-loop clients, paced by the arrivals when the
+  // run also had a rate.
+  auto sim = m.concurrency ? SimulateClosedLoop(run.requests, ClosedLoop{*m.concurrency, 0, open},
+                                                run.replica.limits, step)
+                           : infersave::Simulate(run.requests, run.replica.limits, step);
+  if (!sim.ok()) return sim.error();
+  return summarize(*sim);
 }
 
 // The measured values of a run, in the order Values() returns them.

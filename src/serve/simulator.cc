@@ -180,6 +180,9 @@ class Scheduler {
   std::deque<std::pair<double, size_t>> pending_;
   std::vector<double> arrival_s_;
   size_t next_unsent_;               // closed loop: the next request a client will send
+  std::vector<double> scheduled_s_;  // paced closed loop: each request's own arrival
+  // The earliest a closed-loop request may be sent (0 unless paced).
+  double Scheduled(size_t id) const { return scheduled_s_.empty() ? 0.0 : scheduled_s_[id]; }
   std::deque<size_t> waiting_;       // arrived, not running; preempted ones go to the front
   std::vector<size_t> running_;      // in admission order: back() is the most recently admitted
   std::vector<size_t> scheduled_;    // sequences with work this iteration
@@ -203,8 +206,11 @@ void Scheduler::SeedArrivals(const std::vector<Request>& requests) {
                      [&](size_t a, size_t b) { return requests[a].arrival_s < requests[b].arrival_s; });
     for (size_t id : order) Send(requests[id].arrival_s, id);
   } else {
+    if (loop_->paced) {
+      for (const Request& r : requests) scheduled_s_.push_back(r.arrival_s);
+    }
     next_unsent_ = static_cast<size_t>(std::min<int64_t>(loop_->users, static_cast<int64_t>(n_)));
-    for (size_t id = 0; id < next_unsent_; ++id) Send(0.0, id);
+    for (size_t id = 0; id < next_unsent_; ++id) Send(Scheduled(id), id);
   }
   first_arrival_s_ = pending_.front().first;
   now_s_ = first_arrival_s_;
@@ -367,7 +373,10 @@ void Scheduler::Complete() {
       ++finished_;
       any_finished = true;
       // Closed loop: the client of this request sends its next one.
-      if (loop_ != nullptr && next_unsent_ < n_) Send(now_s_ + loop_->think_s, next_unsent_++);
+      if (loop_ != nullptr && next_unsent_ < n_) {
+        Send(std::max(now_s_ + loop_->think_s, Scheduled(next_unsent_)), next_unsent_);
+        ++next_unsent_;
+      }
     }
   }
   if (any_finished) {
@@ -487,6 +496,16 @@ Result<SimulationResult> SimulateClosedLoop(const std::vector<Request>& requests
   if (loop.users < 1) return InvalidArgument(fmt::format("closed-loop users must be >= 1, got {}", loop.users));
   if (!std::isfinite(loop.think_s) || loop.think_s < 0) {
     return InvalidArgument(fmt::format("closed-loop think time must be finite and >= 0 s, got {}", loop.think_s));
+  }
+  if (loop.paced) {
+    for (size_t i = 0; i < requests.size(); ++i) {
+      if (!std::isfinite(requests[i].arrival_s) || requests[i].arrival_s < 0 ||
+          (i > 0 && requests[i].arrival_s < requests[i - 1].arrival_s)) {
+        return InvalidArgument(fmt::format("paced closed loop: request {} arrives at {} s; arrivals must be finite, "
+                                           ">= 0 and sorted",
+                                           i, requests[i].arrival_s));
+      }
+    }
   }
   return RunSimulation(requests, &loop, limits, step_time);
 }

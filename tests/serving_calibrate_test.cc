@@ -6,6 +6,8 @@
 
 #include <cmath>
 
+#include "infersave/calibrate_job.h"
+#include "infersave/file_source.h"
 #include "test_util.h"
 
 namespace infersave {
@@ -106,6 +108,39 @@ TEST(ServingCalibrateTest, SkipsWhatItCannotSimulate) {
   EXPECT_TRUE(report->groups.empty());
   EXPECT_EQ(report->skipped["engine flexgen does not batch continuously"], 1);
   EXPECT_EQ(report->skipped["GPU 'B9000' is not in the GPU table"], 1);
+}
+
+// The whole loop through the request layer: the distorted runs as a
+// measurements CSV, `calibrate` writes a calibration whose entries carry the
+// serving fit and whose groups give the held-out error as the expected
+// error of predictions on that GPU.
+class OneFile final : public FileSource {
+ public:
+  explicit OneFile(std::string text) : text_(std::move(text)) {}
+  Result<std::string> Read(std::string_view) const override { return text_; }
+
+ private:
+  std::string text_;
+};
+
+TEST(ServingCalibrateTest, CalibrateRequestWritesTheServingFitAndItsError) {
+  const std::vector<Measurement> rows = DistortedRuns(1.3);
+  ASSERT_EQ(rows.size(), 4u);
+  OneFile files(MeasurementsToCsv(rows));
+  CalibrateRequest r;
+  r.measurements = {"./runs.csv"};
+  std::ostringstream report;
+  auto outcome = RunCalibrateRequest(r, files, report);
+  ASSERT_TRUE(outcome.ok()) << outcome.error().message();
+  ASSERT_TRUE(outcome->fitted) << report.str();
+  EXPECT_NE(report.str().find("Serving fit through the simulator: 4 runs in 1 GPU/engine groups"), std::string::npos);
+  auto cal = ParseCalibration(outcome->calibration_json, "fitted.json");
+  ASSERT_TRUE(cal.ok()) << cal.error().message();
+  ASSERT_EQ(cal->entries.size(), 2u);
+  EXPECT_NEAR(cal->entries[1].alpha, 1.3, 0.13);  // decode
+  const ErrorBand band = cal->ExpectedError("H100", "vllm", true);
+  EXPECT_LT(band.median_pct, 10);
+  EXPECT_NE(band.basis.find("cross-validated on 4 runs of H100 with vllm"), std::string::npos) << band.basis;
 }
 
 }  // namespace

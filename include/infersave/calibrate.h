@@ -96,8 +96,14 @@ inline constexpr std::string_view kServingRunSkip = "serving run: fitted through
 Result<CalibrationReport> Calibrate(const std::vector<Measurement>& rows, const GpuTable& gpus,
                                     const CalibrationOptions& options);
 
-// Serialises a calibration to the JSON format ParseCalibration reads.
-std::string CalibrationToJson(const CalibrationReport& report, std::string_view source_note);
+struct ServingCalibrationReport;  // serving_calibrate.h
+
+// Serialises a calibration to the JSON format ParseCalibration reads. The
+// serving fit's groups (when given) join the measured groups behind each
+// prediction's expected error: a shipped serving fit in place of the static
+// one of its GPU and engine, an unshipped one where no static group exists.
+std::string CalibrationToJson(const CalibrationReport& report, std::string_view source_note,
+                              const ServingCalibrationReport* serving = nullptr);
 
 }  // namespace infersave
 

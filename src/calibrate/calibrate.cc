@@ -12,6 +12,7 @@
 #include <set>
 
 #include "infersave/planner.h"
+#include "infersave/serving_calibrate.h"
 #include "infersave/shipped.h"
 #include "io/text.h"
 
@@ -558,7 +559,8 @@ Result<CalibrationReport> Calibrate(const std::vector<Measurement>& rows, const 
   return report;
 }
 
-std::string CalibrationToJson(const CalibrationReport& report, std::string_view source_note) {
+std::string CalibrationToJson(const CalibrationReport& report, std::string_view source_note,
+                              const ServingCalibrationReport* serving) {
   nlohmann::ordered_json doc;
   doc["schema_version"] = 1;
   doc["perf_model"] = report.calibration.perf_model;
@@ -590,6 +592,25 @@ std::string CalibrationToJson(const CalibrationReport& report, std::string_view 
       j["calibrated_p90_pct"] = round1(g.cross_validated->p90_ape_pct);
     }
     j["shipped"] = g.shipped;
+    groups.push_back(j);
+  }
+  for (const ServingGroupFit& g : serving ? serving->groups : std::vector<ServingGroupFit>{}) {
+    auto same = [&](const nlohmann::ordered_json& j) { return j["gpu"] == g.gpu && j["engine"] == g.engine; };
+    const bool measured = std::any_of(groups.begin(), groups.end(), same);
+    if (measured && !g.shipped) continue;
+    if (measured) groups.erase(std::remove_if(groups.begin(), groups.end(), same), groups.end());
+    nlohmann::ordered_json j;
+    j["gpu"] = g.gpu;
+    j["engine"] = g.engine;
+    j["runs"] = g.runs;
+    j["uncalibrated_median_pct"] = round1(g.before.median_ape_pct);
+    j["uncalibrated_p90_pct"] = round1(g.before.p90_ape_pct);
+    if (g.cross_validated) {
+      j["calibrated_median_pct"] = round1(g.cross_validated->median_ape_pct);
+      j["calibrated_p90_pct"] = round1(g.cross_validated->p90_ape_pct);
+    }
+    j["shipped"] = g.shipped;
+    j["fit"] = "serving";
     groups.push_back(j);
   }
   doc["groups"] = groups;

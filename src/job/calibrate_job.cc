@@ -132,7 +132,7 @@ Result<CalibrateOutcome> RunCalibrateRequest(const CalibrateRequest& r, const Fi
     const std::string note = fmt::format("Fitted by `infersave calibrate` from {} ({}). median_ape_pct is the "
                                          "{}-fold cross-validated median absolute percentage error of the group.",
                                          dataset.name, dataset.description, options.folds);
-    outcome.calibration_json = CalibrationToJson(*report, note);
+    outcome.calibration_json = CalibrationToJson(*report, note, serving ? &*serving : nullptr);
   }
   if (r.dump) {
     std::ostringstream rows;

@@ -122,9 +122,12 @@ PYBIND11_MODULE(infersave, m) {
   m.def(
       "calibrate",
       [](std::vector<std::string> measurements, const std::string& data_dir, const std::string& catalog,
-         const std::string& gpu_table, const std::string& perf_model, int folds) {
+         const std::string& gpu_table, const std::string& perf_model, int folds, const std::string& gpu,
+         const std::string& instance, const std::string& engine, const std::string& model,
+         const std::string& precision, int tp, int64_t input_len, int64_t output_len) {
         infersave::CalibrateRequest r;
         r.measurements = std::move(measurements);
+        r.run = {gpu, instance, engine, model, precision, tp, input_len, output_len};
         r.data_dir = data_dir;
         r.catalog = catalog;
         r.gpu_table = gpu_table;
@@ -144,7 +147,11 @@ PYBIND11_MODULE(infersave, m) {
         return result;
       },
       py::arg("measurements"), py::arg("data_dir") = "../shared/validation-data", py::arg("catalog") = "",
-      py::arg("gpu_table") = "", py::arg("perf_model") = "roofline", py::arg("folds") = 5,
-      "Fit the CTCF from public datasets or measurement CSVs: {'report': ..., 'calibration': ... or None}. Pass "
+      py::arg("gpu_table") = "", py::arg("perf_model") = "roofline", py::arg("folds") = 5, py::kw_only(),
+      py::arg("gpu") = "", py::arg("instance") = "", py::arg("engine") = "", py::arg("model") = "",
+      py::arg("precision") = "", py::arg("tp") = 0, py::arg("input_len") = 0, py::arg("output_len") = 0,
+      "Fit the CTCF from public datasets, measurement CSVs or benchmark tools' result files (vllm bench, SGLang, "
+      "genai-perf/AIPerf, trtllm-bench, llmperf, llama-bench; gpu=/instance=/engine=/model=/precision=/tp=/"
+      "input_len=/output_len= supply what such a file lacks): {'report': ..., 'calibration': ... or None}. Pass "
       "the calibration to plan() by writing it to a .json file and giving calibration='path.json'.");
 }

@@ -96,3 +96,20 @@ def test_calibrate_from_a_measurements_csv(tmp_path):
     with pytest.raises(ValueError) as info:
         infersave.calibrate([str(csv)], folds=1)
     assert info.value.field == "folds"
+
+
+def test_calibrate_reads_a_benchmark_tools_file():
+    # A real `vllm bench serve` result (tests/fixtures/bench/SOURCES.md): the
+    # keywords supply the GPU, engine and precision the file lacks; one load
+    # is fitted but not shipped, so no calibration comes back.
+    result_file = os.path.join(SOURCE, "tests", "fixtures", "bench",
+                               "lambdalabs-benchmark_serving-v0.5.4-detailed.json")
+    out = infersave.calibrate([result_file], gpu="H100", engine="vllm", precision="fp8")
+    group = out["report"]["serving"]["groups"][0]
+    assert group["gpu"] == "H100"
+    assert group["runs"] == 1
+    assert group["shipped"] is False
+    assert out["calibration"] is None
+    with pytest.raises(ValueError) as info:
+        infersave.calibrate([result_file], engine="vllm")
+    assert "give the GPU or the instance" in str(info.value)

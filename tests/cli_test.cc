@@ -1004,5 +1004,22 @@ TEST(CliTest, CalibrateReadsABenchmarkFile) {
       << missing.err;
 }
 
+TEST(CliTest, ValidateScoresABenchmarkFileThroughTheSimulator) {
+  // A real vllm bench serve result (10 requests at once on one H100): its
+  // TTFT, TPOT and throughput against the simulation.
+  const std::string file = kFixtures + "/bench/lambdalabs-benchmark_serving-v0.5.4-detailed.json";
+  Output o = RunCli({"validate", "--dataset", file, "--gpu", "H100", "-e", "vllm", "--precision", "fp8", "--format",
+                     "json"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  const nlohmann::json doc = nlohmann::json::parse(o.out);
+  const nlohmann::json& g = doc["serving"]["groups"][0];
+  EXPECT_EQ(g["runs"], 1);
+  EXPECT_EQ(g["loads"], 1);
+  ASSERT_EQ(doc["serving"]["runs"].size(), 3u);  // TTFT, TPOT, throughput
+  EXPECT_EQ(doc["serving"]["runs"][0]["metric"], "ttft_mean_s");
+  EXPECT_NEAR(doc["serving"]["runs"][0]["measured"].get<double>(), 0.04416175780061167, 1e-12);
+  EXPECT_NEAR(doc["serving"]["runs"][2]["measured"].get<double>(), 413.89429359863317, 1e-9);
+}
+
 }  // namespace
 }  // namespace infersave

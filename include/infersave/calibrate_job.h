@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "infersave/bench_files.h"
 #include "infersave/file_source.h"
 #include "infersave/status.h"
 
@@ -43,6 +44,12 @@ struct CalibrateOutcome {
   std::string calibration_json; // what `plan --calibration` reads ("" when nothing was fitted)
   std::string dump_csv;         // the per-run rows (when asked for)
 };
+
+// The benchmark files' defaults from the request's run fields: the GPU or
+// the instance (in `catalog`, else the shipped aws, gcp and azure ones), the
+// precision; errors name the field ("run.gpu").
+Result<BenchDefaults> ResolveRunFields(const CalibrateRequest::RunFields& fields, const Catalog* catalog,
+                                       const GpuTable& gpus);
 
 // Fits the CTCF from the measurements and writes the report to `out`.
 Result<CalibrateOutcome> RunCalibrateRequest(const CalibrateRequest& request, const FileSource& files,

@@ -17,9 +17,11 @@ void WriteCalibrationReport(std::ostream& out, const CalibrationReport& report, 
                             OutputFormat format, const ServingCalibrationReport* serving = nullptr);
 
 // `infersave validate`: per (GPU, engine) the error of the uncalibrated model
-// and of the cross-validated calibration.
+// and of the cross-validated calibration; then the serving runs' (simulated,
+// and fitted leaving one load out), when there were any.
 void WriteValidationReport(std::ostream& out, const CalibrationReport& report, std::string_view dataset,
-                           std::string_view description, OutputFormat format);
+                           std::string_view description, OutputFormat format,
+                           const ServingCalibrationReport* serving = nullptr);
 
 // Per-operator errors (Vidur GEMMs or all-reduces).
 void WriteOperatorReport(std::ostream& out, const std::vector<OperatorErrorRow>& rows, std::string_view title,

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "infersave/bench_files.h"
 #include "infersave/file_source.h"
 #include "infersave/hardware.h"
 #include "infersave/measurements.h"
@@ -27,12 +28,14 @@ struct Dataset {
 std::vector<std::string> DatasetNames();
 
 // A built-in adapter by name, reading its files under `data_dir` (normally
-// ../shared/validation-data), or a measurements CSV by path (IsPathArgument,
-// shipped.h) read through `files`; a file's `instance` column is looked up in
-// `catalog` (null: such rows are errors). Unknown names fail with kNotFound and a hint; a missing
-// data_dir with kInvalidInput.
+// ../shared/validation-data), or by path (IsPathArgument, shipped.h) read
+// through `files`: a benchmark tool's result file (bench_files.h, with
+// `bench` supplying what it lacks) or a measurements CSV, whose `instance`
+// column is looked up in `catalog` (null: such rows are errors). Unknown
+// names fail with kNotFound and a hint; a missing data_dir with kInvalidInput.
 Result<Dataset> LoadDataset(std::string_view name_or_path, std::string_view data_dir, const GpuTable& gpus,
-                            const Catalog* catalog = nullptr, const FileSource& files = LocalFiles());
+                            const Catalog* catalog = nullptr, const FileSource& files = LocalFiles(),
+                            const BenchDefaults& bench = {});
 
 // One GEMM timing of Vidur's per-operator profiling.
 struct GemmMeasurement {

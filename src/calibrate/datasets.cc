@@ -596,7 +596,7 @@ std::vector<std::string> DatasetNames() {
 }
 
 Result<Dataset> LoadDataset(std::string_view name_or_path, std::string_view data_dir, const GpuTable& gpus,
-                            const Catalog* catalog, const FileSource& files) {
+                            const Catalog* catalog, const FileSource& files, const BenchDefaults& bench) {
   const std::string_view arg = io::Trim(name_or_path);
   if (arg.empty()) return InvalidArgument("empty dataset name");
   for (const Adapter& a : Adapters()) {
@@ -615,6 +615,15 @@ Result<Dataset> LoadDataset(std::string_view name_or_path, std::string_view data
     const std::string path(arg);
     auto text = files.Read(path);
     if (!text.ok()) return text.error();
+    if (auto format = DetectBenchFormat(*text)) {
+      auto rows = ReadBenchFile(*text, path, bench, gpus);
+      if (!rows.ok()) return rows.error();
+      Dataset d;
+      d.name = path;
+      d.description = std::string(BenchFormatName(*format)) + " results";
+      d.rows = std::move(rows).value();
+      return d;
+    }
     auto rows = ParseMeasurements(*text, path, catalog);
     if (!rows.ok()) return rows.error();
     Dataset d;

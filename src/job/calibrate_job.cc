@@ -16,9 +16,7 @@
 
 namespace infersave {
 
-namespace {
-
-Result<BenchDefaults> BenchRunDefaults(const CalibrateRequest::RunFields& f, const Catalog* catalog,
+Result<BenchDefaults> ResolveRunFields(const CalibrateRequest::RunFields& f, const Catalog* catalog,
                                        const GpuTable& gpus) {
   BenchDefaults d;
   if (!f.gpu.empty() && !f.instance.empty()) return InvalidField("run.instance", "give a GPU or an instance, not both");
@@ -58,27 +56,6 @@ Result<BenchDefaults> BenchRunDefaults(const CalibrateRequest::RunFields& f, con
   return d;
 }
 
-// A public dataset, a measurements CSV, or a benchmark tool's result file.
-Result<Dataset> LoadRuns(const std::string& name, const std::string& data_dir, const GpuTable& gpus,
-                         const Catalog* catalog, const BenchDefaults& defaults, const FileSource& files) {
-  if (IsPathArgument(name)) {
-    auto text = files.Read(name);
-    if (!text.ok()) return text.error();
-    if (auto format = DetectBenchFormat(*text)) {
-      auto rows = ReadBenchFile(*text, name, defaults, gpus);
-      if (!rows.ok()) return rows.error();
-      Dataset d;
-      d.name = name;
-      d.description = std::string(BenchFormatName(*format)) + " results";
-      d.rows = std::move(rows).value();
-      return d;
-    }
-  }
-  return LoadDataset(name, data_dir, gpus, catalog, files);
-}
-
-}  // namespace
-
 Result<CalibrateOutcome> RunCalibrateRequest(const CalibrateRequest& r, const FileSource& files, std::ostream& out) {
   auto format = ParseOutputFormat(r.format);
   if (!format.ok()) return format.error().AtField("format");
@@ -101,12 +78,12 @@ Result<CalibrateOutcome> RunCalibrateRequest(const CalibrateRequest& r, const Fi
     if (!c.ok()) return c.error().AtField("catalog");
     catalog = std::move(c).value();
   }
-  auto defaults = BenchRunDefaults(r.run, catalog ? &*catalog : nullptr, *gpus);
+  auto defaults = ResolveRunFields(r.run, catalog ? &*catalog : nullptr, *gpus);
   if (!defaults.ok()) return defaults.error();
   // All the named datasets and files, as one set of runs.
   Dataset dataset;
   for (const std::string& name : r.measurements) {
-    Result<Dataset> part = LoadRuns(name, r.data_dir, *gpus, catalog ? &*catalog : nullptr, *defaults, files);
+    Result<Dataset> part = LoadDataset(name, r.data_dir, *gpus, catalog ? &*catalog : nullptr, files, *defaults);
     if (!part.ok()) return part.error().AtField("measurements");
     dataset.name += (dataset.name.empty() ? "" : " + ") + part->name;
     dataset.description += (dataset.description.empty() ? "" : "; ") + part->description;

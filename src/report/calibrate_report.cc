@@ -244,9 +244,12 @@ void WriteCalibrationReport(std::ostream& out, const CalibrationReport& report, 
 }
 
 void WriteValidationReport(std::ostream& out, const CalibrationReport& report, std::string_view dataset,
-                           std::string_view description, OutputFormat format) {
+                           std::string_view description, OutputFormat format,
+                           const ServingCalibrationReport* serving) {
   if (format == OutputFormat::kJson) {
-    WriteReportJson(out, report, Json{{"dataset", std::string(dataset)}, {"description", std::string(description)}});
+    Json header{{"dataset", std::string(dataset)}, {"description", std::string(description)}};
+    if (serving) header["serving"] = ServingJson(*serving);
+    WriteReportJson(out, report, header);
     return;
   }
   if (format == OutputFormat::kCsv) {
@@ -270,10 +273,25 @@ void WriteValidationReport(std::ostream& out, const CalibrationReport& report, s
                  g.cross_validated ? fmt::format("{:.2f}", c.p90_ape_pct) : "",
                  g.cross_validated ? fmt::format("{:.2f}", c.bias_pct) : "");
     }
+    for (const ServingGroupFit& g : serving ? serving->groups : std::vector<ServingGroupFit>{}) {
+      const ErrorStats& c = g.cross_validated ? *g.cross_validated : ErrorStats{};
+      fmt::print(out, "{},{},{},{},serving,{:.2f},{:.2f},{:.2f},{:.2f},{},{},{},{}\n", io::CsvField(dataset),
+                 io::CsvField(g.gpu), io::CsvField(g.engine), g.runs, g.before.mape_pct, g.before.median_ape_pct,
+                 g.before.p90_ape_pct, g.before.bias_pct,
+                 g.cross_validated ? fmt::format("{:.2f}", c.mape_pct) : "",
+                 g.cross_validated ? fmt::format("{:.2f}", c.median_ape_pct) : "",
+                 g.cross_validated ? fmt::format("{:.2f}", c.p90_ape_pct) : "",
+                 g.cross_validated ? fmt::format("{:.2f}", c.bias_pct) : "");
+    }
     return;
   }
   fmt::print(out, "Validation of the {} model on {}: {} ({} usable runs)\n", report.calibration.perf_model, dataset,
              description, UsableRows(report));
+  if (report.groups.empty() && serving) {  // serving runs only
+    WriteSkipped(out, report);
+    WriteServingText(out, *serving);
+    return;
+  }
   fmt::print(out, "Absolute percentage error of each run's measured quantity; calibrated = CTCF fitted by k-fold\n"
                   "cross-validation within the GPU/engine group (no run is scored by a fit that saw it).\n\n");
   fmt::print(out, "  {:<10} {:<13} {:>5}   {:>31}   {:>31}\n", "", "", "", "uncalibrated", "calibrated (cross-validated)");
@@ -291,6 +309,7 @@ void WriteValidationReport(std::ostream& out, const CalibrationReport& report, s
     }
   }
   WriteSkipped(out, report);
+  if (serving) WriteServingText(out, *serving);
 }
 
 void WriteOperatorReport(std::ostream& out, const std::vector<OperatorErrorRow>& rows, std::string_view title,

@@ -12,6 +12,7 @@
 #include "infersave/datasets.h"
 #include "infersave/serving_report.h"
 #include "infersave/serving_validation.h"
+#include "infersave/serving_calibrate.h"
 #include "infersave/shipped.h"
 
 namespace infersave::cli {
@@ -130,7 +131,7 @@ int RunValidate(const CalibrateFlags& f) {
   const CalibrationOptions* options = &common->options;
   const GpuTable* gpus = &common->gpus;
   if (f.dataset == "vidur-gemm" || f.dataset == "vidur-allreduce") {
-    auto engine = LoadEngine(f.engine);
+    auto engine = LoadEngine(f.engine.empty() ? "vllm" : f.engine);
     if (!engine.ok()) return ReportError(engine.error());
     if (f.dataset == "vidur-gemm") {
       auto gemms = LoadVidurGemms(f.data_dir, *gpus);
@@ -151,7 +152,11 @@ int RunValidate(const CalibrateFlags& f) {
     return kExitOk;
   }
   if (f.dataset == "mlperf") return RunValidateMlperf(f, *gpus, *format);
-  auto dataset = LoadDataset(f.dataset, f.data_dir, *gpus);
+  CalibrateRequest::RunFields run = f.run;
+  run.engine = f.engine;
+  auto bench = ResolveRunFields(run, nullptr, *gpus);
+  if (!bench.ok()) return ReportError(bench.error());
+  auto dataset = LoadDataset(f.dataset, f.data_dir, *gpus, nullptr, LocalFiles(), *bench);
   if (!dataset.ok()) return ReportError(dataset.error());
   if (f.serving) {
     // The shipped calibration of the continuous-batching engines.
@@ -170,7 +175,15 @@ int RunValidate(const CalibrateFlags& f) {
   auto report = Calibrate(dataset->rows, *gpus, *options);
   if (!report.ok()) return ReportError(report.error());
   for (const auto& [reason, count] : dataset->skipped) report->skipped[reason] += count;
-  WriteValidationReport(std::cout, *report, dataset->name, dataset->description, *format);
+  // Serving runs (a benchmark tool's file): simulated, and fitted leaving one load out.
+  std::optional<ServingCalibrationReport> serving;
+  if (report->skipped.erase(std::string(kServingRunSkip)) > 0) {
+    auto fitted = CalibrateServing(dataset->rows, *gpus);
+    if (!fitted.ok()) return ReportError(fitted.error());
+    serving = std::move(fitted).value();
+  }
+  WriteValidationReport(std::cout, *report, dataset->name, dataset->description, *format,
+                        serving ? &*serving : nullptr);
   if (Status s = WriteDump(f.dump, *report); !s.ok()) return ReportError(s.error());
   return kExitOk;
 }

@@ -97,6 +97,19 @@ void AddListCommands(CLI::App& app, Runs& runs) {
   runs.emplace_back(engines, [engines_format] { return RunEngines(*engines_format); });
 }
 
+// What benchmark result files lack (docs/calibration.md, "Benchmark files").
+// `validate` has its own --engine (also the vidur datasets' efficiencies).
+void AddRunFlags(CLI::App* app, infersave::CalibrateRequest::RunFields& run, bool engine = true) {
+  app->add_option("--gpu", run.gpu, "benchmark files: the GPU the runs used")->group("Benchmark files");
+  app->add_option("--instance", run.instance, "benchmark files: the instance the runs used (in --catalog, else aws, gcp, azure)")->group("Benchmark files");
+  if (engine) app->add_option("--engine", run.engine, "benchmark files: the engine profile that served them")->group("Benchmark files");
+  app->add_option("--model", run.model, "benchmark files: the model (shipped name or config.json)")->group("Benchmark files");
+  app->add_option("--precision", run.precision, "benchmark files: weight and KV precision (fp16, fp8, ...)")->group("Benchmark files");
+  app->add_option("--tp", run.tp, "benchmark files: tensor-parallel degree")->group("Benchmark files");
+  app->add_option("--input-len", run.input_len, "benchmark files: prompt tokens per request (vllm bench throughput records none)")->group("Benchmark files");
+  app->add_option("--output-len", run.output_len, "benchmark files: output tokens per request")->group("Benchmark files");
+}
+
 void AddCalibrationCommands(CLI::App& app, Runs& runs) {
   auto calibrate_flags_ptr = std::make_shared<CalibrateFlags>();
   CalibrateFlags& calibrate_flags = *calibrate_flags_ptr;
@@ -113,15 +126,7 @@ void AddCalibrationCommands(CLI::App& app, Runs& runs) {
   calibrate->add_option("--data-dir", calibrate_flags.data_dir, "folder of the public datasets")->capture_default_str();
   calibrate->add_option("-f,--format", calibrate_flags.format, "table, json or csv")->capture_default_str();
   // What benchmark result files lack (docs/calibration.md, "Benchmark files").
-  infersave::CalibrateRequest::RunFields& run = calibrate_flags.run;
-  calibrate->add_option("--gpu", run.gpu, "benchmark files: the GPU the runs used")->group("Benchmark files");
-  calibrate->add_option("--instance", run.instance, "benchmark files: the instance the runs used (in --catalog, else aws, gcp, azure)")->group("Benchmark files");
-  calibrate->add_option("--engine", run.engine, "benchmark files: the engine profile that served them")->group("Benchmark files");
-  calibrate->add_option("--model", run.model, "benchmark files: the model (shipped name or config.json)")->group("Benchmark files");
-  calibrate->add_option("--precision", run.precision, "benchmark files: weight and KV precision (fp16, fp8, ...)")->group("Benchmark files");
-  calibrate->add_option("--tp", run.tp, "benchmark files: tensor-parallel degree")->group("Benchmark files");
-  calibrate->add_option("--input-len", run.input_len, "benchmark files: prompt tokens per request (vllm bench throughput records none)")->group("Benchmark files");
-  calibrate->add_option("--output-len", run.output_len, "benchmark files: output tokens per request")->group("Benchmark files");
+  AddRunFlags(calibrate, calibrate_flags.run);
 
   auto validate_flags_ptr = std::make_shared<CalibrateFlags>();
   CalibrateFlags& validate_flags = *validate_flags_ptr;
@@ -131,8 +136,10 @@ void AddCalibrationCommands(CLI::App& app, Runs& runs) {
                        "or a measurements CSV")
       ->required();
   validate->add_option("--data-dir", validate_flags.data_dir, "folder of the public datasets")->capture_default_str();
-  validate->add_option("-e,--engine", validate_flags.engine, "engine whose efficiencies vidur-gemm and vidur-allreduce use")
-      ->capture_default_str();
+  validate_flags.engine = "";
+  validate->add_option("-e,--engine", validate_flags.engine,
+                       "engine whose efficiencies vidur-gemm and vidur-allreduce use (default vllm); for a benchmark "
+                       "file, the engine that served it");
   validate->add_flag("--serving", validate_flags.serving,
                      "validate the continuous-batching simulator instead of the static-batch model (tgi-sagemaker: "
                      "closed-loop users; argonne-ttft: a burst of 16 requests)");
@@ -146,6 +153,7 @@ void AddCalibrationCommands(CLI::App& app, Runs& runs) {
       ->capture_default_str();
   validate->add_option("-f,--format", validate_flags.format, "table, json or csv")->capture_default_str();
 
+  AddRunFlags(validate, validate_flags.run, false);
   runs.emplace_back(calibrate, [calibrate_flags_ptr] { return RunCalibrate(*calibrate_flags_ptr); });
   runs.emplace_back(validate, [validate_flags_ptr] { return RunValidate(*validate_flags_ptr); });
 }

@@ -100,7 +100,7 @@ TEST(EmitTest, VllmSingleGpu) {
                 "  use_spot: false\n"
                 "  ports: 8000\n"
                 "setup: |\n"
-                "  pip install vllm\n"
+                "  pip install vllm==0.25.1\n"
                 "run: |\n"
                 "  vllm serve facebook/opt-2.7b --tensor-parallel-size 1 --max-model-len 640 "
                 "--gpu-memory-utilization 0.9 --max-num-seqs 32 --dtype float16 --port 8000\n");
@@ -190,7 +190,7 @@ TEST(EmitTest, TwoReplicasOfTensorParallelTwoOnFourGpus) {
                           "  use_spot: false\n"
                           "  ports: 8000-8001\n"
                           "setup: |\n"
-                          "  pip install vllm\n"
+                          "  pip install vllm==0.25.1\n"
                           "run: |\n"
                           "  CUDA_VISIBLE_DEVICES=0,1 " +
                           serve + " --port 8000 &\n" + "  CUDA_VISIBLE_DEVICES=2,3 " + serve + " --port 8001 &\n" +
@@ -653,6 +653,29 @@ TEST(EmitTest, BenchForABatchJobRunsTheThroughputBenchmarkWithItsLengths) {
   EXPECT_NE(bench.text.find("--input-len 128 --output-len 512 -o calibration-"), std::string::npos);
   EXPECT_NE(bench.text.find("(recommended)"), std::string::npos);
   EXPECT_EQ(ParseDeployTarget("BENCH").value(), DeployTarget::kBench);
+}
+
+// Issue 13 item 6: SkyPilot's own accelerator names (its catalog's
+// AcceleratorName, data/gpus.csv skypilot_name), and none where its catalog
+// has no name for the GPU.
+TEST(EmitOnlineTest, SkyPilotAcceleratorNamesComeFromItsCatalog) {
+  const GpuTable& gpus = testing::Gpus();
+  EXPECT_EQ(gpus.Find("RTX-PRO-6000")->skypilot_name, "RTXPRO6000");
+  EXPECT_EQ(gpus.Find("A100-80GB-PCIe")->skypilot_name, "A100-80GB");
+  EXPECT_EQ(gpus.Find("H100-NVL")->skypilot_name, "H100");
+  EXPECT_EQ(gpus.Find("GB200")->skypilot_name, "");
+  JobRequest r = OnlineRequest();
+  r.catalog = "azure";
+  r.emit = "skypilot";
+  const RequestText sky = PlanText(r);
+  ASSERT_TRUE(sky.outcome.ok()) << sky.outcome.error().message();
+  r.emit = "";
+  r.format = "json";
+  const nlohmann::json pick = nlohmann::json::parse(PlanText(r).text)["recommendation"];
+  const GpuSpec* gpu = gpus.Find(pick["gpu"].get<std::string>());
+  ASSERT_NE(gpu, nullptr);
+  EXPECT_NE(sky.text.find(fmt::format("  accelerators: {}:", gpu->skypilot_name)), std::string::npos) << sky.text;
+  EXPECT_NE(sky.text.find("  pip install vllm==0.25.1\n"), std::string::npos);
 }
 
 }  // namespace

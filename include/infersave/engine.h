@@ -15,6 +15,9 @@ namespace infersave {
 struct EngineProfile {
   std::string name;         // "flexgen", "vllm", ...
   std::string description;  // one line, for listings
+  // What a deployment installs (`pip install ...`), pinned to the release
+  // the profile's defaults describe; "" = the engine is not installed by pip.
+  std::string pip_package;
 
   // Fraction of the GPU's peak tensor FLOP/s that large GEMMs reach in
   // prefill (many tokens) and decode (one token per sequence).

@@ -46,6 +46,7 @@ struct GpuSpec {
   std::string architecture;          // "turing", "volta", "ampere", "ada", "hopper", "blackwell", "cdna3", ...
   std::string vendor = "nvidia";     // "nvidia" or "amd"
   std::string silicon;               // the die ("GA100", "GH100"): parts that share it may share a calibration
+  std::string skypilot_name;         // SkyPilot's accelerator name ("A100-80GB", "RTXPRO6000"); "" = not in its catalog
   double compute_capability = 0;     // CUDA compute capability (7.5, 8.0, 9.0, 10.0, ...); 0 for AMD
   double tdp_w = 0;                  // board or module power limit, watts; 0 unknown
   // Measured dense matmul throughput over the datasheet peak (BF16, FP8);

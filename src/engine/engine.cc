@@ -68,19 +68,23 @@ Result<EngineProfile> ParseOne(const json& obj, std::string_view where) {
   }
   EngineProfile e;
   std::vector<Field> fields = FieldsOf(e);
-  std::vector<std::string> keys = {"name", "description", "default_calibration", "weight_formats", "kv_formats",
-                                   "vendors", "large_gpu_exceptions"};
+  std::vector<std::string> keys = {"name", "description", "default_calibration", "pip_package", "weight_formats",
+                                   "kv_formats", "vendors", "large_gpu_exceptions"};
   for (const Field& f : fields) keys.emplace_back(f.key);
 
   for (auto it = obj.begin(); it != obj.end(); ++it) {
     const std::string& key = it.key();
     const json& v = it.value();
     if (!key.empty() && key.front() == '_') continue;  // a note
-    if (key == "name" || key == "description" || key == "default_calibration") {
+    if (key == "name" || key == "description" || key == "default_calibration" || key == "pip_package") {
       if (!v.is_string()) {
         return InvalidInput(fmt::format("{}: field '{}': expected a string, got {}", where, key, v.dump()));
       }
-      (key == "name" ? e.name : key == "description" ? e.description : e.default_calibration) = v.get<std::string>();
+      std::string& target = key == "name"          ? e.name
+                            : key == "description" ? e.description
+                            : key == "pip_package" ? e.pip_package
+                                                   : e.default_calibration;
+      target = v.get<std::string>();
       continue;
     }
     if (key == "large_gpu_exceptions") {

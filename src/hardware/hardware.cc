@@ -182,6 +182,7 @@ Result<GpuTable> ParseGpuTable(std::string_view csv_text, std::string_view sourc
       }
     }
     g.silicon = std::string(cells.Text("silicon"));
+    g.skypilot_name = std::string(cells.Text("skypilot_name"));
     g.aliases = SplitAliases(cells.Text("aliases"));
     g.architecture = std::string(cells.Text("architecture"));
     g.host_link = std::string(cells.Text("host_link"));

@@ -99,6 +99,24 @@ std::string SkyPilotInstanceType(std::string_view name) {
   return std::string(plus == std::string_view::npos ? name : name.substr(0, plus));
 }
 
+// SkyPilot's `accelerators:` line for an instance, or a comment when its
+// catalog has no name for the GPU (the instance type alone then selects it).
+std::string AcceleratorsLine(const Instance& i) {
+  if (i.gpu.skypilot_name.empty()) {
+    return fmt::format("  # accelerators: SkyPilot's catalog has no name for {}; instance_type selects it\n",
+                       i.gpu.name);
+  }
+  return fmt::format("  accelerators: {}:{}\n", YamlScalar(i.gpu.skypilot_name), i.gpu_count);
+}
+
+// `pip install` of the engine a deployment runs: the profile's pinned
+// package, or the shipped vLLM profile's when the plan used another one.
+std::string VllmPackage(const EngineProfile& plan_engine) {
+  if (plan_engine.name == "vllm" && !plan_engine.pip_package.empty()) return plan_engine.pip_package;
+  auto shipped = LoadEngine("vllm");
+  return shipped.ok() && !shipped->pip_package.empty() ? shipped->pip_package : "vllm";
+}
+
 // "0,1" for the GPUs of replica r.
 std::string GpuList(int replica, int tp) {
   std::vector<int> ids;
@@ -186,7 +204,7 @@ Result<Deployment> VllmDeployment(const Plan& plan, const Evaluation& e, const R
                   "--max-num-seqs {} {}",
                   ShellWord(model.id), e.tp, w.input_len + w.output_len, utilization, w.batch_size, *precision);
   Deployment d;
-  d.package = "vllm";
+  d.package = VllmPackage(*ctx.engine);
   d.server = true;
   d.lines = PerReplica(e, command, true);
   if (e.replicas > 1) {
@@ -309,7 +327,7 @@ void WriteSkyPilot(std::ostream& out, const Plan& plan, const std::vector<std::s
   if (std::string cloud = CloudOf(plan.catalog); !cloud.empty()) fmt::print(out, "  cloud: {}\n", cloud);
   if (!i.region.empty()) fmt::print(out, "  region: {}\n", YamlScalar(i.region));
   fmt::print(out, "  instance_type: {}\n", YamlScalar(SkyPilotInstanceType(i.name)));
-  fmt::print(out, "  accelerators: {}:{}\n", YamlScalar(i.gpu.name), i.gpu_count);
+  out << AcceleratorsLine(i);
   fmt::print(out, "  use_spot: {}\n", plan.options.spot ? "true" : "false");
   if (d.server) {
     const int replicas = std::max(e.replicas, 1);
@@ -371,7 +389,8 @@ std::vector<std::string> ServingHeader(const ServingPlan& plan, const ServingOpt
 // A SkyServe service: `instances` replicas of the instance, each running the
 // vLLM servers of its model copies, a readiness probe on vLLM's /v1/models.
 void WriteSkyServe(std::ostream& out, const ServingPlan& plan, const ServingOptions& o,
-                   const std::vector<std::string>& header, const std::vector<std::string>& lines) {
+                   const std::vector<std::string>& header, const std::vector<std::string>& lines,
+                   const std::string& package) {
   const ServingEvaluation& e = *plan.recommendation;
   const Instance& i = *e.instance;
   WriteComments(out, header);
@@ -388,11 +407,11 @@ void WriteSkyServe(std::ostream& out, const ServingPlan& plan, const ServingOpti
   if (std::string cloud = CloudOf(plan.catalog); !cloud.empty()) fmt::print(out, "  cloud: {}\n", cloud);
   if (!i.region.empty()) fmt::print(out, "  region: {}\n", YamlScalar(i.region));
   fmt::print(out, "  instance_type: {}\n", YamlScalar(SkyPilotInstanceType(i.name)));
-  fmt::print(out, "  accelerators: {}:{}\n", YamlScalar(i.gpu.name), i.gpu_count);
+  out << AcceleratorsLine(i);
   fmt::print(out, "  use_spot: {}\n", o.plan.spot ? "true" : "false");
   fmt::print(out, "  ports: {}\n", kFirstPort);
   fmt::print(out, "envs:\n  HF_TOKEN: null  # gated repositories: pass it with --env HF_TOKEN\n");
-  fmt::print(out, "setup: |\n  pip install vllm\n");
+  fmt::print(out, "setup: |\n  pip install {}\n", package);
   fmt::print(out, "run: |\n");
   for (const std::string& l : lines) fmt::print(out, "  {}\n", l);
 }
@@ -535,7 +554,7 @@ Status WriteServingDeployment(std::ostream& out, const ServingPlan& plan, const 
   std::ostringstream text;
   const std::vector<std::string> header = ServingHeader(plan, options, ctx, model);
   if (*parsed == DeployTarget::kSkyPilot) {
-    WriteSkyServe(text, plan, options, header, lines);
+    WriteSkyServe(text, plan, options, header, lines, VllmPackage(*ctx.engine));
   } else {
     WriteComments(text, header);
     if (plan.recommendation->instances > 1) {

@@ -274,6 +274,31 @@ TEST(FrontierTest, OnlineCostAgainstLatency) {
   ExpectFrontier(testing::PlanDocument(r), {"fleet_usd_per_hour", "at_target.ttft_at_percentile_ms", "at_target.tpot_at_percentile_ms"});
 }
 
+// Asked for, the frontier is complete: nothing is pruned unsimulated (a
+// layout costlier by its bound may still have the lower latency).
+TEST(FrontierTest, AskingForTheFrontierSimulatesEveryLayout) {
+  JobRequest r;
+  r.model = "llama-3.1-8b";
+  r.catalog = "aws";
+  r.rate = 20;
+  r.slo_ttft_ms = 2000;
+  r.sim_requests = 100;
+  r.given = {"rate", "slo_ttft_ms", "sim_requests"};
+  auto pruned = [](const json& doc) {
+    int n = 0;
+    for (const json& c : doc["candidates"]) {
+      n += c["rejected_because"].is_string() &&
+           c["rejected_because"].get<std::string>().find("not simulated") != std::string::npos;
+    }
+    return n;
+  };
+  EXPECT_GT(pruned(testing::PlanDocument(r)), 0);
+  r.frontier = true;
+  const json complete = testing::PlanDocument(r);
+  EXPECT_EQ(pruned(complete), 0);
+  ExpectFrontier(complete, {"fleet_usd_per_hour", "at_target.ttft_at_percentile_ms", "at_target.tpot_at_percentile_ms"});
+}
+
 }  // namespace
 }  // namespace infersave
 

@@ -136,7 +136,9 @@ Result<ServingJob> ResolveServingJob(const JobRequest& r, const Job& job, const 
     return InvalidField("max_tokens", fmt::format("must be between 0 and {}, got {}", kMaxSequenceTokens, r.max_tokens));
   }
   o.max_output_tokens = r.max_tokens;
-  o.exhaustive = r.exhaustive;
+  // A frontier asked for is complete: a pruned layout (costlier than the
+  // pick by its bound) may still have the lower latency.
+  o.exhaustive = r.exhaustive || r.frontier;
   if (Status st = ValidateServingOptions(o, job.engine); !st.ok()) return st.error();
   return s;
 }

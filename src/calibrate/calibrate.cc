@@ -579,37 +579,31 @@ std::string CalibrationToJson(const CalibrationReport& report, std::string_view 
   // Every measured group's error, shipped or not: what a prediction on that
   // GPU can expect (Calibration::ExpectedError).
   nlohmann::ordered_json groups = nlohmann::ordered_json::array();
-  auto round1 = [](double x) { return std::round(x * 10) / 10; };
-  for (const GroupFit& g : report.groups) {
+  auto group = [](const std::string& gpu, const std::string& engine, int runs, const ErrorStats& before,
+                  const std::optional<ErrorStats>& cross_validated, bool shipped) {
+    auto round1 = [](double x) { return std::round(x * 10) / 10; };
     nlohmann::ordered_json j;
-    j["gpu"] = g.gpu;
-    j["engine"] = g.engine;
-    j["runs"] = g.points;
-    j["uncalibrated_median_pct"] = round1(g.before.median_ape_pct);
-    j["uncalibrated_p90_pct"] = round1(g.before.p90_ape_pct);
-    if (g.cross_validated) {
-      j["calibrated_median_pct"] = round1(g.cross_validated->median_ape_pct);
-      j["calibrated_p90_pct"] = round1(g.cross_validated->p90_ape_pct);
+    j["gpu"] = gpu;
+    j["engine"] = engine;
+    j["runs"] = runs;
+    j["uncalibrated_median_pct"] = round1(before.median_ape_pct);
+    j["uncalibrated_p90_pct"] = round1(before.p90_ape_pct);
+    if (cross_validated) {
+      j["calibrated_median_pct"] = round1(cross_validated->median_ape_pct);
+      j["calibrated_p90_pct"] = round1(cross_validated->p90_ape_pct);
     }
-    j["shipped"] = g.shipped;
-    groups.push_back(j);
+    j["shipped"] = shipped;
+    return j;
+  };
+  for (const GroupFit& g : report.groups) {
+    groups.push_back(group(g.gpu, g.engine, g.points, g.before, g.cross_validated, g.shipped));
   }
   for (const ServingGroupFit& g : serving ? serving->groups : std::vector<ServingGroupFit>{}) {
     auto same = [&](const nlohmann::ordered_json& j) { return j["gpu"] == g.gpu && j["engine"] == g.engine; };
     const bool measured = std::any_of(groups.begin(), groups.end(), same);
     if (measured && !g.shipped) continue;
     if (measured) groups.erase(std::remove_if(groups.begin(), groups.end(), same), groups.end());
-    nlohmann::ordered_json j;
-    j["gpu"] = g.gpu;
-    j["engine"] = g.engine;
-    j["runs"] = g.runs;
-    j["uncalibrated_median_pct"] = round1(g.before.median_ape_pct);
-    j["uncalibrated_p90_pct"] = round1(g.before.p90_ape_pct);
-    if (g.cross_validated) {
-      j["calibrated_median_pct"] = round1(g.cross_validated->median_ape_pct);
-      j["calibrated_p90_pct"] = round1(g.cross_validated->p90_ape_pct);
-    }
-    j["shipped"] = g.shipped;
+    nlohmann::ordered_json j = group(g.gpu, g.engine, g.runs, g.before, g.cross_validated, g.shipped);
     j["fit"] = "serving";
     groups.push_back(j);
   }

@@ -29,11 +29,13 @@ Json PhaseJson(const PhaseCtcf& c) {
   return c.calibrated ? Json{{"alpha", Round(c.alpha, 6)}, {"beta_s", Round(c.beta_s, 9)}} : Json();
 }
 
-Json GroupJson(const GroupFit& g) {
+// What a static and a serving fit both report, in this order.
+template <typename Group>
+Json FitJson(const Group& g, int runs) {
   Json j;
   j["gpu"] = g.gpu;
   j["engine"] = g.engine;
-  j["runs"] = g.points;
+  j["runs"] = runs;
   j["fitted"] = g.fitted;
   j["refusal"] = g.refusal.empty() ? Json() : Json(g.refusal);
   j["prefill"] = g.fitted ? PhaseJson(g.params.prefill) : Json();
@@ -41,6 +43,11 @@ Json GroupJson(const GroupFit& g) {
   j["error_uncalibrated"] = StatsJson(g.before);
   j["error_fitted_in_sample"] = g.fitted ? StatsJson(g.after) : Json();
   j["error_cross_validated"] = g.cross_validated ? StatsJson(*g.cross_validated) : Json();
+  return j;
+}
+
+Json GroupJson(const GroupFit& g) {
+  Json j = FitJson(g, g.points);
   j["folds"] = g.folds;
   j["warnings"] = g.warnings;
   return j;
@@ -89,20 +96,10 @@ std::string_view ServingMetricName(Metric m) {
 Json ServingJson(const ServingCalibrationReport& r) {
   Json groups = Json::array();
   for (const ServingGroupFit& g : r.groups) {
-    Json j;
-    j["gpu"] = g.gpu;
-    j["engine"] = g.engine;
-    j["runs"] = g.runs;
+    Json j = FitJson(g, g.runs);
     j["values"] = g.values;
     j["loads"] = g.loads;
-    j["fitted"] = g.fitted;
-    j["refusal"] = g.refusal.empty() ? Json() : Json(g.refusal);
     j["parameters"] = g.parameters;
-    j["prefill"] = g.fitted ? PhaseJson(g.params.prefill) : Json();
-    j["decode"] = g.fitted ? PhaseJson(g.params.decode) : Json();
-    j["error_uncalibrated"] = StatsJson(g.before);
-    j["error_fitted_in_sample"] = g.fitted ? StatsJson(g.after) : Json();
-    j["error_cross_validated"] = g.cross_validated ? StatsJson(*g.cross_validated) : Json();
     j["shipped"] = g.shipped;
     j["warnings"] = g.warnings;
     groups.push_back(j);

@@ -544,12 +544,19 @@ JobRequest OnlineRequest() {
   return r;
 }
 
+// The recommendation of a plan request, as its JSON document gives it.
+nlohmann::json Recommendation(JobRequest r) {
+  r.format = "json";
+  r.emit = "";
+  const RequestText plan = PlanText(r);
+  EXPECT_TRUE(plan.outcome.ok()) << plan.outcome.error().message();
+  return plan.outcome.ok() ? nlohmann::json::parse(plan.text)["recommendation"] : nlohmann::json();
+}
+
 TEST(EmitOnlineTest, SkyServeSpecWithTheFleetAsReplicas) {
   JobRequest r = OnlineRequest();
-  r.format = "json";
-  const RequestText plan = PlanText(r);
-  ASSERT_TRUE(plan.outcome.ok());
-  const nlohmann::json pick = nlohmann::json::parse(plan.text)["recommendation"];
+  const nlohmann::json pick = Recommendation(r);
+  ASSERT_FALSE(pick.is_null());
   r.emit = "skypilot";
   const RequestText sky = PlanText(r);
   ASSERT_TRUE(sky.outcome.ok()) << sky.outcome.error().message();
@@ -613,15 +620,10 @@ TEST(EmitOnlineTest, GcpN1InstanceTypeIsTheVmAlone) {
 // target, and the calibrate command that reads the results back.
 TEST(EmitOnlineTest, BenchSweepsRatesAroundTheTargetPerCopy) {
   JobRequest r = OnlineRequest();
-  r.format = "json";
-  const RequestText plan = PlanText(r);
-  ASSERT_TRUE(plan.outcome.ok());
-  const nlohmann::json pick = nlohmann::json::parse(plan.text)["recommendation"];
+  const nlohmann::json pick = Recommendation(r);
+  ASSERT_FALSE(pick.is_null());
   const std::string instance = pick["instance"].get<std::string>();
-  // One model copy per GPU group: instances x GPUs / TP.
-  ASSERT_TRUE(pick.contains("tensor_parallel"));
-  const double copies = pick["instances"].get<double>();
-  r.format = "table";
+  const double copies = pick["instances"].get<double>() * pick["replicas_per_instance"].get<double>();
   r.emit = "bench";
   const RequestText bench = PlanText(r);
   ASSERT_TRUE(bench.outcome.ok()) << bench.outcome.error().message();
@@ -669,9 +671,7 @@ TEST(EmitOnlineTest, SkyPilotAcceleratorNamesComeFromItsCatalog) {
   r.emit = "skypilot";
   const RequestText sky = PlanText(r);
   ASSERT_TRUE(sky.outcome.ok()) << sky.outcome.error().message();
-  r.emit = "";
-  r.format = "json";
-  const nlohmann::json pick = nlohmann::json::parse(PlanText(r).text)["recommendation"];
+  const nlohmann::json pick = Recommendation(r);
   const GpuSpec* gpu = gpus.Find(pick["gpu"].get<std::string>());
   ASSERT_NE(gpu, nullptr);
   EXPECT_NE(sky.text.find(fmt::format("  accelerators: {}:", gpu->skypilot_name)), std::string::npos) << sky.text;

@@ -74,6 +74,13 @@ struct ServingCalibrationReport {
 // one load out at a time. Static-batch rows are ignored.
 Result<ServingCalibrationReport> CalibrateServing(const std::vector<Measurement>& rows, const GpuTable& gpus);
 
+// The serving runs a static Calibrate passed over (kServingRunSkip in its
+// `skipped`): fitted by CalibrateServing, and taken out of the static
+// report's skips, since the serving report shows them. nullopt when there
+// were none.
+Result<std::optional<ServingCalibrationReport>> FitServingRuns(const std::vector<Measurement>& rows,
+                                                              const GpuTable& gpus, CalibrationReport& report);
+
 // Simulates one serving run with the given CTCF (uncalibrated when it is
 // calibrated() == false): what the fit and `validate` compare.
 Result<SimulatedServing> SimulateServingRun(const Measurement& row, const GpuTable& gpus, const Ctcf& ctcf);

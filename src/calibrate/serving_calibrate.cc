@@ -389,6 +389,14 @@ Result<ServingCalibrationReport> CalibrateServing(const std::vector<Measurement>
   return report;
 }
 
+Result<std::optional<ServingCalibrationReport>> FitServingRuns(const std::vector<Measurement>& rows,
+                                                              const GpuTable& gpus, CalibrationReport& report) {
+  if (report.skipped.erase(std::string(kServingRunSkip)) == 0) return std::optional<ServingCalibrationReport>();
+  auto fitted = CalibrateServing(rows, gpus);
+  if (!fitted.ok()) return fitted.error();
+  return std::optional<ServingCalibrationReport>(std::move(fitted).value());
+}
+
 void AddServingFits(const ServingCalibrationReport& report, Calibration& calibration) {
   for (const ServingGroupFit& g : report.groups) {
     if (!g.shipped) continue;

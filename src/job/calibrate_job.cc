@@ -94,13 +94,10 @@ Result<CalibrateOutcome> RunCalibrateRequest(const CalibrateRequest& r, const Fi
   if (!report.ok()) return report.error();
   for (const auto& [reason, count] : dataset.skipped) report->skipped[reason] += count;
   // Serving runs are fitted through the simulator, and reported there.
-  std::optional<ServingCalibrationReport> serving;
-  if (report->skipped.erase(std::string(kServingRunSkip)) > 0) {
-    auto fitted = CalibrateServing(dataset.rows, *gpus);
-    if (!fitted.ok()) return fitted.error();
-    serving = std::move(fitted).value();
-    AddServingFits(*serving, report->calibration);
-  }
+  auto fitted = FitServingRuns(dataset.rows, *gpus, *report);
+  if (!fitted.ok()) return fitted.error();
+  const std::optional<ServingCalibrationReport>& serving = *fitted;
+  if (serving) AddServingFits(*serving, report->calibration);
   WriteCalibrationReport(out, *report, dataset.name, *format, serving ? &*serving : nullptr);
   CalibrateOutcome outcome;
   outcome.fitted = !report->calibration.entries.empty();

@@ -176,14 +176,10 @@ int RunValidate(const CalibrateFlags& f) {
   if (!report.ok()) return ReportError(report.error());
   for (const auto& [reason, count] : dataset->skipped) report->skipped[reason] += count;
   // Serving runs (a benchmark tool's file): simulated, and fitted leaving one load out.
-  std::optional<ServingCalibrationReport> serving;
-  if (report->skipped.erase(std::string(kServingRunSkip)) > 0) {
-    auto fitted = CalibrateServing(dataset->rows, *gpus);
-    if (!fitted.ok()) return ReportError(fitted.error());
-    serving = std::move(fitted).value();
-  }
+  auto serving = FitServingRuns(dataset->rows, *gpus, *report);
+  if (!serving.ok()) return ReportError(serving.error());
   WriteValidationReport(std::cout, *report, dataset->name, dataset->description, *format,
-                        serving ? &*serving : nullptr);
+                        *serving ? &**serving : nullptr);
   if (Status s = WriteDump(f.dump, *report); !s.ok()) return ReportError(s.error());
   return kExitOk;
 }

@@ -10,7 +10,7 @@ Usage:
 columns (data/README.md): prices, spot prices, vCPUs, host memory and GpuInfo
 come from SkyPilot; what this project decided per instance is kept from the
 current catalog (`--current`): the accelerator name and count where we
-corrected SkyPilot, HostArch, gpu.<column> overrides. Every refreshed row
+corrected SkyPilot, HostArch, gpu.<column> overrides, GpuP2P and its source. Every refreshed row
 gets PriceAsOf = --price-date (the day the file was downloaded: SkyPilot's
 files carry no date) and a Source naming the file and the row.
 
@@ -28,6 +28,9 @@ import sys
 
 SHIPPED_COLUMNS = ["InstanceType", "AcceleratorName", "AcceleratorCount", "vCPUs", "MemoryGiB", "GpuInfo", "Price",
                    "SpotPrice", "Region", "AvailabilityZone", "Source", "AsOf", "PriceAsOf", "HostArch"]
+# Facts about an instance that SkyPilot does not have, kept from the shipped
+# catalog with their sources.
+KEPT_COLUMNS = ["GpuP2P", "GpuP2PSource"]
 
 # GCP machine types -> (SkyPilot GPU row name, count), as SkyPilot's
 # sky/catalog/gcp_catalog.py (_ACC_INSTANCE_TYPE_DICTS) maps them.
@@ -185,7 +188,7 @@ def refresh(args):
             "HostArch": ours.get("HostArch") or ("arm64" if name.startswith(("g5g.", "c7g", "m7g")) else "x86_64"),
         }
         for column in current_header:
-            if column.startswith("gpu.") and ours.get(column):
+            if (column.startswith("gpu.") or column in KEPT_COLUMNS) and ours.get(column):
                 row[column] = ours[column]
         out.append(row)
     if unmapped:
@@ -195,7 +198,7 @@ def refresh(args):
     for name in missing:
         out.append(dict(kept[name]))
     out.sort(key=lambda r: r["InstanceType"])
-    columns = SHIPPED_COLUMNS + [c for c in current_header if c.startswith("gpu.")]
+    columns = SHIPPED_COLUMNS + [c for c in current_header if c.startswith("gpu.") or c in KEPT_COLUMNS]
     return columns, out, missing
 
 

@@ -293,6 +293,33 @@ TEST_F(CatalogTest, PriceDatesAndHostArchitecture) {
             "cat.csv:2: column 'HostArch': expected x86_64 or arm64, got \"sparc\"");
 }
 
+TEST_F(CatalogTest, GpuPeerToPeerColumn) {
+  const char* header =
+      "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,GpuInfo,Price,SpotPrice,Region,"
+      "AvailabilityZone,GpuP2P\n";
+  Catalog c = MustParse("a,A10G,4,48,192,,5.672,,r,,no\nb,A10G,4,48,192,,5.672,,r,,YES\nc,A10G,4,48,192,,5.672,,r,,\n",
+                        "cat.csv", header);
+  ASSERT_EQ(c.instances.size(), 3u);
+  EXPECT_FALSE(c.instances[0].gpu.peer_to_peer);
+  EXPECT_TRUE(c.instances[1].gpu.peer_to_peer);
+  EXPECT_TRUE(c.instances[2].gpu.peer_to_peer);  // unknown: assumed
+  EXPECT_EQ(Error("a,A10G,4,48,192,,5.672,,r,,maybe\n", header),
+            "cat.csv:2: column 'GpuP2P': expected yes or no (GPU peer-to-peer between the instance's GPUs), got "
+            "\"maybe\"");
+}
+
+TEST(ShippedCatalogTest, AwsG5AndG6HaveNoGpuPeerToPeer) {
+  GpuTable gpus = *LoadGpuTable("");
+  Catalog aws = *LoadCatalog("aws", gpus);
+  for (const char* name : {"g5.12xlarge", "g5.24xlarge", "g5.48xlarge", "g6.12xlarge", "g6.24xlarge", "g6.48xlarge"}) {
+    SCOPED_TRACE(name);
+    ASSERT_NE(aws.Find(name), nullptr);
+    EXPECT_FALSE(aws.Find(name)->gpu.peer_to_peer);
+  }
+  EXPECT_TRUE(aws.Find("g6e.12xlarge")->gpu.peer_to_peer);  // no source either way: assumed
+  EXPECT_TRUE(aws.Find("p4d.24xlarge")->gpu.peer_to_peer);  // NVLink
+}
+
 TEST_F(CatalogTest, CpuRowsAreSkipped) {
   Catalog c = MustParse(
       "m5.large,,,2,8,,0.096,,us-east-1,\n"

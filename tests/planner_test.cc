@@ -1,5 +1,7 @@
 // Cost and selection (method.md section 6) on small hand-made catalogs.
 #include "infersave/planner.h"
+#include "infersave/replica.h"
+#include "infersave/shipped.h"
 
 #include <gtest/gtest.h>
 
@@ -224,6 +226,35 @@ TEST(TensorParallelTest, PcieAllReduceIsSlowerThanNvlink) {
   EXPECT_NEAR(AllReduceSeconds(0, 8, 300e9, vllm), 34.8e-6, 1e-12);
   EXPECT_GT(pcie, nvlink);
   EXPECT_EQ(AllReduceSeconds(bytes, 1, 300e9, vllm), 0);
+  // Without peer-to-peer (AWS g5): staged through host memory, 1.2 x the
+  // fixed cost and 0.5 of the PCIe peak: 1.2 x 27.6 us + 1.5 x 524,288 B / 15.75 GB/s = 83.0522 us.
+  EXPECT_NEAR(AllReduceSeconds(bytes, 4, 31.5e9, vllm, false), 83.05219e-6, 1e-11);
+}
+
+TEST(TensorParallelTest, NoPeerToPeerSlowsTheTensorParallelPrefill) {
+  // Llama-2-13B over the 4 A10G of g5.12xlarge, as shipped (no GPU
+  // peer-to-peer) and with it: the same GPUs, only the all-reduces differ.
+  ModelConfig model = Model("llama-2-13b");
+  const ParameterCount params = CountParameters(model);
+  EngineProfile vllm = testing::Engine("vllm");
+  GpuTable gpus = *LoadGpuTable("");
+  Catalog aws = *LoadCatalog("aws", gpus);
+  GpuSpec shipped = aws.Find("g5.12xlarge")->gpu;
+  ASSERT_FALSE(shipped.peer_to_peer);
+  GpuSpec with_p2p = shipped;
+  with_p2p.peer_to_peer = true;
+  Workload w;
+  w.batch_size = 8;
+  w.input_len = 1024;
+  w.output_len = 64;
+  auto perf = MakePerfModel(PerfModelKind::kRoofline);
+  const Timing a = Replica{&model, &params, &shipped, &vllm, 4, Ctcf{}}.Predict(*perf, w);
+  const Timing b = Replica{&model, &params, &with_p2p, &vllm, 4, Ctcf{}}.Predict(*perf, w);
+  // The prefill's 8,192 tokens x 5,120 x 2 B = 80 MiB per all-reduce, 80 of
+  // them: 1.5 x 83,886,080 B x (1 / 15.75 - 1 / 22.05) GB/s = 1.522 ms more
+  // each, plus 1.2 x 27.6 - 27.6 = 5.52 us of fixed cost, 122.2 ms in all.
+  EXPECT_NEAR(a.prefill_s - b.prefill_s, 80 * (1.5 * 83886080.0 * (1 / 15.75e9 - 1 / 22.05e9) + 5.52e-6), 1e-6);
+  EXPECT_GT(a.decode_total_s, b.decode_total_s);
 }
 
 TEST(TensorParallelTest, A70bModelGetsAMultiGpuPlanOnAws) {

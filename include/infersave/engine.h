@@ -53,6 +53,12 @@ struct EngineProfile {
   long elementwise_kernels = 4;
   // Added to collective_latency_s per GPU beyond two in an all-reduce.
   double collective_latency_per_gpu_s = 0;
+  // All-reduce between GPUs without peer-to-peer access (GpuSpec::peer_to_peer
+  // false): NCCL stages the data through host memory. Its bus bandwidth as a
+  // fraction of the PCIe per-direction peak (replaces collective_efficiency),
+  // and the factor on the fixed cost.
+  double host_staged_collective_efficiency = 0.5;
+  double host_staged_latency_factor = 1.2;
   // How gpu_memory_utilization bounds the KV cache: false = a fraction of the
   // whole GPU memory for everything (vLLM's gpu_memory_utilization); true = a
   // fraction of what the weights, activations and runtime leave

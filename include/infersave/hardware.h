@@ -68,6 +68,11 @@ struct GpuSpec {
   std::string host_link;             // "PCIe 4.0 x16"
   std::string gpu_link;              // "PCIe", "NVLink3", ...
   double gpu_link_bytes_per_s = 0;   // GPU-to-GPU, as the vendor quotes it
+  // Whether the GPUs of an instance reach each other directly (CUDA
+  // peer-to-peer over NVLink or PCIe). False where the instance is known to
+  // lack it (the catalog's GpuP2P column): NCCL then stages every collective
+  // through host memory. True when unknown.
+  bool peer_to_peer = true;
   std::string source;                // where the values come from (summary)
   std::string as_of;                 // date the values were checked
 

@@ -72,12 +72,15 @@ struct PredictInput {
   // twice per layer over a link of `link_bytes_per_s` per direction.
   int tp = 1;
   double link_bytes_per_s = 0;
+  bool peer_to_peer = true;  // false: collectives go through host memory
 };
 
 // Time of one ring all-reduce of `bytes` over `tp` GPUs (method.md section 8):
 // latency + 2 (tp - 1) / tp x bytes / (link x efficiency). Checked against
-// Vidur's measured all-reduces (docs/model.md).
-double AllReduceSeconds(double bytes, int tp, double link_bytes_per_s, const EngineProfile& engine);
+// Vidur's measured all-reduces (docs/model.md). Without peer-to-peer access
+// the engine's host-staged efficiency and latency factor apply.
+double AllReduceSeconds(double bytes, int tp, double link_bytes_per_s, const EngineProfile& engine,
+                        bool peer_to_peer = true);
 
 // The per-direction GPU-to-GPU bandwidth of a GPU: half the vendor's
 // bidirectional NVLink or xGMI figure, or the PCIe figure as given.

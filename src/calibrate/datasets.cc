@@ -269,19 +269,6 @@ Status RunArgonneTtft(std::string_view data_dir, const GpuTable& gpus, const Fil
 
 // ---- 3. TGI on SageMaker -------------------------------------------------------
 
-struct SageMakerInstance {
-  const char* name;
-  const char* gpu;
-  int gpu_count;
-};
-
-constexpr SageMakerInstance kSageMakerInstances[] = {
-    {"ml.g5.2xlarge", "A10G", 1},
-    {"ml.g5.12xlarge", "A10G", 4},
-    {"ml.g5.48xlarge", "A10G", 8},
-    {"ml.p4d.24xlarge", "A100", 8},  // 8x A100-SXM4-40GB
-};
-
 constexpr int64_t kTgiPromptTokens = 10;  // the benchmark's prompts: about 10 tokens
 
 Status RunTgi(std::string_view data_dir, const GpuTable& gpus, const FileSource& files, Dataset& out) {
@@ -304,6 +291,10 @@ Status RunTgi(std::string_view data_dir, const GpuTable& gpus, const FileSource&
       {"meta-llama/Llama-2-13b-hf", "llama-2-13b"},
       {"meta-llama/Llama-2-70b-hf", "llama-2-70b"},
   };
+  // A SageMaker ml.<type> runs on the EC2 instance <type>: the shipped AWS
+  // catalog's row (its GPU, host memory and GPU peer-to-peer access).
+  auto aws = LoadCatalog("aws", gpus);
+  if (!aws.ok()) return aws.error();
   Models models;
   for (const io::CsvRecord& record : table->rows) {
     io::CellReader cells(*table, record);
@@ -319,19 +310,12 @@ Status RunTgi(std::string_view data_dir, const GpuTable& gpus, const FileSource&
       continue;
     }
     const std::string instance(cells.Text("Instance"));
-    const SageMakerInstance* inst = nullptr;
-    for (const SageMakerInstance& i : kSageMakerInstances) {
-      if (instance == i.name) inst = &i;
-    }
+    const Instance* inst = instance.rfind("ml.", 0) == 0 ? aws->Find(instance.substr(3)) : nullptr;
     if (!inst) {
       ++out.skipped[fmt::format("unknown instance {}", instance)];
       continue;
     }
-    const GpuSpec* gpu = gpus.Find(inst->gpu);
-    if (!gpu) {
-      ++out.skipped[fmt::format("GPU not in the GPU table: {}", inst->gpu)];
-      continue;
-    }
+    const GpuSpec* gpu = &inst->gpu;
     auto tp = WholeNumber(cells, "Tensor parallelism degree");
     if (!tp.ok()) return tp.error();
     if (*tp > inst->gpu_count) {
@@ -362,6 +346,7 @@ Status RunTgi(std::string_view data_dir, const GpuTable& gpus, const FileSource&
     }
     Measurement m;
     m.gpu = gpu->name;
+    m.instance = *inst;
     m.engine = "tgi";
     m.model = *model_name;
     m.precision = Precision::kFp16;

@@ -39,6 +39,8 @@ std::vector<Field> FieldsOf(EngineProfile& e) {
       {"min_compute_capability", Field::kNonNegative, &e.min_compute_capability},
       {"elementwise_kernels", Field::kCount, nullptr, nullptr, &e.elementwise_kernels},
       {"collective_latency_per_gpu_s", Field::kNonNegative, &e.collective_latency_per_gpu_s},
+      {"host_staged_collective_efficiency", Field::kFraction, &e.host_staged_collective_efficiency},
+      {"host_staged_latency_factor", Field::kNonNegative, &e.host_staged_latency_factor},
       {"per_sequence_step_s", Field::kNonNegative, &e.per_sequence_step_s},
       {"decode_attention_efficiency", Field::kFraction, &e.decode_attention_efficiency},
       {"decode_attention_latency_s", Field::kNonNegative, &e.decode_attention_latency_s},
@@ -177,6 +179,7 @@ Status ValidateEngineProfile(const EngineProfile& e, std::string_view source) {
                         std::pair{"memory_efficiency", e.memory_efficiency},
                         std::pair{"host_link_efficiency", e.host_link_efficiency},
                         std::pair{"collective_efficiency", e.collective_efficiency},
+                        std::pair{"host_staged_collective_efficiency", e.host_staged_collective_efficiency},
                         std::pair{"gpu_memory_utilization", e.gpu_memory_utilization}}) {
     if (Status s = fraction(key, v); !s.ok()) return s;
   }

@@ -325,6 +325,15 @@ Result<Catalog> ParseCatalog(std::string_view csv_text, std::string_view source,
       if (*value) *target->field(inst.gpu) = **value * target->scale;
     }
 
+    if (std::string_view p2p = cells.Text("GpuP2P"); !p2p.empty()) {
+      const std::string v = io::ToLower(p2p);
+      if (v != "yes" && v != "no") {
+        return InvalidInput(fmt::format("{}: expected yes or no (GPU peer-to-peer between the instance's GPUs), got {}",
+                                        cells.Where("GpuP2P"), io::Quote(p2p)));
+      }
+      inst.gpu.peer_to_peer = v == "yes";
+    }
+
     inst.region = std::string(cells.Text("Region"));
     inst.zone = std::string(cells.Text("AvailabilityZone"));
     if (std::string_view arch = cells.Text("HostArch"); !arch.empty()) {

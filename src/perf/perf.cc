@@ -32,13 +32,21 @@ double Timing::output_tokens_per_s(const Workload& w) const {
   return total_s > 0 ? static_cast<double>(w.batch_size * w.output_len) / total_s : 0.0;
 }
 
-double AllReduceSeconds(double bytes, int tp, double link_bytes_per_s, const EngineProfile& engine) {
+double AllReduceSeconds(double bytes, int tp, double link_bytes_per_s, const EngineProfile& engine,
+                        bool peer_to_peer) {
   if (tp <= 1) return 0;
   const double share = 2.0 * (tp - 1) / tp;
   // The fixed cost grows with the GPUs taking part (Vidur's DGX H100
   // all-reduces of small messages: 24, 28 and 35 us at 2, 4 and 8 GPUs).
-  const double latency = engine.collective_latency_s + engine.collective_latency_per_gpu_s * (tp - 2);
-  return latency + share * bytes / (link_bytes_per_s * engine.collective_efficiency);
+  double latency = engine.collective_latency_s + engine.collective_latency_per_gpu_s * (tp - 2);
+  double efficiency = engine.collective_efficiency;
+  if (!peer_to_peer) {
+    // Staged through host memory: every byte is copied to a host buffer and
+    // read back by the next GPU of the ring.
+    latency *= engine.host_staged_latency_factor;
+    efficiency = engine.host_staged_collective_efficiency;
+  }
+  return latency + share * bytes / (link_bytes_per_s * efficiency);
 }
 
 double GpuLinkBytesPerSecond(const GpuSpec& gpu) {

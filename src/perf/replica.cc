@@ -19,6 +19,7 @@ PredictInput Replica::Input(const Workload& workload, double kv_offload_ratio, d
   in.ctcf = ctcf;
   in.tp = tp;
   in.link_bytes_per_s = GpuLinkBytesPerSecond(*gpu);
+  in.peer_to_peer = gpu->peer_to_peer;
   return in;
 }
 

@@ -66,6 +66,7 @@ RooflineTerms::RooflineTerms(const PredictInput& in) : e_(*in.engine) {
   // are divided; the hidden state is replicated.
   tp_ = std::max(1, in.tp);
   link_bytes_per_s_ = in.link_bytes_per_s;
+  peer_to_peer_ = in.peer_to_peer;
   const double shards = static_cast<double>(tp_);
   n_ = static_cast<double>(m.num_layers);
   n_win_ = static_cast<double>(m.windowed_layers);
@@ -143,7 +144,7 @@ double RooflineTerms::LinearLayers(double tokens, Pass phase) const {
                         attn_out_params_ * wb_.attention + tokens * (q_cols_ + h_) * ba, hbm_);
   // Under tensor parallelism, two all-reduces of the hidden state (after the
   // O projection and after the MLP), which do not overlap computation.
-  const double allreduce = 2 * AllReduceSeconds(tokens * h_ * ba, tp_, link_bytes_per_s_, e_);
+  const double allreduce = 2 * AllReduceSeconds(tokens * h_ * ba, tp_, link_bytes_per_s_, e_, peer_to_peer_);
   // Elementwise kernels, as fused engines run them: two residual-add +
   // RMSNorm passes (read x and the residual, write both: 8 h values), the
   // gated activation (read 2 x width, write width) and rotary embedding

@@ -58,6 +58,7 @@ class RooflineTerms {
   const EngineProfile& e_;
   int tp_ = 1;
   double link_bytes_per_s_ = 0;
+  bool peer_to_peer_ = true;
   WeightBytesPerParam wb_;
   double bkv_ = 2;
   double peak_quant_ = 0, peak_base_ = 0, hbm_ = 0, peak_hbm_ = 0, h2d_ = 0, d2h_ = 0;

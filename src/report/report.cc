@@ -198,6 +198,7 @@ Json EvaluationJson(const Evaluation& e, const Plan& plan, const ReportContext& 
   j["instance"] = i.name;
   j["gpu"] = i.gpu.name;
   j["gpu_count"] = i.gpu_count;
+  j["gpu_peer_to_peer"] = i.gpu.peer_to_peer;
   j["tensor_parallel"] = e.tp;
   j["replicas"] = e.replicas;
   report_util::VariantJson(j, e);
@@ -532,7 +533,10 @@ void WritePrediction(std::ostream& out, const Evaluation& e, const Plan& plan, c
   }
   const Timing& t = e.timing;
   fmt::print(out, "\nTime for one batch of {} requests on one replica{}\n", plan.options.workload.batch_size,
-             e.tp > 1 ? fmt::format(" (tensor parallel over {} GPUs)", e.tp) : "");
+             e.tp > 1 ? fmt::format(" (tensor parallel over {} GPUs{})", e.tp,
+                                    e.instance->gpu.peer_to_peer ? ""
+                                                                 : "; no GPU peer-to-peer: all-reduces through host memory")
+                      : "");
   fmt::print(out, "  prefill (time to first token)  {:>9.3f} s   (compute {:.3f} s, host transfers {:.3f} s)\n",
              t.prefill_s, t.prefill_compute_s, t.prefill_offload_write_s);
   fmt::print(out, "  decode per token               {:>9.2f} ms  (first step {:.2f} ms, last {:.2f} ms)\n",

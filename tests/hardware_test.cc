@@ -519,9 +519,10 @@ TEST_F(HardwareShippedTest, GpuTableRows) {
 }
 
 TEST_F(HardwareShippedTest, DatasheetValues) {
-  // NVIDIA T4 datasheet: 16 GB GDDR6, 320 GB/s, 65 TFLOPS mixed FP16, 8.1 TFLOPS FP32.
+  // NVIDIA T4 datasheet: 16 GB GDDR6, 320 GB/s, 65 TFLOPS mixed FP16, 8.1 TFLOPS FP32;
+  // a process can allocate 15095 MiB of it (deviceQuery; nvidia-smi shows 15360 with ECC on).
   const GpuSpec& t4 = Gpu("T4");
-  EXPECT_EQ(t4.memory_bytes, 16 * kGiB);
+  EXPECT_EQ(t4.memory_bytes, 15095 * kMiB);
   EXPECT_EQ(t4.memory_bytes_per_s, 320e9);
   EXPECT_DOUBLE_EQ(t4.Flops(Precision::kFp16), 65e12);
   EXPECT_DOUBLE_EQ(t4.Flops(Precision::kFp32), 8.1e12);
@@ -532,7 +533,7 @@ TEST_F(HardwareShippedTest, DatasheetValues) {
   // NVIDIA A100 40GB SXM: 1555 GB/s, 312 TFLOPS dense FP16/BF16, 19.5 FP32.
   const GpuSpec& a100 = Gpu("A100 (40GB)");
   EXPECT_EQ(a100.name, "A100");
-  EXPECT_EQ(a100.memory_bytes, 40 * kGiB);
+  EXPECT_EQ(a100.memory_bytes, 39.39 * kGiB);  // "total capacity of 39.39 GiB" (PyTorch, TensorRT-LLM logs)
   EXPECT_EQ(a100.memory_bytes_per_s, 1555e9);
   EXPECT_DOUBLE_EQ(a100.Flops(Precision::kFp16), 312e12);
   EXPECT_DOUBLE_EQ(a100.Flops(Precision::kBf16), 312e12);
@@ -548,24 +549,24 @@ TEST_F(HardwareShippedTest, DatasheetValues) {
   EXPECT_NEAR(h100.Flops(Precision::kFp16), 989.5e12, 0.5e12);
   EXPECT_DOUBLE_EQ(h100.Flops(Precision::kFp8), 1978.9e12);
   EXPECT_EQ(h100.memory_bytes_per_s, 3350e9);
-  EXPECT_EQ(h100.memory_bytes, 80 * kGiB);
+  EXPECT_EQ(h100.memory_bytes, 85045477376.0);  // deviceQuery: 81106 MiB (nvidia-smi 81559 - 454 reserved)
   EXPECT_DOUBLE_EQ(h100.h2d_bytes_per_s, 63e9);  // PCIe 5.0 x16
-  // L4: 300 GB/s, 24 GB of which 22888 MiB usable (on AWS and GCP alike).
+  // L4: 300 GB/s, 24 GB of which a process can allocate 23034 - 556 reserved = 22478 MiB.
   EXPECT_EQ(Gpu("L4").memory_bytes_per_s, 300e9);
-  EXPECT_EQ(Gpu("L4").memory_bytes, 22888 * kMiB);
+  EXPECT_EQ(Gpu("L4").memory_bytes, 22478 * kMiB);
   EXPECT_EQ(Gpu("L4").tdp_w, 72);
   EXPECT_EQ(Gpu("L4").compute_capability, 8.9);
   // 2026 parts: B200 180 GB at 7.7 TB/s, 2250 dense BF16, 9000 dense FP4;
   // MI300X 192 GB at 5.3 TB/s, AMD, no CUDA compute capability.
   const GpuSpec& b200 = Gpu("B200");
-  EXPECT_EQ(b200.memory_bytes, 180 * kGiB);
+  EXPECT_EQ(b200.memory_bytes, 178.4 * kGiB);  // SGLang's "/ 178.4 GiB" on SM100
   EXPECT_EQ(b200.memory_bytes_per_s, 7700e9);
   EXPECT_DOUBLE_EQ(b200.Flops(Precision::kBf16), 2250e12);
   EXPECT_DOUBLE_EQ(b200.Flops(Precision::kFp4), 9000e12);
   EXPECT_EQ(b200.compute_capability, 10.0);
   const GpuSpec& mi300x = Gpu("MI300X");
   EXPECT_EQ(mi300x.vendor, "amd");
-  EXPECT_EQ(mi300x.memory_bytes, 192 * kGiB);
+  EXPECT_EQ(mi300x.memory_bytes, 196592 * kMiB);  // HIP totalGlobalMem
   EXPECT_EQ(mi300x.compute_capability, 0);
   EXPECT_EQ(Gpu("nvidia-b200").name, "B200");
   EXPECT_EQ(Gpu("Instinct MI300X").name, "MI300X");
@@ -599,13 +600,13 @@ TEST_F(HardwareShippedTest, AwsCatalog) {
   ASSERT_NE(g4dn, nullptr);
   EXPECT_DOUBLE_EQ(g4dn->usd_per_hour, 0.526);
   EXPECT_EQ(g4dn->gpu.name, "T4");
-  EXPECT_EQ(g4dn->gpu.memory_bytes, 16384 * kMiB);
+  EXPECT_EQ(g4dn->gpu.memory_bytes, 15095 * kMiB);
   EXPECT_EQ(g4dn->vcpus, 4);
   EXPECT_EQ(g4dn->host_memory_bytes, 16 * kGiB);
   EXPECT_EQ(g4dn->line, 2);
   const Instance* g5 = catalog->Find("g5.xlarge");
   ASSERT_NE(g5, nullptr);
-  EXPECT_EQ(g5->gpu.memory_bytes, 22888 * kMiB);  // SkyPilot's usable MiB, not 24 GiB
+  EXPECT_EQ(g5->gpu.memory_bytes, 22503 * kMiB);  // the CUDA total, not 24 GiB
   const Instance* p4d = catalog->Find("p4d.24xlarge");
   ASSERT_NE(p4d, nullptr);
   EXPECT_EQ(p4d->gpu.name, "A100");

@@ -824,7 +824,8 @@ std::vector<BadCase> BadCases() {
       {"ServingBadLengthSpec",
        {"plan", "--rate", "5", "--prompt-tokens", "uniform:10"},
        2,
-       "--prompt-tokens: expected N, uniform:LO:HI, normal:MEAN:SD or file:PATH, got \"uniform:10\"",
+       "--prompt-tokens: expected N, uniform:LO:HI, normal:MEAN:SD, lognormal:MEAN:SD[:MAX] or file:PATH, got "
+       "\"uniform:10\"",
        true},
       {"ServingWorkloadReversedUniform",
        {"plan", "--workload", Bad("workload-uniform-reversed.json")},

@@ -326,11 +326,59 @@ TEST(ServingWorkloadTest, LengthSpecs) {
             "--output-tokens: highest 5 is below lowest 10");
   EXPECT_EQ(ParseLengthSpec("-3", "--output-tokens").error().message(),
             "--output-tokens: expected a whole number of tokens from 1 to 16777216, got \"-3\" (expected N, "
-            "uniform:LO:HI, normal:MEAN:SD or file:PATH)");
+            "uniform:LO:HI, normal:MEAN:SD, lognormal:MEAN:SD[:MAX] or file:PATH)");
   EXPECT_EQ(ParseLengthSpec("zipf:1:2", "--prompt-tokens").error().message(),
-            "--prompt-tokens: expected N, uniform:LO:HI, normal:MEAN:SD or file:PATH, got \"zipf:1:2\"");
+            "--prompt-tokens: expected N, uniform:LO:HI, normal:MEAN:SD, lognormal:MEAN:SD[:MAX] or file:PATH, got "
+            "\"zipf:1:2\"");
   EXPECT_EQ(ParseLengthSpec("normal:512:-1", "--prompt-tokens").error().message(),
             "--prompt-tokens: normal standard deviation must be a number >= 0, got \"-1\"");
+  auto lognormal = ParseLengthSpec("lognormal:427.4:483.7:1948", "--prompt-tokens");
+  ASSERT_TRUE(lognormal.ok()) << lognormal.error().message();
+  EXPECT_EQ(lognormal->kind, LengthDistribution::Kind::kLogNormal);
+  EXPECT_EQ(lognormal->mean_tokens, 427.4);
+  EXPECT_EQ(lognormal->sd_tokens, 483.7);
+  EXPECT_EQ(lognormal->max_tokens, 1948);
+  EXPECT_EQ(ParseLengthSpec("LogNormal:300:100", "--prompt-tokens")->max_tokens, 0);
+  // The median of log-normal(mean 427.4, sd 483.7) is 427.4 / sqrt(1 + (483.7 / 427.4)^2) = 283 tokens.
+  EXPECT_EQ(ParseLengthSpec("lognormal:427.4:483.7:200", "--prompt-tokens").error().message(),
+            "--prompt-tokens length: log-normal cap 200 is below the median, 283 tokens");
+  EXPECT_EQ(ParseLengthSpec("lognormal:0.5:1", "--prompt-tokens").error().message(),
+            "--prompt-tokens: log-normal mean must be a number >= 1 token, got \"0.5\"");
+  EXPECT_EQ(ParseLengthSpec("lognormal:300:x", "--prompt-tokens").error().message(),
+            "--prompt-tokens: log-normal standard deviation must be a number >= 0, got \"x\"");
+}
+
+TEST(ServingWorkloadTest, LogNormalLengths) {
+  // From a dataset's mean and median (Mixtral's MLPerf prompts: 427.4 and
+  // 283): sigma^2 = 2 ln(427.4 / 283) = 0.824547, sd = 427.4 sqrt(e^0.824547 - 1) = 483.708.
+  const LengthDistribution d = LengthDistribution::LogNormalFromMedian(427.4, 283);
+  EXPECT_EQ(d.kind, LengthDistribution::Kind::kLogNormal);
+  EXPECT_NEAR(d.sd_tokens, 483.708, 0.001);
+  // 40,000 draws have that mean and median within sampling error.
+  WorkloadSpec spec;
+  spec.rate_per_s = 1;
+  spec.num_requests = 40000;
+  spec.prompt = d;
+  spec.output = LengthDistribution::LogNormal(144.84, 116.1, 1024);
+  auto requests = GenerateRequests(spec);
+  ASSERT_TRUE(requests.ok()) << requests.error().message();
+  std::vector<int64_t> prompts, outputs;
+  for (const Request& r : *requests) {
+    prompts.push_back(r.prompt_tokens);
+    outputs.push_back(r.output_tokens);
+  }
+  const auto mean = [](const std::vector<int64_t>& v) {
+    return std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+  };
+  const auto median = [](std::vector<int64_t> v) {
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+    return static_cast<double>(v[v.size() / 2]);
+  };
+  EXPECT_NEAR(mean(prompts), 427.4, 427.4 * 0.03);
+  EXPECT_NEAR(median(prompts), 283, 283 * 0.03);
+  // The capped one draws again above the cap: nothing above 1,024.
+  EXPECT_LE(*std::max_element(outputs.begin(), outputs.end()), 1024);
+  EXPECT_GE(*std::min_element(outputs.begin(), outputs.end()), 1);
 }
 
 TEST(ServingWorkloadTest, LengthsFile) {
@@ -341,6 +389,26 @@ TEST(ServingWorkloadTest, LengthsFile) {
             "l.txt:2: expected a whole number of tokens from 1 to 16777216, got \"2.5\"");
   EXPECT_EQ(ParseLengthsFile("# nothing\n", "l.txt").error().message(),
             "l.txt: no lengths (expected one whole number per line)");
+}
+
+TEST(ServingWorkloadTest, LogNormalInAWorkloadFile) {
+  auto w = ParseWorkloadFile(R"({"rate_per_s": 2, "prompt_tokens": {"lognormal": {"mean": 222.3, "sd": 237.3, "max": 1021}},
+      "output_tokens": {"lognormal": {"mean": 294, "sd": 100}}})",
+                             "w.json", "");
+  ASSERT_TRUE(w.ok()) << w.error().message();
+  EXPECT_EQ(w->spec.prompt.kind, LengthDistribution::Kind::kLogNormal);
+  EXPECT_EQ(w->spec.prompt.max_tokens, 1021);
+  EXPECT_EQ(w->spec.output.max_tokens, 0);
+  EXPECT_EQ(ParseWorkloadFile(R"({"rate_per_s": 2, "prompt_tokens": {"lognormal": {"mean": 222.3}}})", "w.json", "")
+                .error()
+                .message(),
+            "w.json: prompt_tokens.lognormal: expected {\"mean\": tokens, \"sd\": tokens} and optionally \"max\": tokens, "
+            "got {\"mean\":222.3}");
+  EXPECT_EQ(ParseWorkloadFile(R"({"rate_per_s": 2, "prompt_tokens": {"lognormal": {"mean": 500, "sd": 100, "max": 300}}})",
+                              "w.json", "")
+                .error()
+                .message(),
+            "w.json: prompt_tokens.lognormal length: log-normal cap 300 is below the median, 490 tokens");
 }
 
 TEST(ServingWorkloadTest, WorkloadFile) {

@@ -39,6 +39,8 @@ struct LengthDistribution {
     kNormal,     // normal(mean_tokens, sd_tokens) rounded to the nearest integer,
                  // resampled while < 1 (truncated to >= 1)
     kEmpirical,  // one of values_tokens, each equally likely
+    kLogNormal,  // log-normal with mean mean_tokens and standard deviation
+                 // sd_tokens, rounded, resampled while < 1 or > max_tokens
   };
   Kind kind = Kind::kFixed;
   int64_t fixed_tokens = 1;
@@ -46,12 +48,20 @@ struct LengthDistribution {
   int64_t hi_tokens = 1;
   double mean_tokens = 1;
   double sd_tokens = 0;
+  int64_t max_tokens = 0;  // kLogNormal: the longest length drawn; 0 = no cap
   std::vector<int64_t> values_tokens;
 
   static LengthDistribution Fixed(int64_t tokens);
   static LengthDistribution Uniform(int64_t lo_tokens, int64_t hi_tokens);
   static LengthDistribution Normal(double mean_tokens, double sd_tokens);
   static LengthDistribution Empirical(std::vector<int64_t> values_tokens);
+  // Right-skewed lengths, as real prompts and answers are: the log-normal of
+  // that mean and standard deviation (before the cap), capped at max_tokens
+  // (0 = none) by drawing again.
+  static LengthDistribution LogNormal(double mean_tokens, double sd_tokens, int64_t max_tokens = 0);
+  // The uncapped one with this mean and median (1 <= median < mean), as
+  // datasets report them: sigma^2 = 2 ln(mean / median).
+  static LengthDistribution LogNormalFromMedian(double mean_tokens, double median_tokens);
 };
 
 enum class ArrivalProcess {
@@ -70,6 +80,10 @@ struct WorkloadSpec {
   int64_t num_requests = 1;  // >= 1
   uint64_t seed = 1;
 };
+
+// Checks a length distribution's parameters; `what` starts the message
+// ("prompt length: ...").
+Status ValidateLength(const LengthDistribution& d, std::string_view what);
 
 // Draws num_requests requests, sorted by arrival (the first arrives one
 // inter-arrival time after t = 0). Deterministic for a seed on every platform:

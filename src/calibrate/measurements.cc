@@ -238,6 +238,9 @@ std::string LengthSpec(const std::optional<LengthDistribution>& d) {
     case LengthDistribution::Kind::kFixed: return fmt::format("{}", d->fixed_tokens);
     case LengthDistribution::Kind::kUniform: return fmt::format("uniform:{}:{}", d->lo_tokens, d->hi_tokens);
     case LengthDistribution::Kind::kNormal: return fmt::format("normal:{:.9g}:{:.9g}", d->mean_tokens, d->sd_tokens);
+    case LengthDistribution::Kind::kLogNormal:
+      return d->max_tokens > 0 ? fmt::format("lognormal:{:.9g}:{:.9g}:{}", d->mean_tokens, d->sd_tokens, d->max_tokens)
+                               : fmt::format("lognormal:{:.9g}:{:.9g}", d->mean_tokens, d->sd_tokens);
     case LengthDistribution::Kind::kEmpirical: {
       double sum = 0;
       for (int64_t v : d->values_tokens) sum += static_cast<double>(v);

@@ -43,6 +43,21 @@ LengthDistribution LengthDistribution::Normal(double mean_tokens, double sd_toke
   return d;
 }
 
+LengthDistribution LengthDistribution::LogNormal(double mean_tokens, double sd_tokens, int64_t max_tokens) {
+  LengthDistribution d;
+  d.kind = Kind::kLogNormal;
+  d.mean_tokens = mean_tokens;
+  d.sd_tokens = sd_tokens;
+  d.max_tokens = max_tokens;
+  return d;
+}
+
+LengthDistribution LengthDistribution::LogNormalFromMedian(double mean_tokens, double median_tokens) {
+  // mean = median exp(sigma^2 / 2); sd = mean sqrt(exp(sigma^2) - 1).
+  const double sigma2 = 2 * std::log(mean_tokens / median_tokens);
+  return LogNormal(mean_tokens, mean_tokens * std::sqrt(std::expm1(sigma2)));
+}
+
 LengthDistribution LengthDistribution::Empirical(std::vector<int64_t> values_tokens) {
   LengthDistribution d;
   d.kind = Kind::kEmpirical;
@@ -116,9 +131,26 @@ int64_t SampleLength(std::mt19937_64& rng, const LengthDistribution& d) {
       }
     case LengthDistribution::Kind::kEmpirical:
       return d.values_tokens[UniformIndex(rng, d.values_tokens.size())];
+    case LengthDistribution::Kind::kLogNormal: {
+      // ln X ~ N(mu, sigma^2) with E[X] = mean and sd(X) = sd.
+      const double sigma2 = std::log1p((d.sd_tokens / d.mean_tokens) * (d.sd_tokens / d.mean_tokens));
+      const double mu = std::log(d.mean_tokens) - sigma2 / 2;
+      const double sigma = std::sqrt(sigma2);
+      // Validation keeps max_tokens at or above the median, so each draw is
+      // accepted with probability >= 1/2.
+      for (;;) {
+        const double x = std::round(std::exp(mu + sigma * StandardNormal(rng)));
+        if (x >= 1 && (d.max_tokens == 0 || x <= static_cast<double>(d.max_tokens))) {
+          return static_cast<int64_t>(std::min(x, 9.0e15));
+        }
+      }
+    }
   }
   return 1;
 }
+
+
+}  // namespace
 
 Status ValidateLength(const LengthDistribution& d, std::string_view what) {
   switch (d.kind) {
@@ -146,6 +178,22 @@ Status ValidateLength(const LengthDistribution& d, std::string_view what) {
                                            d.sd_tokens));
       }
       return Status::Ok();
+    case LengthDistribution::Kind::kLogNormal: {
+      if (!std::isfinite(d.mean_tokens) || d.mean_tokens < 1) {
+        return InvalidArgument(fmt::format("{} length: log-normal mean must be >= 1 token, got {}", what,
+                                           d.mean_tokens));
+      }
+      if (!std::isfinite(d.sd_tokens) || d.sd_tokens < 0) {
+        return InvalidArgument(fmt::format("{} length: log-normal standard deviation must be >= 0, got {}", what,
+                                           d.sd_tokens));
+      }
+      const double median = d.mean_tokens / std::sqrt(1 + (d.sd_tokens / d.mean_tokens) * (d.sd_tokens / d.mean_tokens));
+      if (d.max_tokens < 0 || (d.max_tokens != 0 && static_cast<double>(d.max_tokens) < std::max(1.0, median))) {
+        return InvalidArgument(fmt::format("{} length: log-normal cap {} is below the median, {:.0f} tokens", what,
+                                           d.max_tokens, median));
+      }
+      return Status::Ok();
+    }
     case LengthDistribution::Kind::kEmpirical:
       if (d.values_tokens.empty()) {
         return InvalidArgument(fmt::format("{} length: empirical distribution has no values", what));
@@ -160,8 +208,6 @@ Status ValidateLength(const LengthDistribution& d, std::string_view what) {
   }
   return InvalidArgument(fmt::format("{} length: unknown distribution", what));
 }
-
-}  // namespace
 
 Result<std::vector<Request>> GenerateRequests(const WorkloadSpec& spec) {
   if (!std::isfinite(spec.rate_per_s) || spec.rate_per_s <= 0) {

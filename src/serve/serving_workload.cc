@@ -61,7 +61,7 @@ Result<LengthDistribution> LengthFromJson(const json& v, std::string_view where,
     if (!t.ok()) return t.error();
     return LengthDistribution::Fixed(*t);
   }
-  const std::vector<std::string> forms = {"fixed", "uniform", "normal", "empirical", "empirical_file"};
+  const std::vector<std::string> forms = {"fixed", "uniform", "normal", "lognormal", "empirical", "empirical_file"};
   if (!v.is_object() || v.size() != 1) {
     return InvalidInput(fmt::format("{}: expected a number of tokens or an object with one of {} (docs/serving.md), "
                                     "got {}",
@@ -97,6 +97,30 @@ Result<LengthDistribution> LengthFromJson(const json& v, std::string_view where,
       return InvalidInput(fmt::format("{}.sd: expected a number >= 0, got {}", at, arg["sd"].dump()));
     }
     return LengthDistribution::Normal(*mean, arg["sd"].get<double>());
+  }
+  if (kind == "lognormal") {
+    const bool shape = arg.is_object() && arg.contains("mean") && arg.contains("sd") &&
+                       arg.size() == (arg.contains("max") ? 3u : 2u);
+    if (!shape) {
+      return InvalidInput(fmt::format("{}: expected {{\"mean\": tokens, \"sd\": tokens}} and optionally \"max\": "
+                                      "tokens, got {}",
+                                      at, arg.dump()));
+    }
+    auto mean = Number(arg["mean"], at + ".mean", 0);
+    if (!mean.ok()) return mean.error();
+    if (*mean < 1) return InvalidInput(fmt::format("{}.mean: expected >= 1 token, got {}", at, *mean));
+    if (!arg["sd"].is_number() || !(arg["sd"].get<double>() >= 0) || !std::isfinite(arg["sd"].get<double>())) {
+      return InvalidInput(fmt::format("{}.sd: expected a number >= 0, got {}", at, arg["sd"].dump()));
+    }
+    int64_t max = 0;
+    if (arg.contains("max")) {
+      auto m = TokensJson(arg["max"], at + ".max");
+      if (!m.ok()) return m.error();
+      max = *m;
+    }
+    LengthDistribution d = LengthDistribution::LogNormal(*mean, arg["sd"].get<double>(), max);
+    if (Status s = ValidateLength(d, at); !s.ok()) return InvalidInput(s.error().message());
+    return d;
   }
   if (kind == "empirical") {
     if (!arg.is_array() || arg.empty()) {
@@ -142,7 +166,7 @@ Result<std::vector<int64_t>> ParseLengthsFile(std::string_view text, std::string
 Result<LengthDistribution> ParseLengthSpec(std::string_view text, std::string_view flag, const FileSource& files) {
   const std::string t{io::Trim(text)};
   const size_t colon = t.find(':');
-  const std::string usage = "expected N, uniform:LO:HI, normal:MEAN:SD or file:PATH";
+  const std::string usage = "expected N, uniform:LO:HI, normal:MEAN:SD, lognormal:MEAN:SD[:MAX] or file:PATH";
   if (colon == std::string::npos) {
     auto n = Tokens(t, flag);
     if (!n.ok()) return InvalidArgument(fmt::format("{} ({})", n.error().message(), usage));
@@ -156,10 +180,34 @@ Result<LengthDistribution> ParseLengthSpec(std::string_view text, std::string_vi
     return d;
   }
   const size_t colon2 = rest.find(':');
-  if ((kind != "uniform" && kind != "normal") || colon2 == std::string::npos) {
+  if ((kind != "uniform" && kind != "normal" && kind != "lognormal") || colon2 == std::string::npos) {
     return InvalidArgument(fmt::format("{}: {}, got {}", flag, usage, io::Quote(text)));
   }
-  const std::string a = rest.substr(0, colon2), b = rest.substr(colon2 + 1);
+  std::string a = rest.substr(0, colon2), b = rest.substr(colon2 + 1);
+  if (kind == "lognormal") {
+    std::string c;
+    if (const size_t colon3 = b.find(':'); colon3 != std::string::npos) {
+      c = b.substr(colon3 + 1);
+      b = b.substr(0, colon3);
+    }
+    const std::optional<double> mean = io::ParseNumber(a), sd = io::ParseNumber(b);
+    if (!mean || !std::isfinite(*mean) || *mean < 1) {
+      return InvalidArgument(fmt::format("{}: log-normal mean must be a number >= 1 token, got {}", flag, io::Quote(a)));
+    }
+    if (!sd || !std::isfinite(*sd) || *sd < 0) {
+      return InvalidArgument(
+          fmt::format("{}: log-normal standard deviation must be a number >= 0, got {}", flag, io::Quote(b)));
+    }
+    int64_t max = 0;
+    if (!c.empty()) {
+      auto m = Tokens(c, std::string(flag) + " (longest)");
+      if (!m.ok()) return m.error();
+      max = *m;
+    }
+    LengthDistribution d = LengthDistribution::LogNormal(*mean, *sd, max);
+    if (Status s = ValidateLength(d, flag); !s.ok()) return s.error();
+    return d;
+  }
   if (kind == "uniform") {
     auto lo = Tokens(a, std::string(flag) + " (lowest)");
     if (!lo.ok()) return lo.error();
@@ -271,6 +319,10 @@ std::string DescribeLengths(const LengthDistribution& d) {
       return fmt::format("uniform {}-{}", d.lo_tokens, d.hi_tokens);
     case LengthDistribution::Kind::kNormal:
       return fmt::format("normal(mean {:g}, sd {:g})", d.mean_tokens, d.sd_tokens);
+    case LengthDistribution::Kind::kLogNormal:
+      return d.max_tokens > 0 ? fmt::format("log-normal(mean {:g}, sd {:g}, at most {})", d.mean_tokens, d.sd_tokens,
+                                            d.max_tokens)
+                              : fmt::format("log-normal(mean {:g}, sd {:g})", d.mean_tokens, d.sd_tokens);
     case LengthDistribution::Kind::kEmpirical:
       return fmt::format("empirical ({} values)", d.values_tokens.size());
   }

@@ -75,7 +75,8 @@ void AddServeFlags(CLI::App& app, JobRequest& f) {
   app.add_option("--workload", f.workload, "workload JSON file: arrivals, length distributions or a trace (docs/serving.md)");
   app.add_option("--trace", f.trace, "CSV trace with arrival_s, prompt_tokens, output_tokens per request");
   app.add_option("--prompt-tokens", f.prompt_tokens,
-                 "prompt length distribution: N, uniform:LO:HI, normal:MEAN:SD or file:PATH (default: --input-len)");
+                 "prompt length distribution: N, uniform:LO:HI, normal:MEAN:SD, lognormal:MEAN:SD[:MAX] or file:PATH "
+                 "(default: --input-len)");
   app.add_option("--output-tokens", f.output_tokens,
                  "output length distribution, same forms (default: --output-len)");
   app.add_option("--arrival", f.arrival, "poisson, or gamma:CV for bursty (CV > 1) or smooth (CV < 1) arrivals")

@@ -346,6 +346,12 @@ TEST(ServingWorkloadTest, LengthSpecs) {
             "--prompt-tokens: log-normal mean must be a number >= 1 token, got \"0.5\"");
   EXPECT_EQ(ParseLengthSpec("lognormal:300:x", "--prompt-tokens").error().message(),
             "--prompt-tokens: log-normal standard deviation must be a number >= 0, got \"x\"");
+  // A spread so wide that the median is below one token would make nearly
+  // every draw round to 0 (and be drawn again): refused. Median = 2 / sqrt(1 + 100^2) = 0.02.
+  EXPECT_EQ(ParseLengthSpec("lognormal:2:200", "--prompt-tokens").error().message(),
+            "--prompt-tokens length: log-normal median must be >= 1 token, got 0.02 (mean 2, sd 200: lower the "
+            "standard deviation)");
+  EXPECT_FALSE(ParseLengthSpec("lognormal:1:1e300", "--prompt-tokens").ok());
 }
 
 TEST(ServingWorkloadTest, LogNormalLengths) {

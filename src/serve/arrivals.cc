@@ -136,8 +136,8 @@ int64_t SampleLength(std::mt19937_64& rng, const LengthDistribution& d) {
       const double sigma2 = std::log1p((d.sd_tokens / d.mean_tokens) * (d.sd_tokens / d.mean_tokens));
       const double mu = std::log(d.mean_tokens) - sigma2 / 2;
       const double sigma = std::sqrt(sigma2);
-      // Validation keeps max_tokens at or above the median, so each draw is
-      // accepted with probability >= 1/2.
+      // Validation keeps the median at 1 token or more and max_tokens at or
+      // above it, so each draw is accepted with probability >= 1/2.
       for (;;) {
         const double x = std::round(std::exp(mu + sigma * StandardNormal(rng)));
         if (x >= 1 && (d.max_tokens == 0 || x <= static_cast<double>(d.max_tokens))) {
@@ -187,8 +187,15 @@ Status ValidateLength(const LengthDistribution& d, std::string_view what) {
         return InvalidArgument(fmt::format("{} length: log-normal standard deviation must be >= 0, got {}", what,
                                            d.sd_tokens));
       }
+      // Half the draws fall below the median: at least 1 token, and a cap at
+      // or above it, keep the sampler's acceptance at 1/2 or more.
       const double median = d.mean_tokens / std::sqrt(1 + (d.sd_tokens / d.mean_tokens) * (d.sd_tokens / d.mean_tokens));
-      if (d.max_tokens < 0 || (d.max_tokens != 0 && static_cast<double>(d.max_tokens) < std::max(1.0, median))) {
+      if (median < 1) {
+        return InvalidArgument(fmt::format("{} length: log-normal median must be >= 1 token, got {:.3g} (mean {}, sd {}: "
+                                           "lower the standard deviation)",
+                                           what, median, d.mean_tokens, d.sd_tokens));
+      }
+      if (d.max_tokens < 0 || (d.max_tokens != 0 && static_cast<double>(d.max_tokens) < median)) {
         return InvalidArgument(fmt::format("{} length: log-normal cap {} is below the median, {:.0f} tokens", what,
                                            d.max_tokens, median));
       }

@@ -532,11 +532,12 @@ void WritePrediction(std::ostream& out, const Evaluation& e, const Plan& plan, c
     if (!e.can_run) return;
   }
   const Timing& t = e.timing;
-  fmt::print(out, "\nTime for one batch of {} requests on one replica{}\n", plan.options.workload.batch_size,
-             e.tp > 1 ? fmt::format(" (tensor parallel over {} GPUs{})", e.tp,
-                                    e.instance->gpu.peer_to_peer ? ""
-                                                                 : "; no GPU peer-to-peer: all-reduces through host memory")
-                      : "");
+  std::string layout;
+  if (e.tp > 1) {
+    layout = fmt::format(" (tensor parallel over {} GPUs{})", e.tp,
+                         e.instance->gpu.peer_to_peer ? "" : "; no GPU peer-to-peer: all-reduces through host memory");
+  }
+  fmt::print(out, "\nTime for one batch of {} requests on one replica{}\n", plan.options.workload.batch_size, layout);
   fmt::print(out, "  prefill (time to first token)  {:>9.3f} s   (compute {:.3f} s, host transfers {:.3f} s)\n",
              t.prefill_s, t.prefill_compute_s, t.prefill_offload_write_s);
   fmt::print(out, "  decode per token               {:>9.2f} ms  (first step {:.2f} ms, last {:.2f} ms)\n",

@@ -54,6 +54,17 @@ Result<LengthDistribution> EmpiricalFromFile(std::string_view path, std::string_
   return LengthDistribution::Empirical(std::move(values).value());
 }
 
+// The "mean" (>= 1 token) and "sd" (>= 0) of a normal or log-normal length.
+Result<std::pair<double, double>> MeanAndSdJson(const json& arg, const std::string& at) {
+  auto mean = Number(arg["mean"], at + ".mean", 0);
+  if (!mean.ok()) return mean.error();
+  if (*mean < 1) return InvalidInput(fmt::format("{}.mean: expected >= 1 token, got {}", at, *mean));
+  if (!arg["sd"].is_number() || !(arg["sd"].get<double>() >= 0) || !std::isfinite(arg["sd"].get<double>())) {
+    return InvalidInput(fmt::format("{}.sd: expected a number >= 0, got {}", at, arg["sd"].dump()));
+  }
+  return std::pair{*mean, arg["sd"].get<double>()};
+}
+
 Result<LengthDistribution> LengthFromJson(const json& v, std::string_view where, std::string_view base_dir,
                                           const FileSource& files) {
   if (v.is_number()) {
@@ -90,13 +101,9 @@ Result<LengthDistribution> LengthFromJson(const json& v, std::string_view where,
     if (!arg.is_object() || !arg.contains("mean") || !arg.contains("sd") || arg.size() != 2) {
       return InvalidInput(fmt::format("{}: expected {{\"mean\": tokens, \"sd\": tokens}}, got {}", at, arg.dump()));
     }
-    auto mean = Number(arg["mean"], at + ".mean", 0);
-    if (!mean.ok()) return mean.error();
-    if (*mean < 1) return InvalidInput(fmt::format("{}.mean: expected >= 1 token, got {}", at, *mean));
-    if (!arg["sd"].is_number() || !(arg["sd"].get<double>() >= 0) || !std::isfinite(arg["sd"].get<double>())) {
-      return InvalidInput(fmt::format("{}.sd: expected a number >= 0, got {}", at, arg["sd"].dump()));
-    }
-    return LengthDistribution::Normal(*mean, arg["sd"].get<double>());
+    auto mean_sd = MeanAndSdJson(arg, at);
+    if (!mean_sd.ok()) return mean_sd.error();
+    return LengthDistribution::Normal(mean_sd->first, mean_sd->second);
   }
   if (kind == "lognormal") {
     const bool shape = arg.is_object() && arg.contains("mean") && arg.contains("sd") &&
@@ -106,19 +113,15 @@ Result<LengthDistribution> LengthFromJson(const json& v, std::string_view where,
                                       "tokens, got {}",
                                       at, arg.dump()));
     }
-    auto mean = Number(arg["mean"], at + ".mean", 0);
-    if (!mean.ok()) return mean.error();
-    if (*mean < 1) return InvalidInput(fmt::format("{}.mean: expected >= 1 token, got {}", at, *mean));
-    if (!arg["sd"].is_number() || !(arg["sd"].get<double>() >= 0) || !std::isfinite(arg["sd"].get<double>())) {
-      return InvalidInput(fmt::format("{}.sd: expected a number >= 0, got {}", at, arg["sd"].dump()));
-    }
+    auto mean_sd = MeanAndSdJson(arg, at);
+    if (!mean_sd.ok()) return mean_sd.error();
     int64_t max = 0;
     if (arg.contains("max")) {
       auto m = TokensJson(arg["max"], at + ".max");
       if (!m.ok()) return m.error();
       max = *m;
     }
-    LengthDistribution d = LengthDistribution::LogNormal(*mean, arg["sd"].get<double>(), max);
+    LengthDistribution d = LengthDistribution::LogNormal(mean_sd->first, mean_sd->second, max);
     if (Status s = ValidateLength(d, at); !s.ok()) return InvalidInput(s.error().message());
     return d;
   }
@@ -163,6 +166,24 @@ Result<std::vector<int64_t>> ParseLengthsFile(std::string_view text, std::string
   return out;
 }
 
+namespace {
+
+// MEAN (>= 1 token) and SD (>= 0) of a normal:MEAN:SD or lognormal:MEAN:SD form.
+Result<std::pair<double, double>> MeanAndSd(const std::string& a, const std::string& b, std::string_view flag,
+                                            std::string_view name) {
+  const std::optional<double> mean = io::ParseNumber(a), sd = io::ParseNumber(b);
+  if (!mean || !std::isfinite(*mean) || *mean < 1) {
+    return InvalidArgument(fmt::format("{}: {} mean must be a number >= 1 token, got {}", flag, name, io::Quote(a)));
+  }
+  if (!sd || !std::isfinite(*sd) || *sd < 0) {
+    return InvalidArgument(
+        fmt::format("{}: {} standard deviation must be a number >= 0, got {}", flag, name, io::Quote(b)));
+  }
+  return std::pair{*mean, *sd};
+}
+
+}  // namespace
+
 Result<LengthDistribution> ParseLengthSpec(std::string_view text, std::string_view flag, const FileSource& files) {
   const std::string t{io::Trim(text)};
   const size_t colon = t.find(':');
@@ -190,21 +211,15 @@ Result<LengthDistribution> ParseLengthSpec(std::string_view text, std::string_vi
       c = b.substr(colon3 + 1);
       b = b.substr(0, colon3);
     }
-    const std::optional<double> mean = io::ParseNumber(a), sd = io::ParseNumber(b);
-    if (!mean || !std::isfinite(*mean) || *mean < 1) {
-      return InvalidArgument(fmt::format("{}: log-normal mean must be a number >= 1 token, got {}", flag, io::Quote(a)));
-    }
-    if (!sd || !std::isfinite(*sd) || *sd < 0) {
-      return InvalidArgument(
-          fmt::format("{}: log-normal standard deviation must be a number >= 0, got {}", flag, io::Quote(b)));
-    }
+    auto mean_sd = MeanAndSd(a, b, flag, "log-normal");
+    if (!mean_sd.ok()) return mean_sd.error();
     int64_t max = 0;
     if (!c.empty()) {
       auto m = Tokens(c, std::string(flag) + " (longest)");
       if (!m.ok()) return m.error();
       max = *m;
     }
-    LengthDistribution d = LengthDistribution::LogNormal(*mean, *sd, max);
+    LengthDistribution d = LengthDistribution::LogNormal(mean_sd->first, mean_sd->second, max);
     if (Status s = ValidateLength(d, flag); !s.ok()) return s.error();
     return d;
   }
@@ -216,14 +231,9 @@ Result<LengthDistribution> ParseLengthSpec(std::string_view text, std::string_vi
     if (*hi < *lo) return InvalidArgument(fmt::format("{}: highest {} is below lowest {}", flag, *hi, *lo));
     return LengthDistribution::Uniform(*lo, *hi);
   }
-  const std::optional<double> mean = io::ParseNumber(a), sd = io::ParseNumber(b);
-  if (!mean || !std::isfinite(*mean) || *mean < 1) {
-    return InvalidArgument(fmt::format("{}: normal mean must be a number >= 1 token, got {}", flag, io::Quote(a)));
-  }
-  if (!sd || !std::isfinite(*sd) || *sd < 0) {
-    return InvalidArgument(fmt::format("{}: normal standard deviation must be a number >= 0, got {}", flag, io::Quote(b)));
-  }
-  return LengthDistribution::Normal(*mean, *sd);
+  auto mean_sd = MeanAndSd(a, b, flag, "normal");
+  if (!mean_sd.ok()) return mean_sd.error();
+  return LengthDistribution::Normal(mean_sd->first, mean_sd->second);
 }
 
 Result<ServingWorkload> ParseWorkloadFile(std::string_view json_text, std::string_view source,

@@ -61,7 +61,7 @@ fuzz: deps
 	@cmake --build build-fuzz -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_JSON) $(FUZZ_CSV) $(FUZZ_NUMBERS))
 	@for t in $(addsuffix :json,$(FUZZ_JSON)) $(addsuffix :csv,$(FUZZ_CSV)) $(addsuffix :numbers,$(FUZZ_NUMBERS)); do \
 	  name=$${t%%:*}; dict=$${t##*:}; mkdir -p build-fuzz/corpus_$$name; \
-	  ./build-fuzz/fuzz_$$name -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -dict=fuzz/$$dict.dict \
+	  ./build-fuzz/fuzz_$$name -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=16384 -dict=fuzz/$$dict.dict \
 	    build-fuzz/corpus_$$name fuzz/seeds/$$name > build-fuzz/fuzz_$$name.log 2>&1 \
 	    || { tail -n 40 build-fuzz/fuzz_$$name.log; exit 1; }; \
 	  echo "fuzz_$$name: $$(grep -o 'Done [0-9]* runs in [0-9]* second(s)' build-fuzz/fuzz_$$name.log)," \

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "infersave/calibrate_job.h"
@@ -141,6 +142,28 @@ TEST(ServingCalibrateTest, CalibrateRequestWritesTheServingFitAndItsError) {
   const ErrorBand band = cal->ExpectedError("H100", "vllm", true);
   EXPECT_LT(band.median_pct, 10);
   EXPECT_NE(band.basis.find("cross-validated on 4 runs of H100 with vllm"), std::string::npos) << band.basis;
+}
+
+// `validate` through the request layer on the same runs: the report scores
+// the serving runs through the simulator, the dump has one row per run, and
+// bad request fields are named.
+TEST(ServingCalibrateTest, ValidateRequestScoresTheServingRuns) {
+  OneFile files(MeasurementsToCsv(DistortedRuns(1.3)));
+  ValidateRequest r;
+  r.dataset = "./runs.csv";
+  r.dump = true;
+  std::ostringstream report;
+  auto outcome = RunValidateRequest(r, files, report);
+  ASSERT_TRUE(outcome.ok()) << outcome.error().message();
+  EXPECT_NE(report.str().find("Serving fit through the simulator: 4 runs in 1 GPU/engine groups"), std::string::npos)
+      << report.str();
+  // A header and the four runs.
+  EXPECT_EQ(std::count(outcome->dump_csv.begin(), outcome->dump_csv.end(), '\n'), 5) << outcome->dump_csv;
+  r.format = "yaml";
+  EXPECT_EQ(RunValidateRequest(r, files, report).error().field(), "format");
+  r.format = "table";
+  r.folds = 1;
+  EXPECT_EQ(RunValidateRequest(r, files, report).error().field(), "calibration.folds");
 }
 
 }  // namespace

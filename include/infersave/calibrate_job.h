@@ -55,4 +55,32 @@ Result<BenchDefaults> ResolveRunFields(const CalibrateRequest::RunFields& fields
 Result<CalibrateOutcome> RunCalibrateRequest(const CalibrateRequest& request, const FileSource& files,
                                              std::ostream& out);
 
+// `validate` as a request: the error of the model against one dataset.
+struct ValidateRequest {
+  // A public dataset name (datasets.h, plus "mlperf", "vidur-gemm" and
+  // "vidur-allreduce") or a measurements CSV or benchmark file (read through
+  // the FileSource).
+  std::string dataset;
+  std::string data_dir = "../shared/validation-data";
+  std::string gpu_table;   // "" = shipped
+  std::string perf_model = "roofline";
+  int folds = 5;           // k of the k-fold cross-validation, 2..100
+  std::string format = "table";
+  // The engine whose efficiencies the per-operator datasets are scored with,
+  // and the engine that served a benchmark file.
+  std::string engine = "vllm";
+  bool serving = false;    // through the continuous-batching simulator (tgi-sagemaker, argonne-ttft, files)
+  std::string calibration = "public";  // scored beside the model (mlperf, serving)
+  bool dump = false;       // also render the per-run rows (CSV)
+  CalibrateRequest::RunFields run;  // what benchmark files lack (run.engine is `engine`)
+};
+
+struct ValidateOutcome {
+  std::string dump_csv;  // the per-run rows (when asked for; none for the per-operator datasets)
+};
+
+// Scores the model against the dataset and writes the report to `out`.
+Result<ValidateOutcome> RunValidateRequest(const ValidateRequest& request, const FileSource& files,
+                                           std::ostream& out);
+
 }  // namespace infersave

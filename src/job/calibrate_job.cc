@@ -9,6 +9,10 @@
 
 #include "infersave/calibrate.h"
 #include "infersave/calibrate_report.h"
+#include "infersave/mlperf.h"
+#include "infersave/mlperf_report.h"
+#include "infersave/serving_report.h"
+#include "infersave/serving_validation.h"
 #include "infersave/bench_files.h"
 #include "infersave/datasets.h"
 #include "infersave/serving_calibrate.h"
@@ -56,17 +60,29 @@ Result<BenchDefaults> ResolveRunFields(const CalibrateRequest::RunFields& f, con
   return d;
 }
 
+namespace {
+
+// The report format and the fit's options, as both requests give them.
+Result<CalibrationOptions> FitOptions(const std::string& perf_model, int folds) {
+  CalibrationOptions options;
+  auto kind = ParsePerfModel(perf_model);
+  if (!kind.ok()) return kind.error().AtField("perf_model");
+  options.perf_model = *kind;
+  if (folds < 2 || folds > 100) {
+    return InvalidField("calibration.folds", fmt::format("must be between 2 and 100, got {}", folds));
+  }
+  options.folds = folds;
+  return options;
+}
+
+}  // namespace
+
 Result<CalibrateOutcome> RunCalibrateRequest(const CalibrateRequest& r, const FileSource& files, std::ostream& out) {
   auto format = ParseOutputFormat(r.format);
   if (!format.ok()) return format.error().AtField("format");
-  CalibrationOptions options;
-  auto kind = ParsePerfModel(r.perf_model);
-  if (!kind.ok()) return kind.error().AtField("perf_model");
-  options.perf_model = *kind;
-  if (r.folds < 2 || r.folds > 100) {
-    return InvalidField("calibration.folds", fmt::format("must be between 2 and 100, got {}", r.folds));
-  }
-  options.folds = r.folds;
+  auto fit = FitOptions(r.perf_model, r.folds);
+  if (!fit.ok()) return fit.error();
+  const CalibrationOptions& options = *fit;
   if (r.measurements.empty()) {
     return InvalidField("measurements", "is empty: name a public dataset or a measurements CSV");
   }
@@ -108,6 +124,105 @@ Result<CalibrateOutcome> RunCalibrateRequest(const CalibrateRequest& r, const Fi
                                          dataset.name, dataset.description, options.folds);
     outcome.calibration_json = CalibrationToJson(*report, note, serving ? &*serving : nullptr);
   }
+  if (r.dump) {
+    std::ostringstream rows;
+    WriteRowDump(rows, *report);
+    outcome.dump_csv = rows.str();
+  }
+  return outcome;
+}
+
+namespace {
+
+Result<ValidateOutcome> ValidateMlperfRequest(const ValidateRequest& r, const GpuTable& gpus, OutputFormat format,
+                                              const FileSource& files, std::ostream& out) {
+  auto data = LoadMlperf(r.data_dir, gpus);
+  if (!data.ok()) return data.error();
+  auto calibration = LoadCalibration(r.calibration, files);
+  if (!calibration.ok()) return calibration.error();
+  auto validation = ValidateMlperf(*data, gpus, &*calibration);
+  if (!validation.ok()) return validation.error();
+  // The decision check prices each GPU at the shipped clouds' cheapest GPU-hour.
+  std::vector<Catalog> catalogs;
+  for (const char* name : {"aws", "gcp", "azure"}) {
+    auto c = LoadCatalog(name, gpus);
+    if (!c.ok()) return c.error();
+    catalogs.push_back(std::move(c).value());
+  }
+  std::vector<const Catalog*> pointers;
+  for (const Catalog& c : catalogs) pointers.push_back(&c);
+  const auto decisions = MlperfDecisionCheck(validation->predictions, pointers);
+  WriteMlperfValidation(out, *data, *validation, decisions, format);
+  ValidateOutcome outcome;
+  if (r.dump) {
+    std::ostringstream rows;
+    WriteMlperfValidation(rows, *data, *validation, decisions, OutputFormat::kCsv);
+    outcome.dump_csv = rows.str();
+  }
+  return outcome;
+}
+
+Result<ValidateOutcome> ValidateOperators(const ValidateRequest& r, const GpuTable& gpus, OutputFormat format,
+                                          const FileSource& files, std::ostream& out) {
+  auto engine = LoadEngine(r.engine.empty() ? "vllm" : r.engine, files);
+  if (!engine.ok()) return engine.error();
+  if (r.dataset == "vidur-gemm") {
+    auto gemms = LoadVidurGemms(r.data_dir, gpus);
+    if (!gemms.ok()) return gemms.error();
+    WriteOperatorReport(out, ValidateGemms(*gemms, gpus, *engine),
+                        fmt::format("Roofline GEMM times (engine '{}' efficiencies) against Vidur's profiling: {} GEMMs",
+                                    engine->name, gemms->size()),
+                        format);
+  } else {
+    auto runs = LoadVidurAllReduce(r.data_dir, gpus);
+    if (!runs.ok()) return runs.error();
+    WriteOperatorReport(out, ValidateAllReduce(*runs, gpus, *engine),
+                        fmt::format("Ring all-reduce model (engine '{}') against Vidur's measured all-reduce: {} runs",
+                                    engine->name, runs->size()),
+                        format);
+  }
+  return ValidateOutcome{};
+}
+
+}  // namespace
+
+Result<ValidateOutcome> RunValidateRequest(const ValidateRequest& r, const FileSource& files, std::ostream& out) {
+  auto format = ParseOutputFormat(r.format);
+  if (!format.ok()) return format.error().AtField("format");
+  auto fit = FitOptions(r.perf_model, r.folds);
+  if (!fit.ok()) return fit.error();
+  auto gpus = LoadGpuTable(r.gpu_table, files);
+  if (!gpus.ok()) return gpus.error();
+  if (r.dataset == "vidur-gemm" || r.dataset == "vidur-allreduce") return ValidateOperators(r, *gpus, *format, files, out);
+  if (r.dataset == "mlperf") return ValidateMlperfRequest(r, *gpus, *format, files, out);
+  CalibrateRequest::RunFields run = r.run;
+  run.engine = r.engine;
+  auto bench = ResolveRunFields(run, nullptr, *gpus);
+  if (!bench.ok()) return bench.error();
+  auto dataset = LoadDataset(r.dataset, r.data_dir, *gpus, nullptr, files, *bench);
+  if (!dataset.ok()) return dataset.error();
+  ValidateOutcome outcome;
+  if (r.serving) {
+    // The shipped calibration of the continuous-batching engines.
+    auto calibration = LoadCalibration(r.calibration, files);
+    if (!calibration.ok()) return calibration.error();
+    auto served = ValidateServing(*dataset, *gpus, &*calibration);
+    if (!served.ok()) return served.error();
+    WriteServingValidation(out, *served, *format);
+    if (r.dump) {
+      std::ostringstream rows;
+      WriteServingValidation(rows, *served, OutputFormat::kCsv);
+      outcome.dump_csv = rows.str();
+    }
+    return outcome;
+  }
+  auto report = Calibrate(dataset->rows, *gpus, *fit);
+  if (!report.ok()) return report.error();
+  for (const auto& [reason, count] : dataset->skipped) report->skipped[reason] += count;
+  // Serving runs (a benchmark tool's file): simulated, and fitted leaving one load out.
+  auto serving = FitServingRuns(dataset->rows, *gpus, *report);
+  if (!serving.ok()) return serving.error();
+  WriteValidationReport(out, *report, dataset->name, dataset->description, *format, *serving ? &**serving : nullptr);
   if (r.dump) {
     std::ostringstream rows;
     WriteRowDump(rows, *report);

@@ -154,4 +154,38 @@ PYBIND11_MODULE(infersave, m) {
       "genai-perf/AIPerf, trtllm-bench, llmperf, llama-bench; gpu=/instance=/engine=/model=/precision=/tp=/"
       "input_len=/output_len= supply what such a file lacks): {'report': ..., 'calibration': ... or None}. Pass "
       "the calibration to plan() by writing it to a .json file and giving calibration='path.json'.");
+  m.def(
+      "validate",
+      [](const std::string& dataset, const std::string& data_dir, const std::string& gpu_table,
+         const std::string& perf_model, int folds, const std::string& engine, bool serving,
+         const std::string& calibration, const std::string& gpu, const std::string& instance,
+         const std::string& model, const std::string& precision, int tp, int64_t input_len, int64_t output_len) {
+        infersave::ValidateRequest r;
+        r.dataset = dataset;
+        r.data_dir = data_dir;
+        r.gpu_table = gpu_table;
+        r.perf_model = perf_model;
+        r.folds = folds;
+        r.engine = engine;
+        r.serving = serving;
+        r.calibration = calibration;
+        r.run = {gpu, instance, engine, model, precision, tp, input_len, output_len};
+        r.format = "json";
+        std::ostringstream out;
+        Result<infersave::ValidateOutcome> outcome = infersave::ValidateOutcome{};
+        {
+          py::gil_scoped_release release;
+          outcome = infersave::RunValidateRequest(r, infersave::LocalFiles(), out);
+        }
+        if (!outcome.ok()) Raise(outcome.error());
+        return Loads(out.str());
+      },
+      py::arg("dataset"), py::arg("data_dir") = "../shared/validation-data", py::arg("gpu_table") = "",
+      py::arg("perf_model") = "roofline", py::arg("folds") = 5, py::kw_only(), py::arg("engine") = "vllm",
+      py::arg("serving") = false, py::arg("calibration") = "public", py::arg("gpu") = "", py::arg("instance") = "",
+      py::arg("model") = "", py::arg("precision") = "", py::arg("tp") = 0, py::arg("input_len") = 0,
+      py::arg("output_len") = 0,
+      "Error of the model against a public dataset (argonne, mlperf, tgi-sagemaker, ...), a measurements CSV or a "
+      "benchmark tool's result file, uncalibrated and cross-validated: the report as a dict (the JSON of "
+      "`infersave validate -f json`). serving=True scores through the continuous-batching simulator.");
 }

@@ -113,3 +113,19 @@ def test_calibrate_reads_a_benchmark_tools_file():
     with pytest.raises(ValueError) as info:
         infersave.calibrate([result_file], engine="vllm")
     assert "give the GPU or the instance" in str(info.value)
+
+
+def test_validate_scores_a_benchmark_tools_file():
+    # The real SGLang bench_serving file of Llama-3.3-70B on 8 x H200
+    # (tests/fixtures/bench/SOURCES.md): 7 runs at 5 loads; the uncalibrated
+    # output throughput is within 4.68% (median) of the measured.
+    result_file = os.path.join(SOURCE, "tests", "fixtures", "bench",
+                               "sglang-2024-12-datacrunch-llama33-70b-online.jsonl")
+    report = infersave.validate(result_file, gpu="H200", engine="vllm", model="llama-3.3-70b", tp=8)
+    group = report["serving"]["groups"][0]
+    assert group["gpu"] == "H200"
+    assert group["runs"] == 7
+    assert group["error_uncalibrated"]["median_ape_pct"] == pytest.approx(4.68, abs=0.01)
+    with pytest.raises(ValueError) as info:
+        infersave.validate(result_file, gpu="H200", folds=1)
+    assert info.value.field == "folds"

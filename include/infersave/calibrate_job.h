@@ -12,20 +12,17 @@
 
 namespace infersave {
 
-struct CalibrateRequest {
-  // Public dataset names (see `validate`) or measurement CSV paths (read
-  // through the FileSource), fitted as one set of runs.
-  std::vector<std::string> measurements;
+// What `calibrate` and `validate` read measurements with.
+struct MeasurementsRequest {
   std::string data_dir = "../shared/validation-data";  // the public datasets' folder
-  std::string catalog;     // resolves an `instance` column ("" = none)
   std::string gpu_table;   // "" = shipped
   std::string perf_model = "roofline";
   int folds = 5;           // k of the k-fold cross-validation, 2..100
   std::string format = "table";
   bool dump = false;       // also render the per-run rows (CSV)
   // What benchmark result files (bench_files.h) lack; given values win over
-  // a file's own. The instance is looked up in `catalog`, or in the shipped
-  // aws, gcp and azure catalogs when none is named.
+  // a file's own. The instance is looked up in `catalog` (calibrate), or in
+  // the shipped aws, gcp and azure catalogs when none is named.
   struct RunFields {
     std::string gpu;
     std::string instance;
@@ -36,6 +33,13 @@ struct CalibrateRequest {
     int64_t input_len = 0;
     int64_t output_len = 0;
   } run;
+};
+
+struct CalibrateRequest : MeasurementsRequest {
+  // Public dataset names (see `validate`) or measurement CSV paths (read
+  // through the FileSource), fitted as one set of runs.
+  std::vector<std::string> measurements;
+  std::string catalog;  // resolves an `instance` column ("" = none)
 };
 
 struct CalibrateOutcome {
@@ -56,23 +60,16 @@ Result<CalibrateOutcome> RunCalibrateRequest(const CalibrateRequest& request, co
                                              std::ostream& out);
 
 // `validate` as a request: the error of the model against one dataset.
-struct ValidateRequest {
+struct ValidateRequest : MeasurementsRequest {
   // A public dataset name (datasets.h, plus "mlperf", "vidur-gemm" and
   // "vidur-allreduce") or a measurements CSV or benchmark file (read through
-  // the FileSource).
+  // the FileSource). run.engine is `engine`.
   std::string dataset;
-  std::string data_dir = "../shared/validation-data";
-  std::string gpu_table;   // "" = shipped
-  std::string perf_model = "roofline";
-  int folds = 5;           // k of the k-fold cross-validation, 2..100
-  std::string format = "table";
   // The engine whose efficiencies the per-operator datasets are scored with,
   // and the engine that served a benchmark file.
   std::string engine = "vllm";
-  bool serving = false;    // through the continuous-batching simulator (tgi-sagemaker, argonne-ttft, files)
+  bool serving = false;  // through the continuous-batching simulator (tgi-sagemaker, argonne-ttft, files)
   std::string calibration = "public";  // scored beside the model (mlperf, serving)
-  bool dump = false;       // also render the per-run rows (CSV)
-  CalibrateRequest::RunFields run;  // what benchmark files lack (run.engine is `engine`)
 };
 
 struct ValidateOutcome {

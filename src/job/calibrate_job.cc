@@ -62,6 +62,14 @@ Result<BenchDefaults> ResolveRunFields(const CalibrateRequest::RunFields& f, con
 
 namespace {
 
+// What `write` writes, as a string (the per-run dumps).
+template <typename Write>
+std::string Rendered(Write write) {
+  std::ostringstream out;
+  write(out);
+  return out.str();
+}
+
 // The report format and the fit's options, as both requests give them.
 Result<CalibrationOptions> FitOptions(const std::string& perf_model, int folds) {
   CalibrationOptions options;
@@ -124,11 +132,7 @@ Result<CalibrateOutcome> RunCalibrateRequest(const CalibrateRequest& r, const Fi
                                          dataset.name, dataset.description, options.folds);
     outcome.calibration_json = CalibrationToJson(*report, note, serving ? &*serving : nullptr);
   }
-  if (r.dump) {
-    std::ostringstream rows;
-    WriteRowDump(rows, *report);
-    outcome.dump_csv = rows.str();
-  }
+  if (r.dump) outcome.dump_csv = Rendered([&](std::ostream& rows) { WriteRowDump(rows, *report); });
   return outcome;
 }
 
@@ -155,9 +159,8 @@ Result<ValidateOutcome> ValidateMlperfRequest(const ValidateRequest& r, const Gp
   WriteMlperfValidation(out, *data, *validation, decisions, format);
   ValidateOutcome outcome;
   if (r.dump) {
-    std::ostringstream rows;
-    WriteMlperfValidation(rows, *data, *validation, decisions, OutputFormat::kCsv);
-    outcome.dump_csv = rows.str();
+    outcome.dump_csv = Rendered(
+        [&](std::ostream& rows) { WriteMlperfValidation(rows, *data, *validation, decisions, OutputFormat::kCsv); });
   }
   return outcome;
 }
@@ -170,7 +173,8 @@ Result<ValidateOutcome> ValidateOperators(const ValidateRequest& r, const GpuTab
     auto gemms = LoadVidurGemms(r.data_dir, gpus);
     if (!gemms.ok()) return gemms.error();
     WriteOperatorReport(out, ValidateGemms(*gemms, gpus, *engine),
-                        fmt::format("Roofline GEMM times (engine '{}' efficiencies) against Vidur's profiling: {} GEMMs",
+                        fmt::format("Roofline GEMM times (engine '{}' efficiencies) against Vidur's profiling: {} "
+                                    "GEMMs",
                                     engine->name, gemms->size()),
                         format);
   } else {
@@ -193,7 +197,9 @@ Result<ValidateOutcome> RunValidateRequest(const ValidateRequest& r, const FileS
   if (!fit.ok()) return fit.error();
   auto gpus = LoadGpuTable(r.gpu_table, files);
   if (!gpus.ok()) return gpus.error();
-  if (r.dataset == "vidur-gemm" || r.dataset == "vidur-allreduce") return ValidateOperators(r, *gpus, *format, files, out);
+  if (r.dataset == "vidur-gemm" || r.dataset == "vidur-allreduce") {
+    return ValidateOperators(r, *gpus, *format, files, out);
+  }
   if (r.dataset == "mlperf") return ValidateMlperfRequest(r, *gpus, *format, files, out);
   CalibrateRequest::RunFields run = r.run;
   run.engine = r.engine;
@@ -210,9 +216,8 @@ Result<ValidateOutcome> RunValidateRequest(const ValidateRequest& r, const FileS
     if (!served.ok()) return served.error();
     WriteServingValidation(out, *served, *format);
     if (r.dump) {
-      std::ostringstream rows;
-      WriteServingValidation(rows, *served, OutputFormat::kCsv);
-      outcome.dump_csv = rows.str();
+      outcome.dump_csv =
+          Rendered([&](std::ostream& rows) { WriteServingValidation(rows, *served, OutputFormat::kCsv); });
     }
     return outcome;
   }
@@ -223,11 +228,7 @@ Result<ValidateOutcome> RunValidateRequest(const ValidateRequest& r, const FileS
   auto serving = FitServingRuns(dataset->rows, *gpus, *report);
   if (!serving.ok()) return serving.error();
   WriteValidationReport(out, *report, dataset->name, dataset->description, *format, *serving ? &**serving : nullptr);
-  if (r.dump) {
-    std::ostringstream rows;
-    WriteRowDump(rows, *report);
-    outcome.dump_csv = rows.str();
-  }
+  if (r.dump) outcome.dump_csv = Rendered([&](std::ostream& rows) { WriteRowDump(rows, *report); });
   return outcome;
 }
 

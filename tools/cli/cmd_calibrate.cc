@@ -20,19 +20,24 @@ Status WriteFile(const std::string& path, const std::string& text) {
   return Status::Ok();
 }
 
-}  // namespace
-
-int RunCalibrate(const CalibrateFlags& f) {
-  CalibrateRequest request;
-  request.measurements = f.measurements;
+// The flags both commands share.
+void FillMeasurementsRequest(const CalibrateFlags& f, MeasurementsRequest& request) {
   request.data_dir = f.data_dir;
-  request.catalog = f.catalog;
   request.gpu_table = f.gpu_table;
   request.perf_model = f.perf_model;
   request.folds = f.folds;
   request.format = f.format;
   request.dump = !f.dump.empty();
   request.run = f.run;
+}
+
+}  // namespace
+
+int RunCalibrate(const CalibrateFlags& f) {
+  CalibrateRequest request;
+  FillMeasurementsRequest(f, request);
+  request.measurements = f.measurements;
+  request.catalog = f.catalog;
   std::ostringstream report;
   auto outcome = RunCalibrateRequest(request, LocalFiles(), report);
   if (!outcome.ok()) return ReportError(outcome.error());
@@ -53,17 +58,11 @@ int RunCalibrate(const CalibrateFlags& f) {
 
 int RunValidate(const CalibrateFlags& f) {
   ValidateRequest request;
+  FillMeasurementsRequest(f, request);
   request.dataset = f.dataset;
-  request.data_dir = f.data_dir;
-  request.gpu_table = f.gpu_table;
-  request.perf_model = f.perf_model;
-  request.folds = f.folds;
-  request.format = f.format;
   request.engine = f.engine;
   request.serving = f.serving;
   request.calibration = f.calibration;
-  request.dump = !f.dump.empty();
-  request.run = f.run;
   std::ostringstream report;
   auto outcome = RunValidateRequest(request, LocalFiles(), report);
   if (!outcome.ok()) return ReportError(outcome.error());

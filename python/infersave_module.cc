@@ -47,6 +47,29 @@ JobRequest Request(const py::kwargs& kwargs) {
   return std::move(request).value();
 }
 
+// The fields calibrate() and validate() share; their reports are JSON.
+void FillMeasurements(infersave::MeasurementsRequest& r, const std::string& data_dir, const std::string& gpu_table,
+                      const std::string& perf_model, int folds, infersave::MeasurementsRequest::RunFields run) {
+  r.data_dir = data_dir;
+  r.gpu_table = gpu_table;
+  r.perf_model = perf_model;
+  r.folds = folds;
+  r.run = std::move(run);
+  r.format = "json";
+}
+
+// Runs a request without the GIL; its error raises ValueError.
+template <typename Outcome, typename Run>
+Outcome Released(Run run) {
+  Result<Outcome> outcome = Outcome{};
+  {
+    py::gil_scoped_release release;
+    outcome = run();
+  }
+  if (!outcome.ok()) Raise(outcome.error());
+  return std::move(outcome).value();
+}
+
 template <typename Run>
 py::object RunJob(const py::kwargs& kwargs, Run run) {
   const JobRequest request = Request(kwargs);
@@ -126,24 +149,16 @@ PYBIND11_MODULE(infersave, m) {
          const std::string& instance, const std::string& engine, const std::string& model,
          const std::string& precision, int tp, int64_t input_len, int64_t output_len) {
         infersave::CalibrateRequest r;
+        FillMeasurements(r, data_dir, gpu_table, perf_model, folds,
+                         {gpu, instance, engine, model, precision, tp, input_len, output_len});
         r.measurements = std::move(measurements);
-        r.run = {gpu, instance, engine, model, precision, tp, input_len, output_len};
-        r.data_dir = data_dir;
         r.catalog = catalog;
-        r.gpu_table = gpu_table;
-        r.perf_model = perf_model;
-        r.folds = folds;
-        r.format = "json";
         std::ostringstream out;
-        Result<infersave::CalibrateOutcome> outcome = infersave::CalibrateOutcome{};
-        {
-          py::gil_scoped_release release;
-          outcome = infersave::RunCalibrateRequest(r, infersave::LocalFiles(), out);
-        }
-        if (!outcome.ok()) Raise(outcome.error());
+        const auto outcome = Released<infersave::CalibrateOutcome>(
+            [&] { return infersave::RunCalibrateRequest(r, infersave::LocalFiles(), out); });
         py::dict result;
         result["report"] = Loads(out.str());
-        result["calibration"] = outcome->fitted ? Loads(outcome->calibration_json) : py::none();
+        result["calibration"] = outcome.fitted ? Loads(outcome.calibration_json) : py::none();
         return result;
       },
       py::arg("measurements"), py::arg("data_dir") = "../shared/validation-data", py::arg("catalog") = "",
@@ -161,23 +176,15 @@ PYBIND11_MODULE(infersave, m) {
          const std::string& calibration, const std::string& gpu, const std::string& instance,
          const std::string& model, const std::string& precision, int tp, int64_t input_len, int64_t output_len) {
         infersave::ValidateRequest r;
+        FillMeasurements(r, data_dir, gpu_table, perf_model, folds,
+                         {gpu, instance, engine, model, precision, tp, input_len, output_len});
         r.dataset = dataset;
-        r.data_dir = data_dir;
-        r.gpu_table = gpu_table;
-        r.perf_model = perf_model;
-        r.folds = folds;
         r.engine = engine;
         r.serving = serving;
         r.calibration = calibration;
-        r.run = {gpu, instance, engine, model, precision, tp, input_len, output_len};
-        r.format = "json";
         std::ostringstream out;
-        Result<infersave::ValidateOutcome> outcome = infersave::ValidateOutcome{};
-        {
-          py::gil_scoped_release release;
-          outcome = infersave::RunValidateRequest(r, infersave::LocalFiles(), out);
-        }
-        if (!outcome.ok()) Raise(outcome.error());
+        Released<infersave::ValidateOutcome>(
+            [&] { return infersave::RunValidateRequest(r, infersave::LocalFiles(), out); });
         return Loads(out.str());
       },
       py::arg("dataset"), py::arg("data_dir") = "../shared/validation-data", py::arg("gpu_table") = "",

@@ -59,9 +59,6 @@ struct LengthDistribution {
   // that mean and standard deviation (before the cap), capped at max_tokens
   // (0 = none) by drawing again.
   static LengthDistribution LogNormal(double mean_tokens, double sd_tokens, int64_t max_tokens = 0);
-  // The uncapped one with this mean and median (1 <= median < mean), as
-  // datasets report them: sigma^2 = 2 ln(mean / median).
-  static LengthDistribution LogNormalFromMedian(double mean_tokens, double median_tokens);
 };
 
 enum class ArrivalProcess {

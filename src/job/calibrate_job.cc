@@ -70,32 +70,43 @@ std::string Rendered(Write write) {
   return out.str();
 }
 
-// The report format and the fit's options, as both requests give them.
-Result<CalibrationOptions> FitOptions(const std::string& perf_model, int folds) {
+// What both requests read first: the report format, the fit's options and
+// the GPU table.
+struct Setup {
+  OutputFormat format = OutputFormat::kTable;
   CalibrationOptions options;
-  auto kind = ParsePerfModel(perf_model);
+  GpuTable gpus;
+};
+
+Result<Setup> ReadSetup(const MeasurementsRequest& r, const FileSource& files) {
+  Setup s;
+  auto format = ParseOutputFormat(r.format);
+  if (!format.ok()) return format.error().AtField("format");
+  s.format = *format;
+  auto kind = ParsePerfModel(r.perf_model);
   if (!kind.ok()) return kind.error().AtField("perf_model");
-  options.perf_model = *kind;
-  if (folds < 2 || folds > 100) {
-    return InvalidField("calibration.folds", fmt::format("must be between 2 and 100, got {}", folds));
+  s.options.perf_model = *kind;
+  if (r.folds < 2 || r.folds > 100) {
+    return InvalidField("calibration.folds", fmt::format("must be between 2 and 100, got {}", r.folds));
   }
-  options.folds = folds;
-  return options;
+  s.options.folds = r.folds;
+  auto gpus = LoadGpuTable(r.gpu_table, files);
+  if (!gpus.ok()) return gpus.error().AtField("gpu_table");
+  s.gpus = std::move(gpus).value();
+  return s;
 }
 
 }  // namespace
 
 Result<CalibrateOutcome> RunCalibrateRequest(const CalibrateRequest& r, const FileSource& files, std::ostream& out) {
-  auto format = ParseOutputFormat(r.format);
-  if (!format.ok()) return format.error().AtField("format");
-  auto fit = FitOptions(r.perf_model, r.folds);
-  if (!fit.ok()) return fit.error();
-  const CalibrationOptions& options = *fit;
   if (r.measurements.empty()) {
     return InvalidField("measurements", "is empty: name a public dataset or a measurements CSV");
   }
-  auto gpus = LoadGpuTable(r.gpu_table, files);
-  if (!gpus.ok()) return gpus.error().AtField("gpu_table");
+  auto setup = ReadSetup(r, files);
+  if (!setup.ok()) return setup.error();
+  const OutputFormat* format = &setup->format;
+  const CalibrationOptions& options = setup->options;
+  const GpuTable* gpus = &setup->gpus;
   std::optional<Catalog> catalog;
   if (!r.catalog.empty()) {
     auto c = LoadCatalog(r.catalog, *gpus, "", files);
@@ -191,12 +202,11 @@ Result<ValidateOutcome> ValidateOperators(const ValidateRequest& r, const GpuTab
 }  // namespace
 
 Result<ValidateOutcome> RunValidateRequest(const ValidateRequest& r, const FileSource& files, std::ostream& out) {
-  auto format = ParseOutputFormat(r.format);
-  if (!format.ok()) return format.error().AtField("format");
-  auto fit = FitOptions(r.perf_model, r.folds);
-  if (!fit.ok()) return fit.error();
-  auto gpus = LoadGpuTable(r.gpu_table, files);
-  if (!gpus.ok()) return gpus.error();
+  auto setup = ReadSetup(r, files);
+  if (!setup.ok()) return setup.error();
+  const OutputFormat* format = &setup->format;
+  const CalibrationOptions* fit = &setup->options;
+  const GpuTable* gpus = &setup->gpus;
   if (r.dataset == "vidur-gemm" || r.dataset == "vidur-allreduce") {
     return ValidateOperators(r, *gpus, *format, files, out);
   }

@@ -52,12 +52,6 @@ LengthDistribution LengthDistribution::LogNormal(double mean_tokens, double sd_t
   return d;
 }
 
-LengthDistribution LengthDistribution::LogNormalFromMedian(double mean_tokens, double median_tokens) {
-  // mean = median exp(sigma^2 / 2); sd = mean sqrt(exp(sigma^2) - 1).
-  const double sigma2 = 2 * std::log(mean_tokens / median_tokens);
-  return LogNormal(mean_tokens, mean_tokens * std::sqrt(std::expm1(sigma2)));
-}
-
 LengthDistribution LengthDistribution::Empirical(std::vector<int64_t> values_tokens) {
   LengthDistribution d;
   d.kind = Kind::kEmpirical;
